@@ -1,0 +1,36 @@
+"""Argument parsing only: each subcommand lives in `station.commands` and calls the core."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from station.commands import COMMANDS
+from station.core.errors import StationError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="station",
+        description="Quality-control inspection station. With no command, opens the operator window.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
+        args_list.insert(0, "run")
+    args = parser.parse_args(args_list)
+    try:
+        return int(args.func(args) or 0)
+    except StationError as exc:
+        print(f"station {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,7 @@
+"""One module per subcommand; each exposes `register(subparsers)` setting `func`."""
+
+from types import ModuleType
+
+from station.commands import audit, detect, evaluate, model_info, report, run, sample
+
+COMMANDS: tuple[ModuleType, ...] = (run, model_info, detect, evaluate, sample, report, audit)

@@ -1,0 +1,103 @@
+"""The seams between the core and its adapters (detectors, cameras, storage)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from station.core.detections import Detections
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What the station knows about a loaded model.
+
+    `scores_rank` is False for detectors whose confidence is constant (a
+    heuristic blob detector's 1.0): such scores cannot be tuned on.
+    `confidence_floor` is a floor baked in at export (end-to-end models): no
+    threshold below it can have any effect.
+    """
+
+    path: str
+    sha256: str
+    family: str
+    class_names: tuple[str, ...]
+    input_name: str = ""
+    input_shape: tuple[int | str, ...] = ()
+    input_layout: str = "NCHW"
+    output_shape: tuple[int | str, ...] = ()
+    scores_rank: bool = True
+    confidence_floor: float | None = None
+    execution_provider: str = "CPUExecutionProvider"
+    notes: tuple[str, ...] = ()
+
+
+class DetectorError(RuntimeError):
+    """A detector could not produce detections for a frame (model error, bad frame)."""
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Turns one frame (H, W) or (H, W, 3) BGR uint8 into detections in frame pixels."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def detect(self, frame: npt.NDArray[np.uint8]) -> Detections: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroundTruth:
+    """Labeled truth for a frame: defect boxes (frame pixels) and their class ids."""
+
+    xyxy: npt.NDArray[np.float32]
+    class_id: npt.NDArray[np.int64]
+
+    @property
+    def defective(self) -> bool:
+        return len(self.class_id) > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One acquired image, copied out of any driver buffer and read-only."""
+
+    image: npt.NDArray[np.uint8]
+    sequence: int
+    timestamp_s: float
+    truth: GroundTruth | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.image.flags.writeable:
+            img = np.array(self.image, copy=True)
+            img.flags.writeable = False
+            object.__setattr__(self, "image", img)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraInfo:
+    name: str
+    kind: str
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+
+
+class CameraLost(RuntimeError):
+    """The camera stopped delivering frames (cable pulled, process gone, timeout)."""
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """A camera or replay. `read` raises CameraLost when no frame can be had."""
+
+    def open(self) -> CameraInfo: ...
+
+    def read(self, timeout_s: float = 2.0) -> Frame: ...
+
+    def close(self) -> None: ...
