@@ -1,0 +1,41 @@
+"""Shared test setup: Qt runs offscreen, and no test may leave a thread running."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_running() -> Iterator[None]:
+    """Fail a test that leaves a Python thread or a QThread running (as napari does)."""
+    before = set(threading.enumerate())
+    yield
+    leftover: list[str] = []
+    for t in threading.enumerate():
+        if t in before or not t.is_alive() or t.daemon and t.name.startswith("pydevd"):
+            continue
+        t.join(timeout=5.0)
+        if t.is_alive():
+            leftover.append(t.name)
+    try:
+        from PySide6.QtCore import QThread
+    except ImportError:  # pragma: no cover - PySide6 is a runtime dependency
+        QThread = None  # noqa: N806
+    if QThread is not None:
+        import gc
+
+        for obj in gc.get_objects():
+            if isinstance(obj, QThread):
+                try:
+                    running = obj.isRunning()
+                except RuntimeError:  # C++ object already deleted
+                    continue
+                if running and obj.wait(5000) is False:
+                    leftover.append(f"QThread {obj.objectName() or type(obj).__name__}")
+    assert not leftover, f"test left threads running: {leftover}"
