@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -18,20 +20,17 @@ def _no_thread_left_running() -> Iterator[None]:
     yield
     leftover: list[str] = []
     for t in threading.enumerate():
-        if t in before or not t.is_alive() or t.daemon and t.name.startswith("pydevd"):
+        if t in before or not t.is_alive():
             continue
         t.join(timeout=5.0)
         if t.is_alive():
             leftover.append(t.name)
-    try:
-        from PySide6.QtCore import QThread
-    except ImportError:  # pragma: no cover - PySide6 is a runtime dependency
-        QThread = None  # noqa: N806
-    if QThread is not None:
-        import gc
+    qtcore = sys.modules.get("PySide6.QtCore")
+    if qtcore is not None:
+        qthread = qtcore.QThread
 
         for obj in gc.get_objects():
-            if isinstance(obj, QThread):
+            if isinstance(obj, qthread):
                 try:
                     running = obj.isRunning()
                 except RuntimeError:  # C++ object already deleted
