@@ -1,0 +1,1 @@
+"""The station's own synthetic production line: seeded part images with exact defect boxes."""
