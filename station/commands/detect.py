@@ -1,15 +1,169 @@
-"""`station detect` (not built yet)."""
+"""`station detect MODEL IMAGE...`: detections kept by per-class thresholds, per image.
+
+Runs the detector on each image and prints the detections kept by per-class
+thresholds, with the station's semantics: keep `confidence >= T` (compared
+in float32), unlisted classes use the default, thresholds outside [0, 1]
+and classes the model lacks are refused.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from station.core.detections import Detections
+from station.core.errors import StationError
+from station.core.ports import DetectorError
+from station.core.thresholds import (
+    DEFAULT_THRESHOLD,
+    ThresholdSet,
+    filter_detections,
+    parse_threshold,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("detect", help="(not built yet)")
+    p = sub.add_parser(
+        "detect",
+        help="run a model on images and print the detections kept by per-class thresholds",
+        description=(
+            "Run a detector on images and print the detections that clear their class's "
+            "threshold (confidence >= T). Boxes are in image pixels."
+        ),
+    )
+    p.add_argument("model", help="ONNX file, or a heuristic such as heuristic:dark-blobs")
+    p.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="image files (any format OpenCV reads)"
+    )
+    p.add_argument(
+        "--labels", type=Path, help="class names, one per line (for models without metadata)"
+    )
+    p.add_argument("--family", help="force an output family: yolov8, yolov5, end2end, classifier")
+    p.add_argument(
+        "--thresholds",
+        metavar="JSON",
+        help="per-class thresholds: a JSON object such as '{\"crack\": 0.6}' or a JSON file path",
+    )
+    p.add_argument(
+        "--default-threshold",
+        metavar="T",
+        help=f"threshold for classes not listed, in [0, 1] (default {DEFAULT_THRESHOLD})",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON array, one object per image")
     p.set_defaults(func=_main)
 
 
+def _load_json_object(text: str) -> tuple[dict[str, object], str]:
+    """The thresholds JSON object from an inline string or a file, and where it came from."""
+    if text.lstrip().startswith("{"):
+        source, raw = "--thresholds", text
+    else:
+        path = Path(text)
+        if not path.is_file():
+            raise StationError(f"--thresholds: {text!r} is neither a JSON object nor a file")
+        source = str(path)
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StationError(f"{source}: cannot read thresholds file ({exc})") from None
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise StationError(f"{source}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(obj, dict):
+        raise StationError(f'{source}: expected a JSON object such as {{"crack": 0.6}}')
+    return obj, source
+
+
+def build_thresholds(
+    thresholds: str | None, default_threshold: str | None, class_names: tuple[str, ...]
+) -> ThresholdSet:
+    """A ThresholdSet from the CLI flags, checked against the model's classes.
+
+    The JSON is either ``{"class": T, ...}`` or ThresholdSet's own form
+    ``{"class_thresholds": {...}, "default_threshold": T}``;
+    `--default-threshold` wins over a default in the file.
+    """
+    per_class: Mapping[str, object] = {}
+    default: object = DEFAULT_THRESHOLD
+    if thresholds is not None:
+        obj, _ = _load_json_object(thresholds)
+        if isinstance(obj.get("class_thresholds"), dict):
+            per_class = obj["class_thresholds"]  # type: ignore[assignment]
+            default = obj.get("default_threshold", DEFAULT_THRESHOLD)
+        else:
+            per_class = obj
+    if default_threshold is not None:
+        try:
+            default = float(default_threshold)
+        except ValueError:
+            raise StationError(
+                f"--default-threshold: expected a number in [0, 1], got {default_threshold!r}"
+            ) from None
+        parse_threshold(default, "--default-threshold")
+    tset = ThresholdSet(per_class, default)  # type: ignore[arg-type]
+    tset.check_classes(class_names)
+    return tset
+
+
+def read_image(path: Path) -> npt.NDArray[np.uint8]:
+    """A BGR uint8 image; StationError naming the file when it cannot be read or decoded."""
+    import cv2
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StationError(f"{path}: image file not found") from None
+    except OSError as exc:
+        raise StationError(f"{path}: cannot read image ({exc.strerror or exc})") from None
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    if image is None:
+        raise StationError(f"{path}: not an image OpenCV can decode (PNG, JPEG, BMP, TIFF...)")
+    return np.asarray(image, dtype=np.uint8)
+
+
+def detections_json(dets: Detections, class_names: tuple[str, ...]) -> list[dict[str, object]]:
+    return [
+        {
+            "class_name": class_names[int(c)],
+            "class_id": int(c),
+            "confidence": float(s),
+            "box_xyxy": [float(v) for v in box],
+        }
+        for box, s, c in zip(dets.xyxy, dets.confidence, dets.class_id, strict=True)
+    ]
+
+
 def _main(args: argparse.Namespace) -> int:
-    print("station detect: not built yet")
-    return 1
+    from station.detectors import load_detector  # onnxruntime loads only when needed
+
+    detector = load_detector(args.model, args.labels, args.family)
+    names = detector.info.class_names
+    tset = build_thresholds(args.thresholds, args.default_threshold, names)
+    vector = tset.vector(names)
+    paths = [Path(p) for p in args.images]
+    images = [read_image(p) for p in paths]  # every image checked before any output
+    results: list[dict[str, object]] = []
+    lines: list[str] = []
+    for path, image in zip(paths, images, strict=True):
+        try:
+            candidates = detector.detect(image)
+        except DetectorError as exc:
+            raise StationError(f"{path}: {exc}") from None
+        kept = filter_detections(candidates, vector)
+        results.append({"image": str(path), "detections": detections_json(kept, names)})
+        lines.append(f"{path}: {len(kept)} kept of {len(candidates)} candidates")
+        for d in detections_json(kept, names):
+            box = ", ".join(f"{v:.1f}" for v in d["box_xyxy"])  # type: ignore[attr-defined]
+            t = tset.threshold_for(str(d["class_name"]))
+            lines.append(f"  {d['class_name']:<16} {d['confidence']:.4f} (>= {t:g})  [{box}]")
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print("\n".join(lines))
+    return 0

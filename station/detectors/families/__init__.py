@@ -1,0 +1,5 @@
+"""One module per ONNX output family; importing this package registers them all."""
+
+from station.detectors.families import classifier, end2end, yolov5, yolov8
+
+__all__ = ["classifier", "end2end", "yolov5", "yolov8"]

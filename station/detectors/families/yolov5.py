@@ -1,0 +1,55 @@
+"""YOLOv5 raw output `(1, A, 5+nc)`: cx, cy, w, h, objectness, class scores per row.
+
+A detection's confidence is objectness x class score (as YOLOv5's own NMS
+computes it); each anchor keeps its best class, and NMS follows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from station.detectors.families._common import best, cxcywh_to_xyxy
+from station.detectors.metadata import ModelMetadata
+from station.detectors.registry import REGISTRY, Candidates, Evidence, OutputFamily, Shape
+
+
+class YoloV5Family(OutputFamily):
+    name = "yolov5"
+    aliases = ("v5",)
+    layout = "(1, A, 5+nc)"
+    nms_iou = 0.45  # YOLOv5's detect.py default
+
+    def fits(self, shape: Shape) -> bool:
+        return len(shape) == 3 and shape[0] == 1 and 6 <= shape[2] < shape[1]
+
+    def matches(self, meta: ModelMetadata, shape: Shape) -> Evidence | None:
+        if not self.fits(shape) or meta.end2end or meta.task not in (None, "detect"):
+            return None
+        if meta.names is not None and len(meta.names) == shape[2] - 5:
+            return Evidence.METADATA
+        return Evidence.SHAPE
+
+    def n_classes(self, shape: Shape) -> int | None:
+        return shape[2] - 5
+
+    def decode(
+        self, output: npt.NDArray[np.float32], floor: float, max_candidates: int, n_classes: int
+    ) -> Candidates:
+        p = output[0]
+        # obj * cls <= obj for cls in [0, 1]: rows below the floor on objectness cannot clear it.
+        rows = np.flatnonzero(p[:, 4] >= floor)
+        scores = p[rows, 5:] * p[rows, 4:5]
+        conf = scores.max(axis=1)
+        ok = conf >= floor
+        keep_local = best(np.flatnonzero(ok), conf[ok], max_candidates)
+        if not keep_local.size:
+            return Candidates.empty()
+        cls = scores[keep_local].argmax(axis=1).astype(np.int64)
+        box = p[rows[keep_local], :4]
+        return Candidates(
+            cxcywh_to_xyxy(box[:, 0], box[:, 1], box[:, 2], box[:, 3]), conf[keep_local], cls
+        )
+
+
+REGISTRY.register(YoloV5Family())

@@ -1,0 +1,52 @@
+"""YOLOv8 / YOLO11 raw output `(1, 4+nc, A)`: channel-first cx, cy, w, h, then class scores.
+
+Class scores are already sigmoid outputs in [0, 1]; each anchor keeps its
+best class (Ultralytics' default, single-label), and NMS follows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from station.detectors.families._common import best, cxcywh_to_xyxy
+from station.detectors.metadata import ModelMetadata
+from station.detectors.registry import REGISTRY, Candidates, Evidence, OutputFamily, Shape
+
+
+class YoloV8Family(OutputFamily):
+    name = "yolov8"
+    aliases = ("yolo11", "yolov11", "v8", "ultralytics")
+    layout = "(1, 4+nc, A)"
+    nms_iou = 0.7  # Ultralytics predict default
+
+    def fits(self, shape: Shape) -> bool:
+        # Channel-first: far fewer channels than anchors.
+        return len(shape) == 3 and shape[0] == 1 and 5 <= shape[1] < shape[2]
+
+    def matches(self, meta: ModelMetadata, shape: Shape) -> Evidence | None:
+        if not self.fits(shape) or meta.end2end or meta.task not in (None, "detect"):
+            return None
+        if meta.task == "detect" or (meta.names is not None and len(meta.names) == shape[1] - 4):
+            return Evidence.METADATA
+        return Evidence.SHAPE
+
+    def n_classes(self, shape: Shape) -> int | None:
+        return shape[1] - 4
+
+    def decode(
+        self, output: npt.NDArray[np.float32], floor: float, max_candidates: int, n_classes: int
+    ) -> Candidates:
+        p = output[0]
+        scores = p[4:]
+        conf = scores.max(axis=0)
+        ok = conf >= floor
+        keep = best(np.flatnonzero(ok), conf[ok], max_candidates)
+        if not keep.size:
+            return Candidates.empty()
+        cls = scores[:, keep].argmax(axis=0).astype(np.int64)
+        box = p[:4, keep]
+        return Candidates(cxcywh_to_xyxy(box[0], box[1], box[2], box[3]), conf[keep], cls)
+
+
+REGISTRY.register(YoloV8Family())

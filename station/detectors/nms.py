@@ -1,0 +1,38 @@
+"""Class-aware non-maximum suppression by OpenCV (`cv2.dnn.NMSBoxesBatched`).
+
+Boxes of different classes never suppress each other: a crack inside a
+stain is two defects, not one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+
+def nms_class_aware(
+    xyxy: npt.NDArray[np.float32],
+    confidence: npt.NDArray[np.float32],
+    class_id: npt.NDArray[np.int64],
+    iou_threshold: float,
+    max_detections: int,
+) -> npt.NDArray[np.intp]:
+    """Indices of the boxes kept, highest confidence first, at most `max_detections`.
+
+    A box is suppressed when its IoU with a kept, higher-scoring box of the
+    same class exceeds `iou_threshold`. Every confidence must be > 0 (the
+    caller's floor guarantees it: OpenCV keeps only scores > its threshold 0).
+    """
+    if not len(confidence):
+        return np.zeros(0, dtype=np.intp)
+    xywh = np.array(xyxy, dtype=np.float32, copy=True)
+    xywh[:, 2:] -= xywh[:, :2]
+    # OpenCV's stubs say Sequence; numpy arrays are what its binding converts fastest.
+    boxes: Any = xywh
+    scores: Any = np.asarray(confidence, dtype=np.float32)
+    classes: Any = class_id.astype(np.int32)
+    kept = cv2.dnn.NMSBoxesBatched(boxes, scores, classes, 0.0, iou_threshold, 1.0, max_detections)
+    return np.asarray(kept, dtype=np.intp).reshape(-1)

@@ -1,0 +1,147 @@
+"""Frame -> model input, and model boxes -> frame pixels, as pure functions.
+
+The letterbox follows the Ultralytics convention so a user's YOLO export
+sees exactly what it saw in training: scale by ``r = min(H_in/h, W_in/w)``
+(up or down), resize with bilinear interpolation, centre the result, pad
+with grey 114, convert BGR to RGB, scale to [0, 1], lay out as NCHW.
+
+Back-mapping uses the exact per-axis scale of the resize actually done
+(``resized_w / w`` and ``resized_h / h``, which differ slightly from ``r``
+after rounding), so a box maps to frame pixels without drift on
+non-square frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from station.core.ports import DetectorError
+
+PAD_VALUE = 114
+_INV_255 = np.float32(1.0 / 255.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Letterbox:
+    """How a (frame_h, frame_w) frame is placed into a (input_h, input_w) model input."""
+
+    frame_hw: tuple[int, int]
+    input_hw: tuple[int, int]
+    resized_hw: tuple[int, int]
+    pad_top: int
+    pad_left: int
+
+    @property
+    def scale_x(self) -> float:
+        return self.resized_hw[1] / self.frame_hw[1]
+
+    @property
+    def scale_y(self) -> float:
+        return self.resized_hw[0] / self.frame_hw[0]
+
+
+def plan_letterbox(frame_hw: tuple[int, int], input_hw: tuple[int, int]) -> Letterbox:
+    """The letterbox geometry for a frame size and a model input size (both (height, width))."""
+    h, w = frame_hw
+    in_h, in_w = input_hw
+    r = min(in_h / h, in_w / w)
+    rh = min(in_h, max(1, round(h * r)))
+    rw = min(in_w, max(1, round(w * r)))
+    # Floor division equals Ultralytics' round(d - 0.1) for the top/left pad.
+    return Letterbox((h, w), (in_h, in_w), (rh, rw), (in_h - rh) // 2, (in_w - rw) // 2)
+
+
+def check_frame(frame: object) -> npt.NDArray[np.uint8]:
+    """The frame as (H, W) or (H, W, 3) uint8; DetectorError for anything else.
+
+    (H, W, 1) is treated as grayscale and (H, W, 4) as BGRA (alpha dropped).
+    """
+    if not isinstance(frame, np.ndarray):
+        raise DetectorError(f"bad frame: expected a numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise DetectorError(f"bad frame: expected dtype uint8, got {frame.dtype}")
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    elif frame.ndim == 3 and frame.shape[2] == 4:
+        frame = frame[:, :, :3]
+    if not (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3)):
+        raise DetectorError(f"bad frame: expected shape (H, W) or (H, W, 3), got {frame.shape}")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise DetectorError(f"bad frame: empty image {frame.shape}")
+    return frame
+
+
+def _resized(frame: npt.NDArray[np.uint8], plan: Letterbox) -> npt.NDArray[np.uint8]:
+    if plan.resized_hw == plan.frame_hw:
+        return frame
+    rh, rw = plan.resized_hw
+    return np.asarray(cv2.resize(frame, (rw, rh), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
+
+
+def letterbox(frame: npt.NDArray[np.uint8], plan: Letterbox) -> npt.NDArray[np.uint8]:
+    """The frame resized and padded with 114 to the input size, channels unchanged (BGR or gray)."""
+    img = _resized(frame, plan)
+    in_h, in_w = plan.input_hw
+    rh, rw = plan.resized_hw
+    top, left = plan.pad_top, plan.pad_left
+    bottom, right = in_h - rh - top, in_w - rw - left
+    value = (PAD_VALUE,) * (1 if img.ndim == 2 else img.shape[2])
+    return np.asarray(
+        cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_CONSTANT, value=value),
+        dtype=np.uint8,
+    )
+
+
+def to_input_tensor(frame: npt.NDArray[np.uint8], plan: Letterbox) -> npt.NDArray[np.float32]:
+    """(1, 3, H_in, W_in) float32 RGB in [0, 1]: letterboxed, BGR->RGB, gray expanded.
+
+    Equal to converting `letterbox(frame, plan)` but fused: the resized frame
+    is written straight into the tensor, channel by channel, so no padded
+    intermediate image or transposed copy is made (this runs on every frame).
+    """
+    img = _resized(frame, plan)
+    in_h, in_w = plan.input_hw
+    rh, rw = plan.resized_hw
+    top, left = plan.pad_top, plan.pad_left
+    out = np.empty((1, 3, in_h, in_w), dtype=np.float32)
+    plane = out[0]
+    if top:
+        plane[:, :top, :] = PAD_VALUE
+    if top + rh < in_h:
+        plane[:, top + rh :, :] = PAD_VALUE
+    if left:
+        plane[:, top : top + rh, :left] = PAD_VALUE
+    if left + rw < in_w:
+        plane[:, top : top + rh, left + rw :] = PAD_VALUE
+    inner = plane[:, top : top + rh, left : left + rw]
+    if img.ndim == 2:
+        inner[:] = img
+    else:
+        b, g, r = cv2.split(img)
+        inner[0], inner[1], inner[2] = r, g, b
+    out *= _INV_255
+    return out
+
+
+def boxes_to_frame(xyxy: npt.NDArray[np.float32], plan: Letterbox) -> npt.NDArray[np.float32]:
+    """Boxes (n, 4) in model-input pixels -> frame pixels, clipped to the frame (float32)."""
+    # float64 arithmetic, one rounding to float32 at the end.
+    b = np.asarray(xyxy, dtype=np.float64)
+    out = np.empty(b.shape, dtype=np.float64)
+    h, w = plan.frame_hw
+    out[:, 0::2] = np.clip((b[:, 0::2] - plan.pad_left) / plan.scale_x, 0, w)
+    out[:, 1::2] = np.clip((b[:, 1::2] - plan.pad_top) / plan.scale_y, 0, h)
+    return out.astype(np.float32)
+
+
+def boxes_to_input(xyxy: npt.NDArray[np.float32], plan: Letterbox) -> npt.NDArray[np.float32]:
+    """Frame-pixel boxes -> model-input pixels (the inverse of `boxes_to_frame`, unclipped)."""
+    b = np.asarray(xyxy, dtype=np.float64)
+    out = np.empty(b.shape, dtype=np.float64)
+    out[:, 0::2] = b[:, 0::2] * plan.scale_x + plan.pad_left
+    out[:, 1::2] = b[:, 1::2] * plan.scale_y + plan.pad_top
+    return out.astype(np.float32)
