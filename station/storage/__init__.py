@@ -1,0 +1,1 @@
+"""The station's SQLite shift log: inspections, events (audit trail), reject archive, reports."""
