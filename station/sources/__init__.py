@@ -1,0 +1,68 @@
+"""Camera sources: one module per technology, chosen by the recipe's `[camera] kind`.
+
+`open_source(config)` builds the source a recipe names and checks its options
+(a StationError names the bad key) without touching the hardware; the caller then
+calls `open()` (which may raise CameraLost: retry with `reopen_with_backoff`) and
+`read(timeout_s)` in its own thread. Every Frame is a read-only copy with a
+`sequence` that keeps counting across reconnects and a `timestamp_s` in seconds
+since the epoch (host clock) at acquisition.
+
+Kinds are looked up in a registry of "module:Class" names and imported on first use,
+so a station without PyGObject or pypylon still runs the synthetic line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from station.core.errors import StationError
+from station.core.ports import CameraLost, FrameSource
+from station.sources.errors import CorruptFrame, SourceExhausted
+from station.sources.reconnect import BackoffPolicy, reopen_with_backoff
+
+__all__ = [
+    "SOURCE_KINDS",
+    "BackoffPolicy",
+    "CameraLost",
+    "CorruptFrame",
+    "SourceExhausted",
+    "open_source",
+    "reopen_with_backoff",
+]
+
+#: kind -> "module:Class"; each class has `from_options(options) -> FrameSource`.
+SOURCE_KINDS: dict[str, str] = {
+    "synthetic": "station.sources.synthetic:SyntheticCamera",
+    "folder": "station.sources.folder:FolderCamera",
+    "opencv": "station.sources.opencv:OpenCvCamera",
+    "gige": "station.sources.gige:GigECamera",
+    "pylon": "station.sources.pylon:PylonCamera",
+}
+
+
+class CameraConfigLike(Protocol):
+    """What open_source needs of `station.recipe.CameraConfig`."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+
+def open_source(config: CameraConfigLike) -> FrameSource:
+    """The (not yet opened) source for `config.kind` with `config.options` checked.
+
+    Raises StationError for an unknown kind or a bad option; never touches hardware.
+    """
+    target = SOURCE_KINDS.get(config.kind)
+    if target is None:
+        raise StationError(
+            f"[camera] kind = {config.kind!r}: expected one of {', '.join(SOURCE_KINDS)}"
+        )
+    module_name, class_name = target.split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    source: FrameSource = cls.from_options(config.options)
+    return source

@@ -1,0 +1,167 @@
+"""Replay of an image folder, optionally a YOLO-layout sample whose labels become truth.
+
+Layout: any folder of images (sorted by path, subfolders included), or a YOLO sample
+where `.../images/x.png` has its boxes in `.../labels/x.txt` (`class cx cy w h`,
+normalised). With a `labels/` folder beside `images/`, an image without a label file
+is a good part (empty truth); without a `labels/` folder the truth is unknown (None).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from station.core.errors import StationError
+from station.core.ports import CameraInfo, CameraLost, Frame, GroundTruth
+from station.sources.errors import CorruptFrame, SourceExhausted
+from station.sources.options import SourceOptions
+from station.sources.pacing import Pacer
+
+OPTIONS = ("path", "loop", "fps")
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+
+
+def label_path(image: Path) -> Path | None:
+    """The YOLO label file of `image`: the last `images` folder swapped for `labels`."""
+    parts = image.parts
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == "images":
+            return Path(*parts[:i], "labels", *parts[i + 1 : -1], image.stem + ".txt")
+    return None
+
+
+def read_yolo_labels(path: Path, width: int, height: int) -> GroundTruth:
+    """Boxes of a YOLO label file in frame pixels; a missing file means no defect.
+
+    Raises ValueError naming the file and line for a malformed row.
+    """
+    rows: list[list[float]] = []
+    if path.is_file():
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            try:
+                values = [float(f) for f in fields[:5]]
+            except ValueError:
+                values = []
+            if len(values) != 5:
+                raise ValueError(f"{path}:{n}: expected 'class cx cy w h', got {line!r}")
+            rows.append(values)
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
+    cx, cy = table[:, 1] * width, table[:, 2] * height
+    half_w, half_h = table[:, 3] * width / 2, table[:, 4] * height / 2
+    xyxy = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
+    return GroundTruth(xyxy=xyxy.astype(np.float32), class_id=table[:, 0].astype(np.int64))
+
+
+def decode_image(path: Path) -> npt.NDArray[np.uint8] | None:
+    """BGR uint8, or None when the file is unreadable or not a decodable image."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)  # imdecode: paths with any characters
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return None if image is None else np.asarray(image, dtype=np.uint8)
+
+
+class FolderCamera:
+    """Replays the images under `path` at `fps` (0: as fast as read), looping or once."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        loop: bool = True,
+        fps: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.path = path
+        self.loop = loop
+        self.fps = fps
+        self._pacer = Pacer(fps, clock=clock, sleep=sleep)
+        self._files: list[Path] | None = None
+        self._labeled = False
+        self._position = 0
+        self._sequence = 0
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> FolderCamera:
+        opts = SourceOptions("folder", options, OPTIONS)
+        path = opts.get_str("path")
+        if not path:
+            raise StationError("[camera] path: kind 'folder' needs the image folder's path")
+        return cls(
+            Path(path).expanduser(),
+            loop=opts.get_bool("loop", True),
+            fps=opts.get_float("fps", 0.0, minimum=0.0) or 0.0,
+        )
+
+    def open(self) -> CameraInfo:
+        if not self.path.is_dir():
+            raise StationError(f"[camera] path = '{self.path}': not a folder")
+        root = self.path / "images" if (self.path / "images").is_dir() else self.path
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise StationError(f"[camera] path = '{self.path}': no images found")
+        first_label = label_path(files[0])
+        self._labeled = first_label is not None and first_label.parent.is_dir()
+        self._files = files
+        self._pacer.restart()
+        first = decode_image(files[0])
+        height, width = first.shape[:2] if first is not None else (0, 0)
+        return CameraInfo(
+            name=f"folder {self.path.name} ({len(files)} images)",
+            kind="folder",
+            width=width,
+            height=height,
+            fps=self.fps,
+        )
+
+    def read(self, timeout_s: float = 2.0) -> Frame:
+        """The next image; CorruptFrame for an undecodable image or a malformed label file.
+
+        After a CorruptFrame the replay has moved past the bad file.
+        """
+        if self._files is None:
+            raise CameraLost("folder replay is not open")
+        if self._position >= len(self._files):
+            if not self.loop:
+                raise SourceExhausted(f"folder {self.path}: all {len(self._files)} images read")
+            self._position = 0
+        self._pacer.wait_next()
+        path = self._files[self._position]
+        sequence = self._sequence
+        self._position += 1
+        self._sequence += 1
+        image = decode_image(path)
+        if image is None:
+            raise CorruptFrame(
+                f"cannot decode image {path}", sequence=sequence, timestamp_s=time.time()
+            )
+        truth = None
+        labels = label_path(path) if self._labeled else None
+        if labels is not None:
+            try:
+                truth = read_yolo_labels(labels, image.shape[1], image.shape[0])
+            except (ValueError, OSError) as exc:
+                raise CorruptFrame(str(exc), sequence=sequence, timestamp_s=time.time()) from exc
+        return Frame(
+            image=image,
+            sequence=sequence,
+            timestamp_s=time.time(),
+            truth=truth,
+            meta={"source": "folder", "path": str(path)},
+        )
+
+    def close(self) -> None:
+        self._files = None

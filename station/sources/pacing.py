@@ -1,0 +1,47 @@
+"""Paces a simulated or replayed line at a fixed rate without drifting.
+
+Due times are computed from the start (`start + n * period`), not from the previous
+frame, so a slow read is caught up instead of shifting every later part. Clock and
+sleep are injected so tests check the schedule without sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+class Pacer:
+    """Waits until frame n is due; `rate_per_s = 0` means never wait (tests, benchmarks)."""
+
+    def __init__(
+        self,
+        rate_per_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.period_s = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._start: float | None = None
+        self._n = 0
+
+    def restart(self) -> None:
+        self._start = None
+        self._n = 0
+
+    def wait_next(self) -> None:
+        """Blocks until the next frame is due (the first one is due at once)."""
+        now = self._clock()
+        if self._start is None:
+            self._start = now
+        due = self._start + self._n * self.period_s
+        self._n += 1
+        if self.period_s > 0 and due > now:
+            self._sleep(due - now)
+        elif self.period_s > 0 and now - due > self.period_s:
+            # More than a period late (the reader was paused): resume the pace from now
+            # instead of bursting out every missed frame.
+            self._start = now
+            self._n = 1
