@@ -109,7 +109,8 @@ class _Renderer:
     def _to_frame(self, pts: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         c, s = math.cos(self.angle), math.sin(self.angle)
         rot = np.array([[c, -s], [s, c]])
-        return pts @ rot.T + np.array([self.cx, self.cy])
+        out: npt.NDArray[np.float64] = pts @ rot.T + np.array([self.cx, self.cy])
+        return out
 
     def _bracket(self) -> tuple[npt.NDArray[np.float64], list[_Hole], list[_Hole]]:
         rng, s = self.rng, self.s
@@ -209,7 +210,7 @@ class _Renderer:
 
         belt = rng.uniform(45, 75)
         row = rng.normal(0, 2.5, size=(h, 1)).astype(np.float32)
-        row = cv2.GaussianBlur(row, (1, 5), 0)
+        row = np.asarray(cv2.GaussianBlur(row, (1, 5), 0), np.float32)
         img = np.empty((h, w), np.float32)
         img[:] = belt + row
         # The metal surface is computed only inside the part's bounding box (speed).
@@ -291,10 +292,10 @@ class _Renderer:
 
         self._lookalikes(img)
 
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.3) * s)
+        img = np.asarray(cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.3) * s), np.float32)
         if rng.random() < 0.3:  # belt motion blur along x
             k = int(rng.integers(2, 5))
-            img = cv2.blur(img, (k, 1))
+            img = np.asarray(cv2.blur(img, (k, 1)), np.float32)
         # Sensor noise: a window of the generator's noise bank, at a per-part gain.
         oy = int(rng.integers(0, self.g._noise.shape[0] - h + 1))
         ox = int(rng.integers(0, self.g._noise.shape[1] - w + 1))
@@ -302,7 +303,7 @@ class _Renderer:
         np.clip(img, 0, 255, out=img)
         out = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_GRAY2BGR)
         tint = (1.0 + rng.uniform(-0.03, 0.04), 1.0, 1.0 + rng.uniform(-0.04, 0.03), 0.0)
-        out = cv2.multiply(out, tint, dtype=cv2.CV_8U)
+        out = cv2.multiply(out, tint, dtype=cv2.CV_8U)  # type: ignore[call-overload]
         for x, y, ax, ay, rot, strength in stains:
             _stain_u8(out, x, y, ax, ay, rot, strength, self.mask)
 
@@ -445,7 +446,7 @@ class _Renderer:
             layer = np.zeros((yb - ya, xb - xa), np.float32)
             local = np.round((pts - np.array([xa, ya])) * 16).astype(np.int32)
             cv2.polylines(layer, [local], False, 1.0, thick, cv2.LINE_AA, 4)
-            layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(0.8, 3.0))
+            layer = np.asarray(cv2.GaussianBlur(layer, (0, 0), rng.uniform(0.8, 3.0)), np.float32)
             img[ya:yb, xa:xb] += rng.uniform(10, 45) * layer * self.mask[ya:yb, xa:xb]
         # A deep machining mark: a single straight groove along the tool path.
         if rng.random() < 0.35:

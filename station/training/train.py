@@ -1,0 +1,247 @@
+"""Train the shipped defect model on the synthetic line and export it to ONNX.
+
+    python -m station.training.train --seed 0 --out models/defects.onnx
+
+CPU only, 2 threads (the machine is shared). Training parts come from the line with seed
+`50_000 + seed`, far from the held-out sample's seed (1001), letterboxed once into an
+in-memory cache and flipped at random per step. The exported graph takes (1, 3, 320, 320)
+RGB in [0, 1] ("images") and returns YOLOv8's raw layout (1, 4 + nc, 1600) ("output0").
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch.nn import functional
+
+from station.synthetic.line import CLASS_NAMES, PartGenerator
+from station.training.letterbox import letterbox
+from station.training.model import STRIDE, Exported, TinyDetector, cell_centres
+
+IMGSZ = 320
+TRAIN_SEED_OFFSET = 50_000
+
+
+def build_cache(seed: int, n_parts: int, imgsz: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Letterboxed RGB images (n, imgsz, imgsz, 3) uint8 and per-image (k, 5) targets.
+
+    A target row is (class, x1, y1, x2, y2) in input pixels.
+    """
+    gen = PartGenerator(TRAIN_SEED_OFFSET + seed)
+    images = np.empty((n_parts, imgsz, imgsz, 3), np.uint8)
+    targets: list[np.ndarray] = []
+    for i in range(n_parts):
+        part = gen.part(i)
+        lb, r, (px, py) = letterbox(part.image, imgsz)
+        images[i] = lb[:, :, ::-1]
+        boxes = part.boxes_xyxy * r + np.array([px, py, px, py], np.float32)
+        targets.append(np.concatenate([part.class_ids[:, None].astype(np.float32), boxes], 1))
+    return images, targets
+
+
+def build_targets(
+    targets: list[np.ndarray], nc: int, grid: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Heatmaps (n, nc, g, g), box targets (n, 4, g, g) xyxy, box weights (n, g, g)."""
+    n = len(targets)
+    heat = np.zeros((n, nc, grid, grid), np.float32)
+    tbox = np.zeros((n, 4, grid, grid), np.float32)
+    wbox = np.zeros((n, grid, grid), np.float32)
+    centres = (np.arange(grid, dtype=np.float32) + 0.5) * STRIDE
+    for b, t in enumerate(targets):
+        # Large boxes first so a small defect's cells win where they overlap.
+        order = np.argsort(-(t[:, 3] - t[:, 1]) * (t[:, 4] - t[:, 2])) if len(t) else []
+        for k in order:
+            c, x1, y1, x2, y2 = t[k]
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            sx = max(0.45 * STRIDE, (x2 - x1) / 6)
+            sy = max(0.45 * STRIDE, (y2 - y1) / 6)
+            gx = np.exp(-((centres - cx) ** 2) / (2 * sx * sx))
+            gy = np.exp(-((centres - cy) ** 2) / (2 * sy * sy))
+            g = gy[:, None] * gx[None, :]
+            ix = min(max(int(cx // STRIDE), 0), grid - 1)
+            iy = min(max(int(cy // STRIDE), 0), grid - 1)
+            g[iy, ix] = 1.0
+            heat[b, int(c)] = np.maximum(heat[b, int(c)], g)
+            # Regression on the centre cell and its neighbours that lie inside the box.
+            y0, y1c = max(iy - 1, 0), min(iy + 2, grid)
+            x0, x1c = max(ix - 1, 0), min(ix + 2, grid)
+            for yy in range(y0, y1c):
+                for xx in range(x0, x1c):
+                    inside = x1 - 2 <= centres[xx] <= x2 + 2 and y1 - 2 <= centres[yy] <= y2 + 2
+                    if (yy, xx) == (iy, ix) or inside:
+                        tbox[b, :, yy, xx] = (x1, y1, x2, y2)
+                        wbox[b, yy, xx] = g[yy, xx]
+    return heat, tbox, wbox
+
+
+def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss, normalised by the number of centres."""
+    logp = functional.logsigmoid(logits)
+    log1mp = functional.logsigmoid(-logits)
+    p = logp.exp()
+    pos = heat.eq(1.0).float()
+    pos_loss = -(logp * (1 - p) ** 2 * pos).sum()
+    neg_loss = -(log1mp * p**2 * (1 - heat) ** 4 * (1 - pos)).sum()
+    return (pos_loss + neg_loss) / pos.sum().clamp(min=1.0)
+
+
+def giou_loss(dist: torch.Tensor, tbox: torch.Tensor, wbox: torch.Tensor) -> torch.Tensor:
+    gx, gy = cell_centres(dist.shape[2], dist.shape[3])
+    px1, py1 = gx - dist[:, 0], gy - dist[:, 1]
+    px2, py2 = gx + dist[:, 2], gy + dist[:, 3]
+    tx1, ty1, tx2, ty2 = tbox.unbind(1)
+    iw = (torch.minimum(px2, tx2) - torch.maximum(px1, tx1)).clamp(min=0)
+    ih = (torch.minimum(py2, ty2) - torch.maximum(py1, ty1)).clamp(min=0)
+    inter = iw * ih
+    union = (px2 - px1) * (py2 - py1) + (tx2 - tx1) * (ty2 - ty1) - inter + 1e-6
+    ew = torch.maximum(px2, tx2) - torch.minimum(px1, tx1)
+    eh = torch.maximum(py2, ty2) - torch.minimum(py1, ty1)
+    enclose = ew * eh + 1e-6
+    giou = inter / union - (enclose - union) / enclose
+    return ((1 - giou) * wbox).sum() / wbox.sum().clamp(min=1.0)
+
+
+def augment(
+    images: np.ndarray, targets: list[np.ndarray], rng: np.random.Generator, imgsz: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Random horizontal/vertical flips (the letterbox padding is symmetric)."""
+    out_imgs = images.copy()
+    out_t: list[np.ndarray] = []
+    for i, t in enumerate(targets):
+        t = t.copy()
+        if rng.random() < 0.5:
+            out_imgs[i] = out_imgs[i, :, ::-1]
+            t[:, [1, 3]] = imgsz - t[:, [3, 1]]
+        if rng.random() < 0.5:
+            out_imgs[i] = out_imgs[i, ::-1]
+            t[:, [2, 4]] = imgsz - t[:, [4, 2]]
+        out_t.append(t)
+    return out_imgs, out_t
+
+
+def train(args: argparse.Namespace) -> TinyDetector:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    nc = len(CLASS_NAMES)
+    grid = IMGSZ // STRIDE
+    t0 = time.perf_counter()
+    images, targets = build_cache(args.seed, args.parts, IMGSZ)
+    print(f"cache: {args.parts} parts in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    net = TinyDetector(nc).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
+    warmup = min(50, args.steps // 10)
+
+    def lr_at(step: int) -> float:
+        if step < warmup:
+            return args.lr * (step + 1) / warmup
+        frac = (step - warmup) / max(1, args.steps - warmup)
+        return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+    net.train()
+    t_train = time.perf_counter()
+    for step in range(args.steps):
+        idx = rng.choice(args.parts, size=args.batch, replace=False)
+        imgs, tg = augment(images[idx], [targets[i] for i in idx], rng, IMGSZ)
+        heat, tbox, wbox = build_targets(tg, nc, grid)
+        x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float().div_(255.0)
+        # Mild photometric jitter: exposure and gain vary on a real line.
+        gain = torch.from_numpy(rng.uniform(0.85, 1.15, (args.batch, 1, 1, 1)).astype(np.float32))
+        bias = torch.from_numpy(rng.uniform(-0.05, 0.05, (args.batch, 1, 1, 1)).astype(np.float32))
+        x = (x * gain + bias).clamp_(0, 1).contiguous(memory_format=torch.channels_last)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        logits, dist = net(x)
+        l_cls = focal_loss(logits, torch.from_numpy(heat))
+        l_box = giou_loss(dist, torch.from_numpy(tbox), torch.from_numpy(wbox))
+        loss = l_cls + 2.0 * l_box
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+        opt.step()
+        if step % 25 == 0 or step == args.steps - 1:
+            el = time.perf_counter() - t_train
+            print(
+                f"step {step:5d}/{args.steps} cls {l_cls.item():.3f} box {l_box.item():.3f} "
+                f"lr {lr_at(step):.4f} {el / 60:.1f} min",
+                flush=True,
+            )
+        if args.max_minutes and time.perf_counter() - t_train > args.max_minutes * 60:
+            print(f"stopping at step {step}: --max-minutes {args.max_minutes} reached", flush=True)
+            break
+    minutes = (time.perf_counter() - t0) / 60
+    print(f"trained in {minutes:.1f} min (cache included)", flush=True)
+    return net
+
+
+def export(net: TinyDetector, out: Path, command: str) -> None:
+    net.eval()
+    model = Exported(net.to(memory_format=torch.contiguous_format), IMGSZ).eval()
+    dummy = torch.zeros(1, 3, IMGSZ, IMGSZ)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            model,
+            (dummy,),
+            str(tmp),
+            input_names=["images"],
+            output_names=["output0"],
+            opset_version=17,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+    proto = onnx.load(str(tmp))
+    tmp.unlink()
+    names = "{" + ", ".join(f"{i}: '{n}'" for i, n in enumerate(CLASS_NAMES)) + "}"
+    meta = {
+        "description": "Inspection station synthetic-line defect detector (anchor-free, stride 8)",
+        "author": "inspection-station",
+        "license": "Apache-2.0",
+        "version": "1",
+        "task": "detect",
+        "stride": str(STRIDE),
+        "batch": "1",
+        "imgsz": f"[{IMGSZ}, {IMGSZ}]",
+        "names": names,
+        "training": command,
+    }
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    proto.producer_name = "inspection-station"
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(out))
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("models/defects.onnx"))
+    p.add_argument("--parts", type=int, default=4000, help="training parts in the cache")
+    p.add_argument("--steps", type=int, default=1200)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, default=0.0, help="stop early (0: no limit)")
+    args = p.parse_args(argv)
+    command = "python -m station.training.train " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("threads",)
+    )
+    net = train(args)
+    export(net, args.out, command)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
