@@ -1,0 +1,223 @@
+"""Composition root: recipe → detector → decision policy → log → camera → the operator window.
+
+Everything a recipe can get wrong (bad TOML, a threshold naming a class the
+model lacks, a missing model, an unknown camera kind, a log that cannot be
+written) is found here, before any window opens, and reported as one line
+naming the problem (and, with a screen, a dialog): never a traceback.
+SIGINT and SIGTERM close the window the way the operator would, so the stop
+is logged and no thread is left running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from station.core.decision import DecisionPolicy
+from station.core.errors import StationError
+from station.core.ports import Detector
+
+SIGNAL_POLL_MS = 200
+"""How often the Qt loop hands control to Python so a SIGINT/SIGTERM handler can run."""
+
+
+@dataclass(frozen=True, slots=True)
+class StationParts:
+    """What `compose` built: everything the window and its worker need."""
+
+    recipe: Any  # station.recipe.Recipe
+    detector: Detector
+    log: Any  # station.storage.log.SqliteInspectionLog (opened; the worker closes it)
+    source: Any  # station.core.ports.FrameSource (not opened yet)
+    db_path: Path
+
+
+def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> StationParts:
+    """Load and check everything a run needs; StationError (one line) for anything wrong."""
+    from station.detectors import load_detector
+    from station.recipe import default_recipe_path, load_recipe
+    from station.sources import open_source
+    from station.storage.log import SqliteInspectionLog
+    from station.storage.paths import default_db_path
+
+    recipe = load_recipe(Path(recipe_path) if recipe_path is not None else default_recipe_path())
+    model = recipe.model
+    detector = load_detector(model.path, model.labels, model.family)
+    # Thresholds and reject classes must name classes the model has: refuse now, not mid-run.
+    DecisionPolicy.build(recipe.thresholds, detector.info.class_names, recipe.reject_classes)
+    source = open_source(recipe.camera)
+    db = Path(db_path or recipe.db_path or default_db_path()).expanduser()
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StationError(f"--db {db}: cannot create its folder ({exc.strerror})") from None
+    log = SqliteInspectionLog(db, schedule=recipe.shifts)
+    try:
+        log.record_event(
+            "model_loaded",
+            f"model {Path(str(model.path)).name} loaded",
+            path=str(model.path),
+            sha256=detector.info.sha256,
+            family=detector.info.family,
+            classes=list(detector.info.class_names),
+            recipe=str(recipe.path),
+        )
+    except Exception:
+        log.close()
+        raise
+    return StationParts(recipe, detector, log, source, db)
+
+
+def worker_setup(parts: StationParts) -> Any:
+    """The inspection worker's inputs (imported lazily: Qt loads only when a window is built)."""
+    from station.ui.workers.inspection_worker import WorkerSetup
+
+    recipe = parts.recipe
+    log = parts.log
+    return WorkerSetup(
+        source=parts.source,
+        detector=parts.detector,
+        thresholds=recipe.thresholds,
+        reject_classes=recipe.reject_classes,
+        open_log=lambda: log,
+        station_id=recipe.station_id,
+        product=recipe.product,
+        shifts=recipe.shifts,
+    )
+
+
+def build_window(parts: StationParts, *, autostart: bool, settings: Any = None) -> Any:
+    """The main window for `parts`, with its view-model and worker thread running."""
+    from station.ui.main_window import MainWindow
+    from station.ui.view_models.station_vm import StationContext, StationViewModel
+
+    recipe = parts.recipe
+    context = StationContext(
+        recipe_name=Path(str(recipe.path)).name,
+        recipe_path=str(recipe.path),
+        product=recipe.product,
+        model=parts.detector.info,
+        camera_kind=recipe.camera.kind,
+        db_path=str(parts.db_path),
+    )
+    vm = StationViewModel(worker_setup(parts), context)
+    window = MainWindow(vm, settings)
+    _add_optional_tabs(window, parts)
+    if autostart:
+        vm.start()
+    return window
+
+
+def _add_optional_tabs(window: Any, parts: StationParts) -> None:
+    """The shift view and the tuning view, when their packages are installed in this tree."""
+    del window, parts  # wired in as the shift and tuning views land
+
+
+class StationApp:
+    """Holds the current window; a recipe opened from the File menu replaces it."""
+
+    def __init__(self, *, db_path: Path | None, autostart: bool | None, settings: Any = None):
+        self.db_path = db_path
+        self.autostart = autostart
+        self.settings = settings
+        self.window: Any = None
+
+    def open(self, recipe_path: Path | None) -> Any:
+        parts = compose(recipe_path, self.db_path)
+        autostart = parts.recipe.autostart if self.autostart is None else self.autostart
+        previous = self.window
+        geometry = previous.saveGeometry() if previous is not None else None
+        if previous is not None:
+            previous.close_with_reason(f"recipe changed to {parts.recipe.path}")
+        self.window = build_window(parts, autostart=autostart, settings=self.settings)
+        self.window.open_recipe_requested.connect(self._open_from_menu)
+        if geometry is not None:
+            self.window.restoreGeometry(geometry)
+        self.window.show()
+        return self.window
+
+    def _open_from_menu(self, path: str) -> None:
+        try:
+            self.open(Path(path))
+        except StationError as exc:
+            show_error(f"Cannot open recipe {path}", str(exc), parent=self.window)
+
+    def close(self, reason: str) -> None:
+        if self.window is not None:
+            self.window.close_with_reason(reason)
+
+
+def gui_available() -> bool:
+    from PySide6.QtGui import QGuiApplication
+
+    return QGuiApplication.platformName() not in ("offscreen", "minimal", "")
+
+
+def show_error(title: str, message: str, parent: Any = None) -> None:
+    """A modal dialog naming the problem, when there is a screen to show it on."""
+    if not gui_available():
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.critical(parent, title, message)
+
+
+def _display_problem() -> str | None:
+    if os.environ.get("QT_QPA_PLATFORM") or sys.platform != "linux":
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return "no display: set DISPLAY (or run headless with QT_QPA_PLATFORM=offscreen)"
+
+
+@contextmanager
+def closing_on_signals(close: Callable[[str], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call `close(signal name)` on the GUI thread.
+
+    Python runs signal handlers only when the interpreter gets control, which
+    a C++ event loop does not give; a short timer lets it in.
+    """
+    from PySide6.QtCore import QTimer
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        QTimer.singleShot(0, lambda: close(signal.Signals(signum).name))
+
+    poke = QTimer()
+    poke.timeout.connect(lambda: None)
+    poke.start(SIGNAL_POLL_MS)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        poke.stop()
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def run(recipe_path: Path | None, db_path: Path | None, autostart: bool | None) -> int:
+    """`station run`: the operator window until it is closed (or SIGINT/SIGTERM). Exit code."""
+    problem = _display_problem()
+    if problem is not None:
+        print(f"station run: error: {problem}", file=sys.stderr)
+        return 2
+    from PySide6.QtWidgets import QApplication
+
+    qapp = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "station"])
+    qapp.setApplicationName("Inspection station")
+    station = StationApp(db_path=db_path, autostart=autostart)
+    try:
+        station.open(recipe_path)
+    except StationError as exc:
+        print(f"station run: error: {exc}", file=sys.stderr)
+        show_error("The station cannot start", str(exc))
+        return 2
+    with closing_on_signals(station.close):
+        qapp.exec()
+    return 0

@@ -1,0 +1,57 @@
+"""The big PASS / REJECT / NO DECISION banner with the reason in words, legible from 2 m."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from station.ui.view_models.station_vm import BannerKind, BannerState
+
+# (background, text) per kind: green pass, red reject, amber no decision, orange camera lost.
+COLOURS: dict[BannerKind, tuple[str, str]] = {
+    BannerKind.IDLE: ("#3c4043", "#ffffff"),
+    BannerKind.PASS: ("#188038", "#ffffff"),
+    BannerKind.REJECT: ("#c5221f", "#ffffff"),
+    BannerKind.NO_DECISION: ("#f9ab00", "#000000"),
+    BannerKind.CAMERA_LOST: ("#e37400", "#000000"),
+}
+
+
+class OutcomeBanner(QFrame):
+    """Shows a `BannerState`; holds no logic beyond picking colours."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("OutcomeBanner")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.headline = QLabel(self)
+        self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.headline.setObjectName("BannerHeadline")
+        self.detail = QLabel(self)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        self.detail.setObjectName("BannerDetail")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 12)
+        layout.setSpacing(2)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.detail)
+        self.setMinimumHeight(170)
+        self._state = BannerState(BannerKind.IDLE, "")
+        self.show_state(BannerState(BannerKind.IDLE, "STOPPED"))
+
+    @property
+    def state(self) -> BannerState:
+        return self._state
+
+    def show_state(self, state: BannerState) -> None:
+        self._state = state
+        bg, fg = COLOURS[state.kind]
+        self.setStyleSheet(
+            f"#OutcomeBanner {{ background: {bg}; border-radius: 8px; }}"
+            f"#BannerHeadline {{ color: {fg}; font-size: 72px; font-weight: 800; }}"
+            f"#BannerDetail {{ color: {fg}; font-size: 28px; font-weight: 600; }}"
+        )
+        self.headline.setText(state.headline)
+        self.detail.setText(state.detail)
+        self.setAccessibleName(f"{state.headline}: {state.detail}")

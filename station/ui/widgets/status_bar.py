@@ -1,0 +1,115 @@
+"""The status line: camera, model, thresholds, inference latency, and the last fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
+
+from station.core.ports import ModelInfo
+from station.ui.workers.inspection_worker import CameraState, CameraStatus
+
+OK_STYLE = "color: #202124;"
+WARN_STYLE = "color: #000000; background: #fde293; border-radius: 4px; padding: 2px 6px;"
+BAD_STYLE = "color: #ffffff; background: #c5221f; border-radius: 4px; padding: 2px 6px;"
+
+
+def camera_text(status: CameraStatus, kind: str = "") -> tuple[str, str]:
+    """(text, style) for the camera part of the status line."""
+    info = status.info
+    if status.state is CameraState.CONNECTED and info is not None:
+        size = f" · {info.width}×{info.height}" if info.width and info.height else ""
+        fps = f" · {info.fps:.1f} fps" if info.fps else ""
+        return f"Camera: {info.name}{size}{fps} · connected", OK_STYLE
+    if status.state is CameraState.LOST:
+        return (
+            f"Camera{' ' + kind if kind else ''}: LOST — reconnecting (attempt {status.attempt})",
+            BAD_STYLE,
+        )
+    if status.state is CameraState.CONNECTING:
+        return f"Camera{' ' + kind if kind else ''}: connecting…", WARN_STYLE
+    return f"Camera{' ' + kind if kind else ''}: stopped", OK_STYLE
+
+
+def model_text(model: ModelInfo) -> str:
+    names = ", ".join(model.class_names)
+    return (
+        f"Model: {Path(model.path).name} · sha256 {model.sha256[:8]} · "
+        f"{len(model.class_names)} classes ({names}) · {model.execution_provider}"
+    )
+
+
+def thresholds_text(recipe_name: str, need_retuning: bool) -> tuple[str, str]:
+    if need_retuning:
+        return (
+            f"Thresholds: {recipe_name} · thresholds need re-tuning (tuned on another model)",
+            WARN_STYLE,
+        )
+    return f"Thresholds: {recipe_name} · tuned on this model", OK_STYLE
+
+
+def _label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    return label
+
+
+class StationStatusBar(QFrame):
+    """Two rows of plain facts; the view-model decides, this only formats."""
+
+    def __init__(
+        self,
+        model: ModelInfo,
+        recipe_name: str,
+        camera_kind: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("StationStatusBar")
+        self.setStyleSheet("#StationStatusBar QLabel { font-size: 16px; }")
+        self._camera_kind = camera_kind
+        self._recipe_name = recipe_name
+        self.camera = _label(self)
+        self.model = _label(self)
+        self.model.setText(model_text(model))
+        self.thresholds = _label(self)
+        self.latency = _label(self)
+        self.latency.setText("Inference: – ms")
+        self.fault = _label(self)
+        self.fault.setVisible(False)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(8, 4, 8, 4)
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(2)
+        grid.addWidget(self.camera, 0, 0)
+        grid.addWidget(self.latency, 0, 1)
+        grid.addWidget(self.thresholds, 0, 2)
+        grid.addWidget(self.model, 1, 0, 1, 3)
+        grid.addWidget(self.fault, 2, 0, 1, 3)
+        grid.setColumnStretch(3, 1)
+        self.show_camera(CameraStatus(CameraState.STOPPED))
+        self.show_thresholds(False)
+
+    def show_camera(self, status: CameraStatus) -> None:
+        text, style = camera_text(status, self._camera_kind)
+        self.camera.setText(text)
+        self.camera.setStyleSheet(style)
+        self.camera.setToolTip(status.message)
+
+    def show_thresholds(self, need_retuning: bool) -> None:
+        text, style = thresholds_text(self._recipe_name, need_retuning)
+        self.thresholds.setText(text)
+        self.thresholds.setStyleSheet(style)
+
+    def show_latency(self, latency_ms: float) -> None:
+        self.latency.setText(f"Inference: {latency_ms:.1f} ms")
+
+    def show_fault(self, message: str) -> None:
+        first = message.splitlines()[0] if message else ""
+        self.fault.setText(f"⚠ {first}")
+        self.fault.setToolTip(message)
+        self.fault.setStyleSheet(BAD_STYLE)
+        self.fault.setVisible(bool(first))
