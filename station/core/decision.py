@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from enum import Enum
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +13,7 @@ from station.core.detections import Detections
 from station.core.thresholds import ThresholdSet, keep_mask, reject_mask
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     PASS = "PASS"
     REJECT = "REJECT"
     NO_DECISION = "NO DECISION"
@@ -35,7 +35,7 @@ class Decision:
 
     outcome: Outcome
     reasons: tuple[RejectReason, ...] = ()
-    kept: Detections = Detections.empty()
+    kept: Detections = field(default_factory=Detections.empty)
     why: str = ""
 
     @property
@@ -74,8 +74,10 @@ class DecisionPolicy:
         if len(detections):
             bad_cls = (detections.class_id < 0) | (detections.class_id >= n_cls)
             if bad_cls.any():
-                return no_decision(f"model returned class id {int(detections.class_id[bad_cls][0])}, "
-                                   f"outside its {n_cls} classes")
+                return no_decision(
+                    f"model returned class id {int(detections.class_id[bad_cls][0])}, "
+                    f"outside its {n_cls} classes"
+                )
             nan = np.isnan(detections.confidence)
             if nan.any():
                 name = self.class_names[int(detections.class_id[nan][0])]

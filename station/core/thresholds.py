@@ -87,7 +87,9 @@ class ThresholdSet:
         return {c: self.threshold_for(c) for c in class_names}
 
     def with_thresholds(self, changes: Mapping[str, float]) -> ThresholdSet:
-        return ThresholdSet({**self.class_thresholds, **changes}, self.default_threshold, self.model_sha256)
+        return ThresholdSet(
+            {**self.class_thresholds, **changes}, self.default_threshold, self.model_sha256
+        )
 
     def bound_to(self, model_sha256: str) -> ThresholdSet:
         return ThresholdSet(self.class_thresholds, self.default_threshold, model_sha256)
@@ -104,7 +106,9 @@ class ThresholdSet:
         }
 
 
-def reject_mask(class_names: Sequence[str], reject_classes: Iterable[str] | None) -> npt.NDArray[np.bool_]:
+def reject_mask(
+    class_names: Sequence[str], reject_classes: Iterable[str] | None
+) -> npt.NDArray[np.bool_]:
     """Which class ids reject a part: all when `reject_classes` is None."""
     if reject_classes is None:
         return np.ones(len(class_names), dtype=bool)

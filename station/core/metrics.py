@@ -1,0 +1,404 @@
+"""Part-level confusion, FAR/FRR with intervals, one-class threshold sweeps, expected cost.
+
+Everything works from a `ScoredSample` (the per-part, per-class maximum
+scores), so a threshold set is evaluated without re-running the model. The
+rule is the station's: a part is REJECTED when a reject class scores
+`>= T[class]` (compared in float32); a part with a NaN score gets NO
+DECISION and is not shipped. Counting conventions, so the four cells always
+add up to `parts`:
+
+- false_accepts (escapes): defective parts shipped (passed).
+- true_rejects: defective parts not shipped (rejected, or no decision).
+- false_rejects (scrap): good parts not shipped (rejected, or no decision).
+- true_passes: good parts shipped.
+
+`no_decision` says how many parts were held back for a NaN score.
+FAR = false_accepts / defective_parts, FRR = false_rejects / good_parts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from station.core.errors import StationError
+from station.core.rates import Rate
+from station.core.sample import BoolArray, F32Array, ScoredSample
+
+I64Array = npt.NDArray[np.int64]
+F64Array = npt.NDArray[np.float64]
+
+DEFAULT_GRID_POINTS = 1001
+
+
+class RankingError(StationError):
+    """The sample's scores rank nothing (constant or absent): no curve can be drawn."""
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """Part-level outcome of one threshold set on a labeled sample (see module doc)."""
+
+    parts: int
+    defective_parts: int
+    good_parts: int
+    false_accepts: int
+    false_rejects: int
+    true_rejects: int
+    true_passes: int
+    no_decision: int
+    far: Rate
+    frr: Rate
+    escapes_per_class: Mapping[str, tuple[int, int]]
+    """Reject class name -> (parts with a true defect of that class, how many of them shipped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperatingPoint:
+    """Where one class's threshold currently sits on its curve."""
+
+    threshold: float
+    escapes: int
+    scrap: int
+    far: Rate
+    frr: Rate
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Sweep:
+    """FAR and FRR as one class's threshold moves over `grid`, the other classes held.
+
+    Arrays are indexed like `grid` (float32, ascending, in [0, 1]); `escapes`
+    and `scrap` are part counts; `far`/`frr` are NaN when their denominator
+    (defective parts / good parts) is 0.
+    """
+
+    class_name: str
+    class_index: int
+    grid: F32Array
+    escapes: I64Array
+    scrap: I64Array
+    far: F64Array
+    frr: F64Array
+    operating_point: OperatingPoint
+
+
+def default_grid(points: int = DEFAULT_GRID_POINTS) -> F32Array:
+    """`points` evenly spaced thresholds over [0, 1], both ends included, in float32."""
+    return np.linspace(0.0, 1.0, points, dtype=np.float32)
+
+
+def ranking_problem(sample: ScoredSample) -> str | None:
+    """Why the sample's scores cannot support a threshold, or None when they can.
+
+    A detector that reports one constant score (a heuristic blob detector's
+    1.0) ranks nothing: moving a threshold only switches it fully on or off.
+    """
+    finite = sample.scores[np.isfinite(sample.scores)]
+    if sample.n_parts == 0:
+        return "the sample is empty: there are no scores to set a threshold on"
+    if finite.size == 0:
+        return (
+            f"the model detected nothing on the {sample.n_parts} parts of the sample: "
+            "there are no scores to set a threshold on"
+        )
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi:
+        return (
+            f"every score the model gave on this sample is {lo:g}: a constant score ranks "
+            "nothing, so a threshold cannot trade escapes against scrap; judge this "
+            "detector by its detections, not by a threshold curve"
+        )
+    return None
+
+
+def _as_thresholds(thresholds_vec: npt.ArrayLike, n_classes: int) -> F32Array:
+    t = np.asarray(thresholds_vec, dtype=np.float32).reshape(-1)
+    if t.shape != (n_classes,):
+        raise StationError(f"thresholds: expected {n_classes} values, got {t.shape[0]}")
+    return t
+
+
+def _as_rejecting(rejecting: npt.ArrayLike, n_classes: int) -> BoolArray:
+    r = np.asarray(rejecting, dtype=bool).reshape(-1)
+    if r.shape != (n_classes,):
+        raise StationError(f"rejecting: expected {n_classes} flags, got {r.shape[0]}")
+    return r
+
+
+class SweepCache:
+    """Precomputed per-class orderings so a confusion and a class's curves cost ~1 ms.
+
+    Built once per (sample, reject classes, grid); `evaluate` is what a
+    threshold slider calls on every move. Each class's hit mask is cached with
+    its threshold, so a move of one class recomputes one column; scores are
+    stored column-major and few hits are scattered from the sorted order.
+    Not thread-safe: one cache per thread.
+    """
+
+    def __init__(
+        self, sample: ScoredSample, rejecting: npt.ArrayLike, grid: npt.ArrayLike | None = None
+    ) -> None:
+        n, n_cls = sample.scores.shape
+        self.sample = sample
+        self.rejecting = _as_rejecting(rejecting, n_cls)
+        self.ranking_problem = ranking_problem(sample)
+        g = default_grid() if grid is None else np.asarray(grid, dtype=np.float32).reshape(-1)
+        if g.size == 0 or bool(np.any(np.diff(g) < 0)) or not bool(np.all((g >= 0) & (g <= 1))):
+            raise StationError("grid: expected ascending thresholds in [0, 1]")
+        self.grid: F32Array = g
+        self.defective: BoolArray = sample.defective_for(self.rejecting)
+        self.nan_row: BoolArray = sample.no_decision
+        self.n_defective = int(self.defective.sum())
+        self.n_good = n - self.n_defective
+        self._defective_per_class = sample.truth.sum(axis=0).astype(np.int64)
+        self._def_idx = np.flatnonzero(self.defective)
+        self._def_truth_t = np.ascontiguousarray(sample.truth[self._def_idx].T, dtype=np.int64)
+        self._cols: F32Array = np.ascontiguousarray(sample.scores.T)
+        self._n_nan = [int(np.isnan(self._cols[c]).sum()) for c in range(n_cls)]
+        self._hit_cache: list[tuple[np.float32, BoolArray] | None] = [None] * n_cls
+        self._order: list[npt.NDArray[np.intp]] = []
+        self._sorted: list[F32Array] = []
+        self._sorted_def: list[BoolArray] = []
+        self._grid_pos: list[npt.NDArray[np.intp]] = []
+        for c in range(n_cls):
+            order = np.argsort(sample.scores[:, c], kind="stable")  # NaN sorts last
+            col = sample.scores[order, c]
+            self._order.append(order)
+            self._sorted.append(col)
+            self._sorted_def.append(self.defective[order])
+            if self.rejecting[c]:
+                pos = np.searchsorted(col, g, side="left")
+            else:  # a non-reject class never rejects: every part passes it at any threshold
+                pos = np.full(g.shape, n, dtype=np.intp)
+            self._grid_pos.append(pos)
+
+    # -- hits -------------------------------------------------------------------------------
+    def _hit(self, c: int, t: np.float32) -> BoolArray:
+        """Parts whose class-`c` score is >= t, cached per class (a slider moves one class)."""
+        cached = self._hit_cache[c]
+        if cached is not None and cached[0] == t:
+            return cached[1]
+        pos = int(np.searchsorted(self._sorted[c], t, side="left"))
+        n_nan = self._n_nan[c]
+        n_hit = self.sample.n_parts - n_nan - pos
+        if n_hit * 8 < self.sample.n_parts:  # few hits: scatter them from the sorted order
+            mask = np.zeros(self.sample.n_parts, dtype=bool)
+            mask[self._order[c][pos : self.sample.n_parts - n_nan]] = True
+        else:
+            mask = self._cols[c] >= t
+        self._hit_cache[c] = (t, mask)
+        return mask
+
+    def _rejected_by_others(self, t: F32Array, exclude: int | None) -> BoolArray:
+        out = self.nan_row.copy()
+        for c in np.flatnonzero(self.rejecting):
+            if c != exclude:
+                out |= self._hit(int(c), t[c])
+        return out
+
+    # -- results ----------------------------------------------------------------------------
+    def confusion(self, thresholds_vec: npt.ArrayLike) -> Confusion:
+        t = _as_thresholds(thresholds_vec, self.sample.n_classes)
+        return self._confusion_from(self._rejected_by_others(t, None))
+
+    def _confusion_from(self, not_shipped: BoolArray) -> Confusion:
+        shipped_def = ~np.take(not_shipped, self._def_idx)
+        fa = int(np.count_nonzero(shipped_def))
+        tp = self.sample.n_parts - int(np.count_nonzero(not_shipped)) - fa
+        fr = self.n_good - tp
+        escaped_per_class = self._def_truth_t @ shipped_def.astype(np.int64)
+        per_class = {
+            name: (int(self._defective_per_class[c]), int(escaped_per_class[c]))
+            for c, name in enumerate(self.sample.class_names)
+            if self.rejecting[c]
+        }
+        return Confusion(
+            parts=self.sample.n_parts,
+            defective_parts=self.n_defective,
+            good_parts=self.n_good,
+            false_accepts=fa,
+            false_rejects=fr,
+            true_rejects=self.n_defective - fa,
+            true_passes=tp,
+            no_decision=int(self.nan_row.sum()),
+            far=Rate.of(fa, self.n_defective),
+            frr=Rate.of(fr, self.n_good),
+            escapes_per_class=per_class,
+        )
+
+    def evaluate(self, thresholds_vec: npt.ArrayLike, class_index: int) -> tuple[Confusion, Sweep]:
+        """The confusion at `thresholds_vec` and class `class_index`'s curves, others held.
+
+        Raises RankingError when the sample's scores rank nothing.
+        """
+        if self.ranking_problem is not None:
+            raise RankingError(self.ranking_problem)
+        t = _as_thresholds(thresholds_vec, self.sample.n_classes)
+        c = int(class_index)
+        if not 0 <= c < self.sample.n_classes:
+            raise StationError(f"class_index: {c} is outside 0..{self.sample.n_classes - 1}")
+        other = self._rejected_by_others(t, c)
+        confusion = self._confusion_from(other | self._hit(c, t[c]) if self.rejecting[c] else other)
+        free = ~np.take(other, self._order[c])
+        cum_d = np.zeros(free.shape[0] + 1, dtype=np.int64)
+        cum_g = np.zeros(free.shape[0] + 1, dtype=np.int64)
+        np.cumsum(free & self._sorted_def[c], out=cum_d[1:])
+        np.cumsum(free, out=cum_g[1:])
+        cum_g -= cum_d
+        pos = self._grid_pos[c]
+        escapes = cum_d[pos]
+        scrap = self.n_good - cum_g[pos]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            far = escapes / self.n_defective if self.n_defective else np.full(pos.shape, np.nan)
+            frr = scrap / self.n_good if self.n_good else np.full(pos.shape, np.nan)
+        point = OperatingPoint(
+            float(t[c]),
+            confusion.false_accepts,
+            confusion.false_rejects,
+            confusion.far,
+            confusion.frr,
+        )
+        sweep = Sweep(
+            self.sample.class_names[c],
+            c,
+            self.grid,
+            escapes,
+            scrap,
+            np.asarray(far, dtype=np.float64),
+            np.asarray(frr, dtype=np.float64),
+            point,
+        )
+        return confusion, sweep
+
+
+def confusion(
+    sample: ScoredSample, thresholds_vec: npt.ArrayLike, rejecting: npt.ArrayLike
+) -> Confusion:
+    """Part-level confusion of `thresholds_vec` (float32, one per class) on the sample."""
+    n_cls = sample.n_classes
+    t = _as_thresholds(thresholds_vec, n_cls)
+    rej = _as_rejecting(rejecting, n_cls)
+    hits = (sample.scores >= t) & rej
+    not_shipped = hits.any(axis=1) | sample.no_decision
+    defective = sample.defective_for(rej)
+    shipped = ~not_shipped
+    fa_mask = defective & shipped
+    n_def = int(defective.sum())
+    n_good = sample.n_parts - n_def
+    fa = int(fa_mask.sum())
+    tp = int((shipped & ~defective).sum())
+    escaped = sample.truth[fa_mask].sum(axis=0)
+    labeled = sample.truth.sum(axis=0)
+    return Confusion(
+        parts=sample.n_parts,
+        defective_parts=n_def,
+        good_parts=n_good,
+        false_accepts=fa,
+        false_rejects=n_good - tp,
+        true_rejects=n_def - fa,
+        true_passes=tp,
+        no_decision=int(sample.no_decision.sum()),
+        far=Rate.of(fa, n_def),
+        frr=Rate.of(n_good - tp, n_good),
+        escapes_per_class={
+            name: (int(labeled[c]), int(escaped[c]))
+            for c, name in enumerate(sample.class_names)
+            if rej[c]
+        },
+    )
+
+
+def sweep_class(
+    sample: ScoredSample,
+    thresholds_vec: npt.ArrayLike,
+    rejecting: npt.ArrayLike,
+    class_index: int,
+    grid: npt.ArrayLike | None = None,
+) -> Sweep:
+    """One class's FAR/FRR curves with the other classes held at `thresholds_vec`.
+
+    For repeated calls (a slider) build a `SweepCache` once and call `evaluate`.
+    """
+    return SweepCache(sample, rejecting, grid).evaluate(thresholds_vec, class_index)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    """Expected cost of a threshold set.
+
+    `total` is for a batch of `parts` parts at `prevalence` (the share of
+    defective parts): parts * (prevalence * FAR * C_escape + (1 - prevalence)
+    * FRR * C_scrap). At the sample's own prevalence it equals
+    C_escape * escapes + C_scrap * scrap. `per_1000_parts` scales it to 1000 parts.
+    """
+
+    total: float
+    per_1000_parts: float
+    prevalence: float
+    parts: int
+
+
+def check_costs(cost_escape: float, cost_scrap: float, prevalence: float | None = None) -> None:
+    """Refuse a negative or non-finite cost and a prevalence outside [0, 1]."""
+    for name, value in (("cost_escape", cost_escape), ("cost_scrap", cost_scrap)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise StationError(f"{name}: expected a number >= 0, got {value!r}")
+        if not math.isfinite(value) or value < 0:
+            raise StationError(f"{name}: expected a finite number >= 0, got {value!r}")
+    if prevalence is not None and (
+        isinstance(prevalence, bool)
+        or not isinstance(prevalence, int | float)
+        or not 0.0 <= prevalence <= 1.0
+    ):
+        raise StationError(f"prevalence: expected a number in [0, 1], got {prevalence!r}")
+
+
+def cost_weights(
+    parts: int,
+    defective_parts: int,
+    cost_escape: float,
+    cost_scrap: float,
+    prevalence: float | None,
+) -> tuple[float, float, float]:
+    """(cost per escaped defective part, cost per scrapped good part, prevalence) on the sample.
+
+    Reweights the sample's parts so its defective share is `prevalence`.
+    """
+    check_costs(cost_escape, cost_scrap, prevalence)
+    good = parts - defective_parts
+    if parts == 0:
+        raise StationError("the sample is empty: no cost can be estimated")
+    if prevalence is None:
+        return float(cost_escape), float(cost_scrap), defective_parts / parts
+    if defective_parts == 0 and prevalence > 0:
+        raise StationError(
+            "prevalence: the sample has no defective parts, so its escape rate is unknown"
+        )
+    if good == 0 and prevalence < 1:
+        raise StationError("prevalence: the sample has no good parts, so its scrap rate is unknown")
+    w_def = cost_escape * prevalence * parts / defective_parts if defective_parts else 0.0
+    w_good = cost_scrap * (1.0 - prevalence) * parts / good if good else 0.0
+    return float(w_def), float(w_good), float(prevalence)
+
+
+def expected_cost(
+    confusion: Confusion, cost_escape: float, cost_scrap: float, prevalence: float | None = None
+) -> CostEstimate:
+    """Expected cost of the confusion's escapes and scrap (see `CostEstimate`)."""
+    w_def, w_good, prev = cost_weights(
+        confusion.parts, confusion.defective_parts, cost_escape, cost_scrap, prevalence
+    )
+    total = w_def * confusion.false_accepts + w_good * confusion.false_rejects
+    return CostEstimate(total, 1000.0 * total / confusion.parts, prev, confusion.parts)
+
+
+def threshold_vector(
+    class_names: Sequence[str], thresholds: Mapping[str, float], default: float
+) -> F32Array:
+    """Thresholds by class index in float32, unlisted classes at `default`."""
+    return np.array([thresholds.get(c, default) for c in class_names], dtype=np.float32)

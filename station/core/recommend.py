@@ -1,0 +1,480 @@
+"""Recommended thresholds: least expected cost, or least scrap under an escape-rate cap.
+
+Both search all reject classes jointly. A part passes when every reject
+class scores below its threshold, so the useful thresholds of a class are
+its observed score levels (a threshold equal to a score rejects that part)
+plus "above every score". Levels are pruned without loss: a threshold never
+needs to sit on a level held only by good parts (raising it past that level
+passes good parts, never a defective one), nor just above a level held only
+by defective parts.
+
+When the product of the remaining levels is affordable the search is
+exhaustive: each part falls in one cell of a histogram over level indices,
+and cumulative sums along every axis give the escapes and scrap of every
+combination at once, so the optimum is exact. Otherwise several starts (each
+class at its own optimum, alone and together; all thresholds lowest) are
+improved by exhaustive moves of two classes at a time, which escapes the
+traps of one-class-at-a-time descent on overlapping classes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from station.core.errors import StationError
+from station.core.metrics import (
+    Confusion,
+    CostEstimate,
+    check_costs,
+    confusion,
+    cost_weights,
+    expected_cost,
+    ranking_problem,
+)
+from station.core.rates import Rate, min_trials_for_upper_bound, wilson_interval
+from station.core.sample import BoolArray, F32Array, ScoredSample
+from station.core.thresholds import DEFAULT_THRESHOLD
+
+IntpArray = npt.NDArray[np.intp]
+F64Array = npt.NDArray[np.float64]
+
+EXHAUSTIVE_LIMIT = 2_000_000
+"""Largest number of threshold combinations searched exhaustively in one table."""
+PAIR_LIMIT = 250_000
+MAX_ROUNDS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A recommended threshold for every reject class, and what it does on the sample.
+
+    `thresholds` are the shortest decimals that round-trip to the chosen
+    float32 levels; `escapes`/`scrap` are part counts on the sample;
+    `expected_cost` is None when no costs were given. `exact` is True when the
+    search was exhaustive (the optimum over observed levels).
+    """
+
+    kind: str
+    thresholds: Mapping[str, float]
+    escapes: int
+    scrap: int
+    expected_cost: float | None
+    confusion: Confusion
+    cost: CostEstimate | None
+    explanation: str
+    exact: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NoRecommendation:
+    """Why no thresholds are recommended (cap unmet, sample too small, scores rank nothing)."""
+
+    kind: str
+    reason: str
+
+
+def shortest_float32(x: float | np.floating) -> float:
+    """The shortest decimal that reads back as the same float32 (0.7, not 0.699999988)."""
+    return float(np.format_float_positional(np.float32(x), unique=True, trim="0"))
+
+
+# -- the search problem ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """Reject classes' candidate levels and every decidable part's level index.
+
+    Part p passes thresholds at candidate indices j iff k[p, i] <= j[i] for all i.
+    """
+
+    class_idx: IntpArray  # model class index of each searched class
+    cands: tuple[F32Array, ...]
+    k: IntpArray  # (n_live, d)
+    is_def: BoolArray  # (n_live,)
+    n_def: int
+    n_good: int
+    notes: tuple[str, ...]
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        return tuple(len(c) for c in self.cands)
+
+
+def _build(sample: ScoredSample, rejecting: BoolArray, current: F32Array) -> _Problem:
+    defective = sample.defective_for(rejecting)
+    live = ~sample.no_decision
+    is_def = defective[live]
+    class_idx = np.flatnonzero(rejecting)
+    cands: list[F32Array] = []
+    notes: list[str] = []
+    ks: list[IntpArray] = []
+    for c in class_idx:
+        col = sample.scores[live, c]
+        seen = np.isfinite(col) & (col >= 0)  # a negative score can never reach a threshold
+        lv = np.minimum(col[seen], np.float32(1.0))
+        if lv.size == 0:
+            cand = np.array([current[c]], dtype=np.float32)
+        else:
+            levels, inv = np.unique(lv, return_inverse=True)
+            has_def = np.bincount(inv, weights=is_def[seen], minlength=len(levels)) > 0
+            has_good = np.bincount(inv, weights=~is_def[seen], minlength=len(levels)) > 0
+            keep = has_def.copy()
+            keep[1:] &= has_good[:-1]
+            keep[0] = True
+            chosen = list(levels[keep])
+            top = levels[-1]
+            if top >= np.float32(1.0):
+                n_top = int((lv >= np.float32(1.0)).sum())
+                notes.append(
+                    f"{sample.class_names[c]}: {n_top} part(s) score exactly 1.0, which every "
+                    "threshold in [0, 1] rejects; this class cannot be switched off"
+                )
+            elif has_good[-1] or not chosen:
+                chosen.append(np.nextafter(top, np.float32(np.inf)))
+            cand = np.array(chosen, dtype=np.float32)
+        cands.append(cand)
+        k = np.searchsorted(cand, sample.scores[live, c], side="right")
+        k[np.isnan(sample.scores[live, c])] = 0  # unreachable: NaN rows are not live
+        ks.append(k.astype(np.intp))
+    k_all = np.stack(ks, axis=1) if ks else np.zeros((int(live.sum()), 0), dtype=np.intp)
+    n_def = int(defective.sum())
+    return _Problem(
+        class_idx,
+        tuple(cands),
+        k_all,
+        is_def,
+        n_def,
+        sample.n_parts - n_def,
+        tuple(notes),
+    )
+
+
+Objective = Callable[[F64Array, F64Array], F64Array]
+"""Maps (escapes, scrap) tables to a value to minimise; ties go to fewer escapes."""
+
+
+def _tables(k: IntpArray, is_def: BoolArray, dims: tuple[int, ...]) -> tuple[F64Array, F64Array]:
+    """(defective parts passed, good parts passed) for every combination of level indices."""
+    shape = tuple(m + 1 for m in dims)
+    size = math.prod(shape)
+    flat = np.ravel_multi_index(tuple(k.T), shape) if dims else np.zeros(len(k), np.intp)
+    hd = np.bincount(flat[is_def], minlength=size).astype(np.float64).reshape(shape)
+    hg = np.bincount(flat[~is_def], minlength=size).astype(np.float64).reshape(shape)
+    for ax in range(len(dims)):
+        np.cumsum(hd, axis=ax, out=hd)
+        np.cumsum(hg, axis=ax, out=hg)
+    sl = tuple(slice(0, m) for m in dims)
+    return hd[sl], hg[sl]
+
+
+def _best_cell(prob: _Problem, dpass: F64Array, gpass: F64Array, objective: Objective) -> IntpArray:
+    escapes = dpass
+    scrap = prob.n_good - gpass
+    value = objective(escapes, scrap)
+    best = value.min()
+    tied = value <= best + 1e-9 * max(1.0, abs(float(best)))
+    flat_esc = np.where(tied, escapes, np.inf).ravel()
+    idx = int(np.argmin(flat_esc))  # fewest escapes among ties, then lowest thresholds
+    return np.array(np.unravel_index(idx, value.shape), dtype=np.intp)
+
+
+def _solve_subset(
+    prob: _Problem, j: IntpArray, subset: list[int], objective: Objective
+) -> IntpArray:
+    others = [i for i in range(len(prob.cands)) if i not in subset]
+    free = np.all(prob.k[:, others] <= j[others], axis=1) if others else np.ones(len(prob.k), bool)
+    dims = tuple(prob.dims[i] for i in subset)
+    dpass, gpass = _tables(prob.k[free][:, subset], prob.is_def[free], dims)
+    out = j.copy()
+    out[subset] = _best_cell(prob, dpass, gpass, objective)
+    return out
+
+
+def _evaluate(prob: _Problem, j: IntpArray) -> tuple[int, int]:
+    passed = np.all(prob.k <= j, axis=1)
+    escapes = int((passed & prob.is_def).sum())
+    return escapes, prob.n_good - int((passed & ~prob.is_def).sum())
+
+
+def _value(prob: _Problem, j: IntpArray, objective: Objective) -> tuple[float, int]:
+    e, s = _evaluate(prob, j)
+    return float(objective(np.array([e], float), np.array([s], float))[0]), e
+
+
+def _search(prob: _Problem, objective: Objective, exhaustive_limit: int) -> tuple[IntpArray, bool]:
+    """Candidate indices of the best thresholds, and whether the search was exhaustive."""
+    d = len(prob.cands)
+    if math.prod(prob.dims) <= exhaustive_limit:
+        return _solve_subset(prob, np.zeros(d, np.intp), list(range(d)), objective), True
+    off = np.array([m - 1 for m in prob.dims], dtype=np.intp)
+    own = np.array([_solve_subset(prob, off, [i], objective)[i] for i in range(d)], np.intp)
+    starts = [own, np.zeros(d, np.intp), off]
+    for i in range(d):
+        s = off.copy()
+        s[i] = own[i]
+        starts.append(s)
+    best_j, best_v = starts[0], _value(prob, starts[0], objective)
+    for start in starts:
+        j, v = start, _value(prob, start, objective)
+        for _ in range(MAX_ROUNDS):
+            improved = False
+            for a in range(d):
+                for b in range(a + 1, d) if d > 1 else [a]:
+                    pair = [a, b] if a != b else [a]
+                    if math.prod(prob.dims[i] for i in pair) > PAIR_LIMIT:
+                        pair = [a]
+                    cand = _solve_subset(prob, j, pair, objective)
+                    cv = _value(prob, cand, objective)
+                    if cv < v:
+                        j, v, improved = cand, cv, True
+            if not improved:
+                break
+        if v < best_v:
+            best_j, best_v = j, v
+    return best_j, False
+
+
+# -- public ---------------------------------------------------------------------------------
+
+
+def _prepare(
+    sample: ScoredSample, rejecting: npt.ArrayLike, current: npt.ArrayLike | None, kind: str
+) -> tuple[BoolArray, F32Array, NoRecommendation | None]:
+    rej = np.asarray(rejecting, dtype=bool).reshape(-1)
+    if rej.shape != (sample.n_classes,):
+        raise StationError(f"rejecting: expected {sample.n_classes} flags, got {rej.shape[0]}")
+    cur = (
+        np.full(sample.n_classes, DEFAULT_THRESHOLD, np.float32)
+        if current is None
+        else np.asarray(current, dtype=np.float32).reshape(-1)
+    )
+    problem = ranking_problem(sample)
+    if problem is not None:
+        return rej, cur, NoRecommendation(kind, problem)
+    defective = sample.defective_for(rej)
+    if not rej.any():
+        return rej, cur, NoRecommendation(kind, "no class rejects a part: there is nothing to tune")
+    if not defective.any():
+        return (
+            rej,
+            cur,
+            NoRecommendation(
+                kind,
+                f"the sample's {sample.n_parts} parts hold no defect of a reject class: escapes "
+                "cannot be measured, so no threshold can be defended; add defective parts",
+            ),
+        )
+    if defective.all():
+        return (
+            rej,
+            cur,
+            NoRecommendation(
+                kind,
+                f"all {sample.n_parts} parts of the sample are defective: scrap cannot be "
+                "measured, so no threshold can be defended; add good parts",
+            ),
+        )
+    return rej, cur, None
+
+
+def _thresholds_of(sample: ScoredSample, prob: _Problem, j: IntpArray) -> dict[str, float]:
+    return {
+        sample.class_names[int(c)]: shortest_float32(prob.cands[i][j[i]])
+        for i, c in enumerate(prob.class_idx)
+    }
+
+
+def _vector(sample: ScoredSample, cur: F32Array, th: Mapping[str, float]) -> F32Array:
+    out = cur.copy()
+    for name, t in th.items():
+        out[sample.class_index(name)] = np.float32(t)
+    return out
+
+
+def _describe(conf: Confusion) -> str:
+    return f"escapes {conf.far} of defective parts, scrap {conf.frr} of good parts" + (
+        f", {conf.no_decision} part(s) without a decision (NaN score)" if conf.no_decision else ""
+    )
+
+
+def _search_note(exact: bool, prob: _Problem) -> str:
+    combos = math.prod(prob.dims)
+    if exact:
+        return f"exhaustive over all {combos:,} combinations of the observed score levels"
+    return (
+        f"{combos:,} level combinations are too many to search exhaustively: best of several "
+        "starts improved two classes at a time (near, not provably at, the optimum)"
+    )
+
+
+def recommend_min_cost(
+    sample: ScoredSample,
+    rejecting: npt.ArrayLike,
+    cost_escape: float,
+    cost_scrap: float,
+    prevalence: float | None = None,
+    *,
+    current: npt.ArrayLike | None = None,
+    exhaustive_limit: int = EXHAUSTIVE_LIMIT,
+) -> Recommendation | NoRecommendation:
+    """Thresholds of least expected cost C_escape * escapes + C_scrap * scrap.
+
+    At `prevalence` (share of defective parts; default the sample's) the
+    sample is reweighted (see `metrics.CostEstimate`). `current` (float32 per
+    class) is kept for classes the sample never scores.
+    """
+    check_costs(cost_escape, cost_scrap, prevalence)
+    rej, cur, refused = _prepare(sample, rejecting, current, "min_cost")
+    if refused is not None:
+        return refused
+    prob = _build(sample, rej, cur)
+    w_def, w_good, prev = cost_weights(
+        sample.n_parts, prob.n_def, cost_escape, cost_scrap, prevalence
+    )
+
+    def objective(escapes: F64Array, scrap: F64Array) -> F64Array:
+        return w_def * escapes + w_good * scrap
+
+    j, exact = _search(prob, objective, exhaustive_limit)
+    th = _thresholds_of(sample, prob, j)
+    conf = confusion(sample, _vector(sample, cur, th), rej)
+    cost = expected_cost(conf, cost_escape, cost_scrap, prevalence)
+    prev_text = f"{100 * prev:.2f}% ({'given' if prevalence is not None else 'the sample’s'})"
+    notes = list(prob.notes)
+    if conf.far.ci95 is not None and conf.far.ci95[1] - conf.far.ci95[0] > 0.1:
+        notes.append(
+            f"only {conf.defective_parts} defective parts: the escape rate is known only "
+            f"to within {conf.far}; measure more defective parts before relying on it"
+        )
+    explanation = (
+        f"Least expected cost at {cost_escape:g} per escape and {cost_scrap:g} per scrapped "
+        f"good part, prevalence {prev_text}: {_describe(conf)}; expected cost "
+        f"{cost.total:.6g} for {cost.parts} parts ({cost.per_1000_parts:.4g} per 1000). "
+        f"Search: {_search_note(exact, prob)}."
+    )
+    return Recommendation(
+        "min_cost",
+        th,
+        conf.false_accepts,
+        conf.false_rejects,
+        cost.total,
+        conf,
+        cost,
+        explanation,
+        exact,
+        tuple(notes),
+    )
+
+
+def supported_escapes(defective_parts: int, max_escape_rate: float) -> int | None:
+    """Most escapes k whose Wilson 95% upper bound k/n stays <= the cap (None: not even 0)."""
+    k = math.floor(max_escape_rate * defective_parts + 1e-9)
+    while k >= 0:
+        ci = wilson_interval(k, defective_parts)
+        if ci is not None and ci[1] <= max_escape_rate:
+            return k
+        k -= 1
+    return None
+
+
+def recommend_escape_cap(
+    sample: ScoredSample,
+    rejecting: npt.ArrayLike,
+    max_escape_rate: float,
+    cost_escape: float | None = None,
+    cost_scrap: float | None = None,
+    prevalence: float | None = None,
+    *,
+    current: npt.ArrayLike | None = None,
+    exhaustive_limit: int = EXHAUSTIVE_LIMIT,
+) -> Recommendation | NoRecommendation:
+    """Least scrap with the escape rate demonstrably under `max_escape_rate`.
+
+    "Demonstrably" means the Wilson 95% upper bound of escapes / defective
+    parts is <= the cap, not just the point estimate: a claim an auditor can
+    accept. When the cap is met only by the point estimate, or not at all,
+    the reason says which, and how many defective parts a sample would need.
+    """
+    if (
+        isinstance(max_escape_rate, bool)
+        or not isinstance(max_escape_rate, int | float)
+        or not 0.0 <= max_escape_rate <= 1.0
+    ):
+        raise StationError(f"max_escape_rate: expected a number in [0, 1], got {max_escape_rate!r}")
+    if cost_escape is not None or cost_scrap is not None:
+        check_costs(cost_escape or 0.0, cost_scrap or 0.0, prevalence)
+    rej, cur, refused = _prepare(sample, rejecting, current, "escape_cap")
+    if refused is not None:
+        return refused
+    prob = _build(sample, rej, cur)
+    n_def = prob.n_def
+    cap_txt = f"{100 * max_escape_rate:.3g}%"
+    lowest = np.zeros(len(prob.cands), np.intp)
+    fa_min, _ = _evaluate(prob, lowest)
+    k_point = math.floor(max_escape_rate * n_def + 1e-9)
+    if fa_min > k_point:
+        return NoRecommendation(
+            "escape_cap",
+            f"no thresholds meet the escape-rate cap of {cap_txt}: even at the lowest "
+            f"thresholds {Rate.of(fa_min, n_def)} of defective parts ship, because the model "
+            "scores no reject class on them",
+        )
+    k_sup = supported_escapes(n_def, max_escape_rate)
+
+    def capped(limit: int) -> Objective:
+        def objective(escapes: F64Array, scrap: F64Array) -> F64Array:
+            return np.where(escapes <= limit, scrap, prob.n_good + 1.0 + escapes)
+
+        return objective
+
+    if k_sup is None or fa_min > k_sup:
+        j, _ = _search(prob, capped(k_point), exhaustive_limit)
+        e, _ = _evaluate(prob, j)
+        need = min_trials_for_upper_bound(max_escape_rate)
+        rate = Rate.of(e, n_def)
+        hi = rate.ci95[1] if rate.ci95 else 1.0
+        return NoRecommendation(
+            "escape_cap",
+            f"the sample is too small to support an escape-rate cap of {cap_txt}: the best "
+            f"thresholds on it ({_fmt_th(_thresholds_of(sample, prob, j))}) let {rate} of "
+            f"defective parts ship, and the 95% upper bound {100 * hi:.3g}% exceeds the cap"
+            + (f"; even 0 escapes needs at least {need} defective parts" if need else ""),
+        )
+    j, exact = _search(prob, capped(k_sup), exhaustive_limit)
+    th = _thresholds_of(sample, prob, j)
+    conf = confusion(sample, _vector(sample, cur, th), rej)
+    cost = (
+        expected_cost(conf, cost_escape or 0.0, cost_scrap or 0.0, prevalence)
+        if cost_escape is not None or cost_scrap is not None
+        else None
+    )
+    hi = conf.far.ci95[1] if conf.far.ci95 else 0.0
+    explanation = (
+        f"Least scrap with the escape rate at most {cap_txt} at 95% confidence (Wilson upper "
+        f"bound {100 * hi:.3g}%): {_describe(conf)}"
+        + (f"; expected cost {cost.total:.6g} for {cost.parts} parts" if cost else "")
+        + f". Search: {_search_note(exact, prob)}."
+    )
+    return Recommendation(
+        "escape_cap",
+        th,
+        conf.false_accepts,
+        conf.false_rejects,
+        cost.total if cost else None,
+        conf,
+        cost,
+        explanation,
+        exact,
+        prob.notes,
+    )
+
+
+def _fmt_th(th: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in th.items())
