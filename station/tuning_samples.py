@@ -1,0 +1,191 @@
+"""The samples a supervisor can tune on, and how each becomes a scored sample.
+
+Three kinds: the shipped held-out sample of the synthetic line (written on
+first use into the user cache dir, deterministically, by
+`station.synthetic.dataset.write_yolo_sample` with the `station sample`
+defaults), a YOLO-layout folder the user picks, and the parts operators
+confirmed on the line (from the log). Scoring goes through
+`station.evaluation`, whose cache is keyed by model hash and sample content,
+so switching back to a sample never re-runs the model. No Qt here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from station.core.errors import StationError
+from station.core.sample import ScoredSample
+
+APP_NAME = "inspection-station"
+Progress = Callable[[int, int], None]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True, slots=True)
+class SampleEntry:
+    """One choice in the sample chooser. `parts` is its size when known before scoring."""
+
+    kind: str  # "shipped" | "folder" | "confirmed" | "matrix"
+    label: str
+    path: Path | None = None
+    parts: int | None = None
+
+    @property
+    def display(self) -> str:
+        return self.label + (f" ({self.parts} parts)" if self.parts is not None else "")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, str(self.path) if self.path else self.label)
+
+    @classmethod
+    def folder(cls, path: Path) -> SampleEntry:
+        return cls("folder", f"folder {path.name}", path, count_images(path))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSample:
+    """A scored sample and where its parts' images and label files are (None: not on disk)."""
+
+    label: str
+    kind: str
+    sample: ScoredSample
+    image_paths: tuple[str | None, ...] = ()
+    label_paths: tuple[str | None, ...] = ()
+
+    @property
+    def size_text(self) -> str:
+        s = self.sample
+        n_def = int(s.defective.sum())
+        return f"{s.n_parts} parts ({n_def} defective, {s.n_parts - n_def} good)"
+
+
+def count_images(folder: Path) -> int | None:
+    images = folder / "images"
+    if not images.is_dir():
+        return None
+    return sum(1 for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def cache_root() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def shipped_sample_dir(root: Path | None = None) -> Path:
+    from station.commands.sample import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
+
+    base = root if root is not None else cache_root()
+    return base / "samples" / f"synthetic-seed{DEFAULT_SAMPLE_SEED}-{DEFAULT_SAMPLE_PARTS}"
+
+
+def ensure_shipped_sample(root: Path | None = None) -> Path:
+    """The shipped held-out sample's folder, written on first use (same files every time)."""
+    from station.commands.sample import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
+    from station.synthetic.dataset import write_yolo_sample
+
+    folder = shipped_sample_dir(root)
+    done = folder / ".complete"
+    if not done.exists():
+        write_yolo_sample(folder, DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED)
+        done.write_text("ok\n")
+    return folder
+
+
+class SampleCatalog:
+    """Lists the samples and builds the scoring job of each (run off the GUI thread).
+
+    `score_folder(folder, progress) -> LoadedSample` scores a YOLO folder with
+    the station's model (through the evaluation cache); `confirmed(progress)
+    -> LoadedSample` builds the operator-confirmed sample from the log;
+    `confirmed_count()` says how many parts it has. Any of them may be None.
+    """
+
+    def __init__(
+        self,
+        score_folder: Callable[[Path, Progress], LoadedSample] | None,
+        confirmed: Callable[[Progress], LoadedSample] | None = None,
+        confirmed_count: Callable[[], int] | None = None,
+        cache_dir: Path | None = None,
+    ):
+        self.score_folder = score_folder
+        self.confirmed = confirmed
+        self.confirmed_count = confirmed_count
+        self.cache_dir = cache_dir
+        self.folders: list[SampleEntry] = []
+
+    def entries(self) -> list[SampleEntry]:
+        from station.commands.sample import DEFAULT_SAMPLE_PARTS
+
+        out = [SampleEntry("shipped", "shipped held-out sample", None, DEFAULT_SAMPLE_PARTS)]
+        out += self.folders
+        if self.confirmed is not None:
+            n = self.confirmed_count() if self.confirmed_count is not None else None
+            out.append(SampleEntry("confirmed", "operator-confirmed parts", None, n))
+        return out
+
+    def remember(self, entry: SampleEntry) -> None:
+        if entry.kind == "folder" and entry.key not in {e.key for e in self.folders}:
+            self.folders.append(entry)
+
+    def job(self, entry: SampleEntry) -> Callable[[Progress], LoadedSample]:
+        if entry.kind == "confirmed":
+            if self.confirmed is None:
+                raise StationError("no log attached: there are no operator-confirmed parts")
+            return self.confirmed
+        if self.score_folder is None:
+            raise StationError("no model attached: samples cannot be scored here")
+        score = self.score_folder
+        if entry.kind == "shipped":
+            return lambda progress: _label(
+                score(ensure_shipped_sample(self.cache_dir), progress), entry.label
+            )
+        if entry.kind == "folder" and entry.path is not None:
+            path = entry.path
+            return lambda progress: _label(score(path, progress), entry.label)
+        raise StationError(f"sample {entry.label}: cannot be loaded")
+
+
+def _label(loaded: LoadedSample, label: str) -> LoadedSample:
+    return LoadedSample(label, loaded.kind, loaded.sample, loaded.image_paths, loaded.label_paths)
+
+
+def loaded_from_any(result: Any) -> LoadedSample:
+    if isinstance(result, LoadedSample):
+        return result
+    raise StationError(f"scoring returned {type(result).__name__}, expected a LoadedSample")
+
+
+def benchmark_matrix(
+    n_parts: int = 100_000, n_classes: int = 8, seed: int = 0, model_sha256: str = "bench"
+) -> LoadedSample:
+    """A score matrix shaped like a real model's, for benchmarks and tests (no images).
+
+    About 8% of parts carry a defect (one class, sometimes two); a defect's
+    class scores high but overlapping with look-alikes on good parts, which
+    score low with a long tail; classes differ in how separable they are.
+    Not detected (-inf) for roughly half of the part/class cells.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    names = tuple(f"class{c}" for c in range(n_classes))
+    truth = np.zeros((n_parts, n_classes), dtype=bool)
+    defective = rng.random(n_parts) < 0.08
+    first = rng.integers(0, n_classes, n_parts)
+    truth[np.flatnonzero(defective), first[defective]] = True
+    second = defective & (rng.random(n_parts) < 0.1)
+    truth[np.flatnonzero(second), rng.integers(0, n_classes, n_parts)[second]] = True
+    sep = np.linspace(2.5, 6.0, n_classes)  # how well each class separates
+    scores = rng.beta(1.2, 6.0, size=(n_parts, n_classes))
+    pos = rng.beta(sep[None, :].repeat(n_parts, 0), 2.0)
+    scores = np.where(truth, pos, scores).astype(np.float32)
+    undetected = (~truth) & (rng.random((n_parts, n_classes)) < 0.5)
+    scores[undetected] = -np.inf
+    ids = tuple(f"part{i:06d}" for i in range(n_parts))
+    sample = ScoredSample(names, scores, truth, ids, model_sha256)
+    return LoadedSample(f"benchmark {n_parts} x {n_classes}", "matrix", sample)

@@ -1,0 +1,140 @@
+"""The selected class's trade-off: score histogram, FAR/FRR vs threshold, ROC.
+
+Ranges are fixed when a class is selected (no auto-range jumps while
+dragging); a drag only moves the threshold lines and the operating points.
+A constant-score detector (or a non-reject class) shows the reason instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from station.ui.tuning.tuning_vm import Curves, Figures
+
+DEF_COLOR = (200, 40, 40)
+GOOD_COLOR = (40, 110, 200)
+LINE_COLOR = (20, 20, 20)
+
+
+def _plot(layout: pg.GraphicsLayoutWidget, title: str, x: str, y: str) -> pg.PlotItem:
+    p = layout.addPlot(title=title)
+    p.setLabel("bottom", x)
+    p.setLabel("left", y)
+    p.setMouseEnabled(x=False, y=False)
+    p.hideButtons()
+    p.setMenuEnabled(False)
+    p.disableAutoRange()
+    p.showGrid(x=True, y=True, alpha=0.15)
+    # Axes (and the grid they draw) do not change while a slider drags: paint them once
+    # into a pixmap, so moving the threshold line repaints only what moved.
+    for name in ("left", "bottom", "top", "right"):
+        p.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return p
+
+
+class TradeoffPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        pg.setConfigOptions(
+            antialias=False, background="w", foreground="k", imageAxisOrder="row-major"
+        )
+        self.stack = QStackedWidget()
+        self.gfx = pg.GraphicsLayoutWidget()
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.problem.setStyleSheet("font-size: 14px; color: #7a4b00; padding: 24px;")
+        self.stack.addWidget(self.gfx)
+        self.stack.addWidget(self.problem)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.stack)
+
+        self.hist = _plot(self.gfx, "scores", "max score of the class on a part", "share of parts")
+        self.hist.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.h_def = pg.PlotDataItem(
+            stepMode="center",
+            fillLevel=0,
+            pen=pg.mkPen(DEF_COLOR, width=1.5),
+            brush=(*DEF_COLOR, 70),
+            name="true defect of the class",
+        )
+        self.h_good = pg.PlotDataItem(
+            stepMode="center",
+            fillLevel=0,
+            pen=pg.mkPen(GOOD_COLOR, width=1.5),
+            brush=(*GOOD_COLOR, 60),
+            name="good parts",
+        )
+        self.hist.addItem(self.h_good)
+        self.hist.addItem(self.h_def)
+        self.h_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(LINE_COLOR, width=2))
+        self.hist.addItem(self.h_line)
+        self.hist.setXRange(0, 1, padding=0.01)
+
+        self.rates = _plot(self.gfx, "FAR / FRR vs threshold", "threshold", "rate (parts)")
+        self.rates.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.c_far = self.rates.plot(pen=pg.mkPen(DEF_COLOR, width=2), name="FAR (escapes)")
+        self.c_frr = self.rates.plot(pen=pg.mkPen(GOOD_COLOR, width=2), name="FRR (scrap)")
+        self.r_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(LINE_COLOR, width=1))
+        self.rates.addItem(self.r_line)
+        self.far_point = pg.ScatterPlotItem(size=10, pen=pg.mkPen("k"), brush=pg.mkBrush(DEF_COLOR))
+        self.frr_point = pg.ScatterPlotItem(
+            size=10, pen=pg.mkPen("k"), brush=pg.mkBrush(GOOD_COLOR)
+        )
+        self.rates.addItem(self.far_point)
+        self.rates.addItem(self.frr_point)
+        self.rates.setXRange(0, 1, padding=0.01)
+        self.rates.setYRange(0, 1, padding=0.02)
+
+        self.roc = _plot(
+            self.gfx,
+            "ROC (this class moving)",
+            "FRR: good parts scrapped",
+            "defective parts caught",
+        )
+        self.c_roc = self.roc.plot(pen=pg.mkPen((90, 60, 150), width=2))
+        self.roc_point = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(LINE_COLOR))
+        self.roc.addItem(self.roc_point)
+        self.roc.setXRange(0, 1, padding=0.02)
+        self.roc.setYRange(0, 1, padding=0.02)
+        # Static while dragging: cached as pixmaps (the ranges never change during a drag).
+        for item in (self.h_def, self.h_good, self.c_far, self.c_frr, self.c_roc):
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def show_curves(self, curves: Curves) -> None:
+        if curves.problem is not None or curves.sweep is None or curves.edges is None:
+            self.problem.setText(curves.problem or "no curve for this class")
+            self.stack.setCurrentWidget(self.problem)
+            return
+        self.stack.setCurrentWidget(self.gfx)
+        name = curves.class_name
+        self.hist.setTitle(
+            f"{name}: max score per part ({curves.n_defective} with a {name} defect, "
+            f"{curves.n_good} good; {curves.n_undetected} parts with no {name} detection not shown)"
+        )
+        assert curves.hist_defective is not None and curves.hist_good is not None
+        self.h_def.setData(curves.edges, curves.hist_defective)
+        self.h_good.setData(curves.edges, curves.hist_good)
+        top = max(
+            float(curves.hist_defective.max(initial=0)), float(curves.hist_good.max(initial=0))
+        )
+        self.hist.setYRange(0, max(top, 1e-3) * 1.08, padding=0)
+        sw = curves.sweep
+        self.rates.setTitle(f"{name}: FAR / FRR as its threshold moves (others held)")
+        self.c_far.setData(sw.grid, sw.far, connect="finite")
+        self.c_frr.setData(sw.grid, sw.frr, connect="finite")
+        self.c_roc.setData(sw.frr, 1.0 - sw.far, connect="finite")
+
+    def show_point(self, f: Figures) -> None:
+        t = f.threshold
+        self.h_line.setPos(t)
+        self.r_line.setPos(t)
+        far = np.nan if f.far is None else f.far
+        frr = np.nan if f.frr is None else f.frr
+        self.far_point.setData([t], [far])
+        self.frr_point.setData([t], [frr])
+        self.roc_point.setData([frr], [1.0 - far])
