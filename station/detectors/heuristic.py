@@ -2,13 +2,17 @@
 
 Chosen by a pseudo model path instead of an ONNX file:
 ``heuristic:dark-blobs`` or, with parameters,
-``heuristic:dark-blobs?delta=40&window=31&min_area=9&max_area=20000``.
+``heuristic:dark-blobs?delta=12&window=31&min_area=6&max_area=150&margin=6``.
 
-A pixel is "dark" when it is more than `delta` grey levels below the mean
-of the `window` x `window` neighbourhood around it (local contrast, so a
-lighting gradient across the part does not matter). Dark pixels are
-cleaned with a 3x3 opening and grouped into 8-connected blobs; blobs of
+The part is the largest bright region (Otsu threshold on the blurred grey
+image, the part being lighter than the belt), with its outline filled and
+eroded by `margin` pixels so the part's edge is never a blob. On it, a pixel
+is "dark" when it is more than `delta` grey levels below the mean of the
+`window` x `window` neighbourhood around it (local contrast, so a lighting
+gradient across the part does not matter). Dark pixels are cleaned with a
+3x3 opening and grouped into 8-connected blobs; blobs of
 `min_area`..`max_area` pixels (inclusive) become detections of one class.
+The area cap skips the part's own (larger) through-holes.
 
 The confidence is the constant 1.0, so `ModelInfo.scores_rank` is False:
 the score carries no ranking, and a threshold curve cannot be drawn on it.
@@ -40,10 +44,11 @@ _KERNEL = np.ones((3, 3), np.uint8)
 class DarkBlobParams:
     """`delta`: grey levels below the local mean; `window`: odd size in pixels; areas in pixels."""
 
-    delta: int = 40
+    delta: int = 12
     window: int = 31
-    min_area: int = 9
-    max_area: int = 20000
+    min_area: int = 6
+    max_area: int = 150
+    margin: int = 6
 
     def __post_init__(self) -> None:
         if self.delta < 0 or self.delta > 255:
@@ -52,6 +57,8 @@ class DarkBlobParams:
             raise StationError(
                 f"heuristic:{KIND}: window must be an odd number >= 3, got {self.window}"
             )
+        if self.margin < 0:
+            raise StationError(f"heuristic:{KIND}: margin must be >= 0, got {self.margin}")
         if not 1 <= self.min_area <= self.max_area:
             raise StationError(f"heuristic:{KIND}: need 1 <= min_area <= max_area")
 
@@ -108,10 +115,11 @@ class DarkBlobDetector:
     def detect(self, frame: npt.NDArray[np.uint8]) -> Detections:
         p = self._params
         img = check_frame(frame)
-        gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        gray = img if img.ndim == 2 else np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), np.uint8)
         background = cv2.blur(gray, (p.window, p.window))
         darker = cv2.subtract(background, gray)  # saturates at 0 where brighter
         _, mask = cv2.threshold(darker, p.delta, 255, cv2.THRESH_BINARY)
+        mask = cv2.bitwise_and(mask, self._part_region(gray))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _KERNEL)
         _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         blobs = stats[1:]  # row 0 is the background
@@ -123,3 +131,23 @@ class DarkBlobDetector:
         ).astype(np.float32)
         n = len(blobs)
         return Detections(xyxy, np.ones(n, np.float32), np.zeros(n, np.int64))
+
+    def _part_region(self, gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """255 on the part (largest bright region, filled, eroded by `margin`), 0 elsewhere."""
+        smooth = cv2.GaussianBlur(gray, (5, 5), 0)
+        _, bright = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
+        region: npt.NDArray[np.uint8] = np.zeros_like(gray)
+        if n < 2:
+            return region
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        outline, _ = cv2.findContours(
+            np.where(labels == largest, 255, 0).astype(np.uint8),
+            cv2.RETR_EXTERNAL,
+            cv2.CHAIN_APPROX_SIMPLE,
+        )
+        cv2.drawContours(region, outline, -1, 255, cv2.FILLED)
+        if self._params.margin:
+            size = 2 * self._params.margin + 1
+            region = np.asarray(cv2.erode(region, np.ones((size, size), np.uint8)), np.uint8)
+        return region
