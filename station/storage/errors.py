@@ -7,6 +7,7 @@ parts: a part that cannot be logged is never passed.
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -33,12 +34,26 @@ def _primary_code(exc: sqlite3.Error) -> int | None:
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
 
 
+def _read_only(path: Path) -> bool:
+    """True when the log's folder is on a read-only filesystem or not writable by us."""
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    target = path if path.exists() else folder
+    return not os.access(target, os.W_OK)
+
+
 def explain(path: Path, exc: BaseException) -> LogUnavailable:
     """A `LogUnavailable` for `exc` (an sqlite3.Error or OSError) met on the log at `path`."""
     folder = path.parent
     code = _primary_code(exc) if isinstance(exc, sqlite3.Error) else None
     err_no = exc.errno if isinstance(exc, OSError) else None
     text = str(exc)
+    if code in (_CANTOPEN, _IOERR, _READONLY) and _read_only(path):
+        code = _READONLY
     if code == _FULL or err_no in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         msg = (
             f"the disk holding {folder} is full ({text}); free space there (or lower the reject "

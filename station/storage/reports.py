@@ -1,0 +1,379 @@
+"""Per-shift summaries computed from the log (never from counters kept elsewhere).
+
+Counts are parts: yield = passed / inspected (a NO DECISION is not a pass).
+`rejects_by_class` counts each rejected part once per class that rejected it,
+so its values can sum to more than `rejected`. Confirmed figures use each
+part's latest operator confirmation: an escape is a confirmed-defective part
+that was passed, scrap a confirmed-good part that was rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from station.core.errors import StationError
+from station.storage.errors import LogUnavailable, explain
+from station.storage.schema import connect_reader
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which part of the log to report. All None: every shift in the log.
+
+    `start_utc`/`end_utc` select inspections in `[start, end)`; `day` selects the
+    shifts that start on that local date; `shift_id` one shift.
+    """
+
+    shift_id: str | None = None
+    day: date | None = None
+    start_utc: float | None = None
+    end_utc: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftReport:
+    id: str
+    name: str
+    start_utc: float | None
+    end_utc: float | None
+    zone: str
+    inspected: int = 0
+    passed: int = 0
+    rejected: int = 0
+    no_decision: int = 0
+    rejects_by_class: dict[str, int] = field(default_factory=dict)
+    no_decision_reasons: dict[str, int] = field(default_factory=dict)
+    threshold_changes: list[dict[str, Any]] = field(default_factory=list)
+    confirmed: dict[str, int] = field(default_factory=dict)
+    truth: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def yield_(self) -> float | None:
+        """passed / inspected, None for an empty shift."""
+        return self.passed / self.inspected if self.inspected else None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    shifts: list[ShiftReport]
+    zone: str
+    selection: Selection
+
+    @property
+    def totals(self) -> dict[str, int]:
+        keys = ("inspected", "passed", "rejected", "no_decision")
+        return {k: sum(getattr(s, k) for s in self.shifts) for k in keys}
+
+
+@contextmanager
+def _reading(db_path: Path) -> Iterator[sqlite3.Connection]:
+    conn = connect_reader(db_path)
+    try:
+        yield conn
+    except sqlite3.Error as exc:
+        raise explain(Path(db_path), exc) from exc
+    finally:
+        conn.close()
+
+
+def station_zone(conn: sqlite3.Connection) -> str:
+    """The display zone the station last recorded (its shift schedule's zone)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schedule'").fetchone()
+    if row is None:
+        return "UTC"
+    return str(json.loads(row[0]).get("zone", "UTC"))
+
+
+def parse_time(text: str, zone: str, field_name: str) -> float:
+    """ISO 8601 date or date-time; without an offset it is the station's local time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise StationError(
+            f"{field_name}: expected an ISO 8601 time like 2026-03-29T06:00, got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        from station.core.shifts import local_to_utc
+
+        return local_to_utc(moment, ZoneInfo(zone)).timestamp()
+    return moment.timestamp()
+
+
+def _where(sel: Selection, alias: str = "") -> tuple[str, list[Any]]:
+    p = f"{alias}." if alias else ""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if sel.shift_id is not None:
+        clauses.append(f"{p}shift_id = ?")
+        args.append(sel.shift_id)
+    if sel.day is not None:
+        clauses.append(f"{p}shift_id >= ? AND {p}shift_id < ?")
+        args += [f"{sel.day.isoformat()}/", f"{sel.day.isoformat()}0"]  # '0' sorts right after '/'
+    if sel.start_utc is not None:
+        clauses.append(f"{p}time_utc >= ?")
+        args.append(sel.start_utc)
+    if sel.end_utc is not None:
+        clauses.append(f"{p}time_utc < ?")
+        args.append(sel.end_utc)
+    return (" AND ".join(clauses) or "1"), args
+
+
+def shift_report(db_path: Path, selection: Selection | None = None) -> Report:
+    """Summaries of the selected shifts, oldest first. Raises LogUnavailable if unreadable."""
+    sel = selection or Selection()
+    with _reading(Path(db_path)) as conn:
+        return _report(conn, sel)
+
+
+def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
+    zone = station_zone(conn)
+    where, args = _where(sel)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for shift_id, outcome, n in conn.execute(
+        f"SELECT shift_id, outcome, count(*) FROM inspections WHERE {where} GROUP BY 1, 2", args
+    ):
+        counts[shift_id][outcome] = int(n)
+    by_class: dict[str, dict[str, int]] = defaultdict(dict)
+    iwhere, iargs = _where(sel, "i")
+    for shift_id, cls, n in conn.execute(
+        "SELECT i.shift_id, json_extract(j.value, '$.class'), count(DISTINCT i.id) "
+        f"FROM inspections i, json_each(i.reasons) j WHERE i.outcome = 'REJECT' AND {iwhere} "
+        "GROUP BY 1, 2 ORDER BY 3 DESC, 2",
+        iargs,
+    ):
+        by_class[shift_id][str(cls)] = int(n)
+    why: dict[str, dict[str, int]] = defaultdict(dict)
+    for shift_id, reason, n in conn.execute(
+        "SELECT shift_id, why, count(*) FROM inspections "
+        f"WHERE outcome = 'NO DECISION' AND {where} GROUP BY 1, 2 ORDER BY 3 DESC, 2",
+        args,
+    ):
+        why[shift_id][str(reason) or "unknown"] = int(n)
+    confirmed: dict[str, dict[str, int]] = {}
+    for shift_id, parts, defective, escapes, scrap in conn.execute(
+        "SELECT i.shift_id, count(*), sum(c.defective), "
+        "sum(c.defective AND i.outcome = 'PASS'), sum(NOT c.defective AND i.outcome = 'REJECT') "
+        "FROM inspections i JOIN confirmations c ON c.inspection_id = i.id "
+        "WHERE c.id IN (SELECT max(id) FROM confirmations GROUP BY inspection_id) "
+        f"AND {iwhere} GROUP BY 1",
+        iargs,
+    ):
+        confirmed[shift_id] = {
+            "parts": int(parts),
+            "defective": int(defective),
+            "good": int(parts) - int(defective),
+            "escapes": int(escapes),
+            "scrap": int(scrap),
+        }
+    truth: dict[str, dict[str, int]] = {}
+    for shift_id, parts, defective, escapes, scrap in conn.execute(
+        "SELECT shift_id, count(*), sum(truth_defective), "
+        "sum(truth_defective AND outcome = 'PASS'), "
+        "sum(NOT truth_defective AND outcome = 'REJECT') "
+        f"FROM inspections WHERE truth_defective IS NOT NULL AND {where} GROUP BY 1",
+        args,
+    ):
+        truth[shift_id] = {
+            "parts": int(parts),
+            "defective": int(defective),
+            "good": int(parts) - int(defective),
+            "escapes": int(escapes),
+            "scrap": int(scrap),
+        }
+    ids = sorted(counts)
+    spans = _spans(conn, ids, zone)
+    changes = _threshold_changes(conn, zone)
+    reports = []
+    for sid in ids:
+        name, start, end, szone = spans[sid]
+        c = counts[sid]
+        reports.append(
+            ShiftReport(
+                id=sid,
+                name=name,
+                start_utc=start,
+                end_utc=end,
+                zone=szone,
+                inspected=sum(c.values()),
+                passed=c.get("PASS", 0),
+                rejected=c.get("REJECT", 0),
+                no_decision=c.get("NO DECISION", 0),
+                rejects_by_class=by_class.get(sid, {}),
+                no_decision_reasons=why.get(sid, {}),
+                threshold_changes=[
+                    ch
+                    for t, ch in changes
+                    if start is not None and end is not None and start <= t < end
+                ],
+                confirmed=confirmed.get(
+                    sid, {"parts": 0, "defective": 0, "good": 0, "escapes": 0, "scrap": 0}
+                ),
+                truth=truth.get(
+                    sid, {"parts": 0, "defective": 0, "good": 0, "escapes": 0, "scrap": 0}
+                ),
+            )
+        )
+    reports.sort(key=lambda r: (r.start_utc if r.start_utc is not None else math.inf, r.id))
+    return Report(reports, zone, sel)
+
+
+def _spans(
+    conn: sqlite3.Connection, ids: list[str], zone: str
+) -> dict[str, tuple[str, float | None, float | None, str]]:
+    out: dict[str, tuple[str, float | None, float | None, str]] = {}
+    for sid, name, start, end, szone in conn.execute(
+        "SELECT id, name, start_utc, end_utc, zone FROM shifts"
+    ):
+        if sid in ids:
+            out[sid] = (str(name), start, end, str(szone))
+    missing = [sid for sid in ids if sid not in out or out[sid][1] is None]
+    for sid in missing:
+        # A shift logged without bounds (an old log, or a caller's own shift ids):
+        # its first and last inspection bound it.
+        lo, hi, rzone = conn.execute(
+            "SELECT min(time_utc), max(time_utc), max(zone) FROM inspections WHERE shift_id = ?",
+            (sid,),
+        ).fetchone()
+        name = out[sid][0] if sid in out else sid.rpartition("/")[2]
+        out[sid] = (
+            name,
+            lo,
+            None if hi is None else math.nextafter(hi, math.inf),
+            str(rzone or zone),
+        )
+    return out
+
+
+def _threshold_changes(conn: sqlite3.Connection, zone: str) -> list[tuple[float, dict[str, Any]]]:
+    out = []
+    for t, message, details in conn.execute(
+        "SELECT time_utc, message, details FROM events WHERE kind = 'threshold_change' ORDER BY id"
+    ):
+        d = json.loads(details)
+        out.append(
+            (
+                float(t),
+                {
+                    "time": iso(float(t), zone),
+                    "who": d.get("who"),
+                    "reason": d.get("reason"),
+                    "old": d.get("old"),
+                    "new": d.get("new"),
+                    "model_sha256": d.get("model_sha256"),
+                    "figures": d.get("figures", {}),
+                    "message": message,
+                },
+            )
+        )
+    return out
+
+
+def iso(t_utc: float | None, zone: str) -> str | None:
+    """ISO 8601 with the zone's offset (seconds precision), None for None."""
+    if t_utc is None:
+        return None
+    return (
+        datetime.fromtimestamp(t_utc, UTC).astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
+    )
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    """The stable `station report --json` document (keys are only ever added)."""
+    shifts = []
+    for s in report.shifts:
+        shifts.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "start": iso(s.start_utc, s.zone),
+                "end": iso(s.end_utc, s.zone),
+                "inspected": s.inspected,
+                "passed": s.passed,
+                "rejected": s.rejected,
+                "no_decision": s.no_decision,
+                "yield": None if s.yield_ is None else round(s.yield_, 6),
+                "rejects_by_class": dict(s.rejects_by_class),
+                "no_decision_reasons": dict(s.no_decision_reasons),
+                "threshold_changes": list(s.threshold_changes),
+                "confirmed": dict(s.confirmed),
+                "truth": dict(s.truth),
+            }
+        )
+    totals: dict[str, Any] = dict(report.totals)
+    totals["yield"] = (
+        round(totals["passed"] / totals["inspected"], 6) if totals["inspected"] else None
+    )
+    return {"zone": report.zone, "totals": totals, "shifts": shifts}
+
+
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "start",
+    "end",
+    "inspected",
+    "passed",
+    "rejected",
+    "no_decision",
+    "yield",
+    "confirmed_parts",
+    "confirmed_escapes",
+    "confirmed_scrap",
+    "threshold_changes",
+)
+
+
+def write_csv(report: Report, path: Path) -> None:
+    """One row per shift; one `rejected_<class>` column per class seen in the report."""
+    classes = sorted({c for s in report.shifts for c in s.rejects_by_class})
+    doc = report_to_json(report)
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow([*CSV_COLUMNS, *(f"rejected_{c}" for c in classes)])
+            for s, js in zip(report.shifts, doc["shifts"], strict=True):
+                w.writerow(
+                    [
+                        js["id"],
+                        js["name"],
+                        js["start"],
+                        js["end"],
+                        s.inspected,
+                        s.passed,
+                        s.rejected,
+                        s.no_decision,
+                        "" if js["yield"] is None else js["yield"],
+                        s.confirmed["parts"],
+                        s.confirmed["escapes"],
+                        s.confirmed["scrap"],
+                        len(s.threshold_changes),
+                        *(s.rejects_by_class.get(c, 0) for c in classes),
+                    ]
+                )
+    except OSError as exc:
+        raise StationError(f"--csv {path}: cannot write ({exc.strerror})") from exc
+
+
+__all__ = [
+    "LogUnavailable",
+    "Report",
+    "Selection",
+    "ShiftReport",
+    "iso",
+    "parse_time",
+    "report_to_json",
+    "shift_report",
+    "station_zone",
+    "write_csv",
+]
