@@ -34,7 +34,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$mode" = "test" ]; then
-  .venv/bin/python -m pip install -q -e ".[test,gige]"
+  .venv/bin/python -m pip install -q -e ".[test,gige,pylon]"
 else
   .venv/bin/python -m pip install -q -e .
 fi

@@ -143,7 +143,7 @@ class GigECamera:
             self._configure(aravis, camera)
             if camera.is_gv_device():
                 device = camera.get_device()
-                if device.get_device_address().get_is_loopback():
+                if device.get_device_address().get_address().get_is_loopback():
                     # The packet-socket fast path sees no traffic on loopback (fake camera).
                     camera.gv_set_stream_options(aravis.GvStreamOption.PACKET_SOCKET_DISABLED)
                 if self.packet_size is not None:

@@ -1,0 +1,145 @@
+"""GigECamera against a real GigE Vision device on loopback (Aravis' fake camera).
+
+The camera-loss test kills the camera process mid-run, as a pulled cable would, and
+starts it again: the source must raise CameraLost, fail to reopen while the camera is
+gone, and deliver frames again after `reopen_with_backoff` once it is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from gige_fixture import FakeGigECamera, fake_gige_camera
+
+from station.core.errors import StationError
+from station.core.ports import CameraLost, FrameSource
+from station.sources import BackoffPolicy, open_source, reopen_with_backoff
+from station.sources.gige import GigECamera, list_cameras
+
+__all__ = ["fake_gige_camera"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.gige
+REGION = (0, 0, 160, 120)
+
+
+class Config:
+    def __init__(self, **options: object) -> None:
+        self.kind = "gige"
+        self.options = options
+
+
+@pytest.fixture
+def camera(fake_gige_camera: FakeGigECamera) -> Iterator[GigECamera]:
+    source = GigECamera(camera_id=fake_gige_camera.camera_id, region=REGION, frame_rate=50.0)
+    yield source
+    source.close()
+
+
+def test_fake_camera_is_discovered(fake_gige_camera: FakeGigECamera) -> None:
+    assert fake_gige_camera.camera_id in list_cameras()
+
+
+def test_frames_are_read_only_copies_with_sequence_and_time(camera: GigECamera) -> None:
+    info = camera.open()
+    assert (info.kind, info.width, info.height) == ("gige", 160, 120)
+    assert info.fps == pytest.approx(50.0)
+    frames = [camera.read(timeout_s=2.0) for _ in range(5)]
+    assert [f.sequence for f in frames] == [0, 1, 2, 3, 4]
+    assert all(f.image.shape == (120, 160) and f.image.dtype == np.uint8 for f in frames)
+    assert not any(f.image.flags.writeable for f in frames)
+    times = [f.timestamp_s for f in frames]
+    assert times == sorted(times) and times[0] > 1.6e9  # seconds since the epoch
+    frame_ids = [f.meta["frame_id"] for f in frames]
+    assert frame_ids == sorted(frame_ids)
+
+
+@pytest.mark.parametrize(
+    ("pixel_format", "shape"),
+    [("Mono8", (48, 64)), ("Mono16", (48, 64)), ("RGB8", (48, 64, 3)), ("BayerRG8", (48, 64, 3))],
+)
+def test_pixel_formats_convert_to_gray_or_bgr_uint8(
+    fake_gige_camera: FakeGigECamera, pixel_format: str, shape: tuple[int, ...]
+) -> None:
+    source = open_source(
+        Config(
+            camera_id=fake_gige_camera.camera_id, pixel_format=pixel_format, region=[0, 0, 64, 48]
+        )
+    )
+    try:
+        source.open()
+        frame = source.read(timeout_s=2.0)
+    finally:
+        source.close()
+    assert frame.image.shape == shape and frame.image.dtype == np.uint8
+    assert frame.meta["pixel_format"] == pixel_format
+    assert frame.image.any()  # the fake camera draws a pattern, not zeros
+
+
+def test_software_trigger_fires_one_frame_per_read(fake_gige_camera: FakeGigECamera) -> None:
+    source = GigECamera(
+        camera_id=fake_gige_camera.camera_id, trigger="software", region=REGION, exposure_us=1000
+    )
+    try:
+        assert source.open().fps == 0.0
+        ids = [source.read(timeout_s=2.0).meta["frame_id"] for _ in range(3)]
+    finally:
+        source.close()
+    assert ids == list(range(ids[0], ids[0] + 3))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"pixel_format": "YUV422_8"}, "pixel_format = 'YUV422_8'"),
+        ({"region": [2000, 0, 100, 100]}, "outside the 2048x2048 sensor"),
+        ({"exposure_us": 1.0}, "exposure_us = 1.0"),
+        ({"gain_db": 99.0}, "gain_db = 99.0"),
+    ],
+)
+def test_options_the_camera_cannot_take_are_refused_by_name(
+    fake_gige_camera: FakeGigECamera, options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(StationError, match=message):
+        source = open_source(Config(camera_id=fake_gige_camera.camera_id, **options))
+        try:
+            source.open()
+        finally:
+            source.close()
+
+
+def test_unknown_camera_id_is_camera_lost(fake_gige_camera: FakeGigECamera) -> None:
+    source = GigECamera(camera_id="Aravis-Fake-NOSUCH")
+    with pytest.raises(CameraLost, match="NOSUCH"):
+        source.open()
+
+
+def test_killed_camera_is_lost_and_comes_back(
+    fake_gige_camera: FakeGigECamera, camera: GigECamera
+) -> None:
+    assert isinstance(camera, FrameSource)
+    camera.open()
+    before = [camera.read(timeout_s=2.0).sequence for _ in range(3)]
+
+    fake_gige_camera.kill()  # the cable is pulled mid-run
+    with pytest.raises(CameraLost):
+        for _ in range(20):  # frames already in flight may still arrive
+            camera.read(timeout_s=0.5)
+    with pytest.raises(CameraLost):
+        camera.read(timeout_s=0.5)  # stays lost until reopened
+    with pytest.raises(CameraLost):
+        camera.open()  # the camera is gone: reopening fails
+
+    fake_gige_camera.start()  # plugged back in
+    failures: list[int] = []
+    info = reopen_with_backoff(
+        camera,
+        policy=BackoffPolicy(first_s=0.05, max_s=0.2),
+        on_failure=lambda attempt, _exc, _delay: failures.append(attempt),
+    )
+    assert info is not None and (info.width, info.height) == (160, 120)
+    after = [camera.read(timeout_s=2.0) for _ in range(3)]
+    assert after[0].sequence > before[-1]  # numbering continues across the loss
+    assert [f.sequence for f in after] == list(range(after[0].sequence, after[0].sequence + 3))
+    assert all(f.image.shape == (120, 160) for f in after)
