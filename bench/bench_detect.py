@@ -1,0 +1,77 @@
+"""detect: the shipped model's bare `session.run` vs the full `detect()` on a camera-size frame.
+
+Both are timed in one run, interleaved call by call on the same session and
+frame, so machine load hits both alike. The ratio of medians is the
+detector's overhead (letterbox, tensor, decode, NMS, back-mapping).
+Set ``STATION_BENCH_MODEL`` to time another model file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from benchlib import Figure, Skip, median, p95
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "defects.onnx"
+REPEAT = 200
+WARMUP = 10
+TARGET_RATIO = 1.10
+
+
+def _frame() -> np.ndarray:
+    """A 640x480 frame from the synthetic line camera (a defective part, so NMS has work)."""
+    try:
+        from station.synthetic.line import PartGenerator
+    except ImportError:  # the generator is optional for this benchmark
+        return np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    gen = PartGenerator(seed=0, width=640, height=480)
+    part = next(p for p in map(gen.part, range(100)) if p.defective)
+    return part.image
+
+
+def run() -> list[Figure]:
+    from station.detectors import load_detector
+    from station.detectors.onnx_detector import OnnxDetector
+
+    model = Path(os.environ.get("STATION_BENCH_MODEL", MODEL))
+    if not model.is_file():
+        raise Skip(f"{model} is absent")
+    det = load_detector(model)
+    assert isinstance(det, OnnxDetector)
+    frame = _frame()
+    x, _ = det.prepare(frame)
+    session, feeds, outputs = det.session, {det.input_name: x}, det.output_names
+
+    for _ in range(WARMUP):
+        session.run(outputs, feeds)
+        det.detect(frame)
+    bare = np.empty(REPEAT)
+    full = np.empty(REPEAT)
+    n_dets = 0
+    for i in range(REPEAT):
+        t0 = time.perf_counter_ns()
+        session.run(outputs, feeds)
+        t1 = time.perf_counter_ns()
+        n_dets = len(det.detect(frame))
+        t2 = time.perf_counter_ns()
+        bare[i], full[i] = (t1 - t0) / 1e6, (t2 - t1) / 1e6
+    ratio = median(full) / median(bare)
+    print(
+        f"[bench] detect: {model.name} family {det.info.family}, input {det.info.input_shape}, "
+        f"frame {frame.shape}, {n_dets} candidates per frame, {REPEAT} interleaved calls",
+        file=sys.stderr,
+        flush=True,
+    )
+    return [
+        Figure("detect.session_run_median", median(bare), "ms"),
+        Figure("detect.session_run_p95", p95(bare), "ms"),
+        Figure("detect.detect_median", median(full), "ms"),
+        Figure("detect.detect_p95", p95(full), "ms"),
+        Figure("detect.overhead_median", median(full) - median(bare), "ms"),
+        Figure("detect.ratio", ratio, "x", f"<= {TARGET_RATIO:.2f}", ratio <= TARGET_RATIO),
+    ]
