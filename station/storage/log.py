@@ -180,7 +180,7 @@ class SqliteInspectionLog:
         self._span_cache: ShiftSpan | None = None
         self._known_shifts: set[str] = set()
         self._rows = self._batches = self._largest = self._pruned = 0
-        self._next_age_check = 0.0
+        self._oldest_image_utc = float("inf")
         self.last_prune_error: LogUnavailable | None = None
         try:
             self._archive_bytes = int(
@@ -189,6 +189,7 @@ class SqliteInspectionLog:
                     "WHERE image_path IS NOT NULL"
                 ).fetchone()[0]
             )
+            self._oldest_image_utc = self._oldest_image()
             self._conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schedule', ?)",
                 (
@@ -414,6 +415,13 @@ class SqliteInspectionLog:
         for it in items:
             if it.kind is _Kind.INSPECTION and it.image is not None:
                 self._archive_bytes += len(it.image)
+                self._oldest_image_utc = min(self._oldest_image_utc, it.payload[0])
+
+    def _oldest_image(self) -> float:
+        row = self._conn.execute(
+            "SELECT time_utc FROM inspections WHERE image_path IS NOT NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+        return float("inf") if row is None else float(row[0])
 
     def _insert_inspections(self, conn: sqlite3.Connection, items: list[_Item]) -> list[str]:
         next_id = (
@@ -500,7 +508,8 @@ class SqliteInspectionLog:
         max_bytes = self.limit.max_bytes
         over = max_bytes is not None and self._archive_bytes > max_bytes
         now = time.time()
-        aged = self.limit.max_age_days is not None and now >= self._next_age_check
+        max_age_s = None if self.limit.max_age_days is None else self.limit.max_age_days * 86400.0
+        aged = max_age_s is not None and self._oldest_image_utc < now - max_age_s
         if not (over or aged):
             return
         try:
@@ -516,8 +525,6 @@ class SqliteInspectionLog:
         target = None if self.limit.max_bytes is None else int(self.limit.max_bytes * 0.9)
         remaining = self._archive_bytes
         after = 0
-        if aged:
-            self._next_age_check = now + 60.0
         while True:
             chunk = conn.execute(
                 "SELECT id, time_utc, image_path, image_bytes FROM inspections "
@@ -538,6 +545,7 @@ class SqliteInspectionLog:
                 break
             after = chunk[-1][0]
         if not victims:
+            self._oldest_image_utc = self._oldest_image()
             return
         freed = sum(v[2] for v in victims)
         why = []
@@ -581,3 +589,4 @@ class SqliteInspectionLog:
         arch.remove_quietly(self.archive_dir, [v[1] for v in victims])
         self._archive_bytes -= freed
         self._pruned += len(victims)
+        self._oldest_image_utc = self._oldest_image()

@@ -1,0 +1,110 @@
+"""A labeled sample from the log: operator-confirmed parts, for the tuning view.
+
+Each confirmed part contributes its logged per-class maximum scores (the
+model is not re-run) and its truth from the latest confirmation:
+"really good" -> no defect; "really defective" with a class -> that class;
+"really defective" without a class -> the classes that rejected it, or,
+for a passed part (an escape) whose class nobody named, it is left out and
+counted in `skipped` (its class cannot be guessed). Scores belong to one
+model, so only parts logged with the chosen model's SHA-256 are used.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from station.core.errors import StationError
+from station.core.sample import ScoredSample
+from station.storage.errors import explain
+from station.storage.paths import archive_dir
+from station.storage.schema import connect_reader
+
+_LATEST = """
+SELECT i.id, i.model_sha256, i.class_names, i.max_scores, i.reasons, i.outcome, i.image_path,
+       c.defective, c.class_name
+FROM confirmations c JOIN inspections i ON i.id = c.inspection_id
+WHERE c.id IN (SELECT max(id) FROM confirmations GROUP BY inspection_id)
+"""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ConfirmedSample:
+    """`sample` plus, per part, its log row id and archived frame (None when not archived)."""
+
+    sample: ScoredSample
+    row_ids: tuple[int, ...]
+    image_paths: tuple[Path | None, ...]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def confirmed_sample(db_path: Path, model_sha256: str | None = None) -> ConfirmedSample:
+    """Every operator-confirmed part logged with `model_sha256` (default: the model of the
+    most recently confirmed part). Raises StationError when there is none."""
+    db_path = Path(db_path)
+    conn = connect_reader(db_path)
+    try:
+        if model_sha256 is None:
+            row = conn.execute(
+                "SELECT i.model_sha256 FROM confirmations c JOIN inspections i "
+                "ON i.id = c.inspection_id ORDER BY c.id DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise StationError(
+                    f"{db_path}: no confirmed parts yet; confirm parts in the station first"
+                )
+            model_sha256 = str(row[0])
+        rows = conn.execute(
+            _LATEST + " AND i.model_sha256 = ? ORDER BY i.id", (model_sha256,)
+        ).fetchall()
+        others = conn.execute(
+            "SELECT count(DISTINCT inspection_id) FROM confirmations c JOIN inspections i "
+            "ON i.id = c.inspection_id WHERE i.model_sha256 != ?",
+            (model_sha256,),
+        ).fetchone()[0]
+    except sqlite3.Error as exc:
+        raise explain(db_path, exc) from exc
+    finally:
+        conn.close()
+    if not rows:
+        raise StationError(f"{db_path}: no confirmed parts logged with model {model_sha256[:12]}…")
+    class_names = tuple(json.loads(rows[-1][2]))
+    index = {c: k for k, c in enumerate(class_names)}
+    skipped: Counter[str] = Counter()
+    if others:
+        skipped["scored by another model"] = int(others)
+    scores, truth, ids, images = [], [], [], []
+    root = archive_dir(db_path)
+    for row_id, _, names_json, blob, reasons, outcome, image, defective, cls in rows:
+        if tuple(json.loads(names_json)) != class_names:
+            skipped["different class list"] += 1
+            continue
+        t = np.zeros(len(class_names), dtype=bool)
+        if defective:
+            if cls is not None:
+                t[index[cls]] = True
+            elif outcome == "REJECT":
+                for r in json.loads(reasons):
+                    t[index[r["class"]]] = True
+            else:
+                skipped["defective, class not confirmed"] += 1
+                continue
+        scores.append(np.frombuffer(blob, dtype="<f4"))
+        truth.append(t)
+        ids.append(int(row_id))
+        images.append(None if image is None else root / str(image))
+    if not ids:
+        raise StationError(f"{db_path}: no usable confirmed parts ({dict(skipped)})")
+    sample = ScoredSample(
+        class_names=class_names,
+        scores=np.stack(scores).astype(np.float32),
+        truth=np.stack(truth),
+        part_ids=tuple(f"log#{i}" for i in ids),
+        model_sha256=model_sha256,
+    )
+    return ConfirmedSample(sample, tuple(ids), tuple(images), dict(skipped))
