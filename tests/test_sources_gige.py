@@ -55,6 +55,13 @@ def test_frames_are_read_only_copies_with_sequence_and_time(camera: GigECamera) 
     assert frame_ids == sorted(frame_ids)
 
 
+def test_open_on_an_open_camera_restarts_it(camera: GigECamera) -> None:
+    camera.open()
+    camera.read(timeout_s=2.0)
+    camera.open()  # releases the camera's control channel first, or this would time out
+    assert camera.read(timeout_s=2.0).sequence == 1
+
+
 @pytest.mark.parametrize(
     ("pixel_format", "shape"),
     [("Mono8", (48, 64)), ("Mono16", (48, 64)), ("RGB8", (48, 64, 3)), ("BayerRG8", (48, 64, 3))],

@@ -131,7 +131,7 @@ class GigECamera:
         CameraLost when the camera cannot be reached (retry later); StationError when
         an option does not fit this camera (retrying will not help).
         """
-        self._teardown(stop=False)
+        self.close()
         aravis = _aravis()
         from gi.repository import GLib
 
