@@ -161,7 +161,11 @@ def loaded_from_any(result: Any) -> LoadedSample:
 
 
 def benchmark_matrix(
-    n_parts: int = 100_000, n_classes: int = 8, seed: int = 0, model_sha256: str = "bench"
+    n_parts: int = 100_000,
+    n_classes: int = 8,
+    seed: int = 0,
+    model_sha256: str = "bench",
+    class_names: tuple[str, ...] | None = None,
 ) -> LoadedSample:
     """A score matrix shaped like a real model's, for benchmarks and tests (no images).
 
@@ -173,7 +177,8 @@ def benchmark_matrix(
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    names = tuple(f"class{c}" for c in range(n_classes))
+    names = class_names or tuple(f"class{c}" for c in range(n_classes))
+    n_classes = len(names)
     truth = np.zeros((n_parts, n_classes), dtype=bool)
     defective = rng.random(n_parts) < 0.08
     first = rng.integers(0, n_classes, n_parts)
@@ -183,9 +188,9 @@ def benchmark_matrix(
     sep = np.linspace(2.5, 6.0, n_classes)  # how well each class separates
     scores = rng.beta(1.2, 6.0, size=(n_parts, n_classes))
     pos = rng.beta(sep[None, :].repeat(n_parts, 0), 2.0)
-    scores = np.where(truth, pos, scores).astype(np.float32)
+    scores32 = np.where(truth, pos, scores).astype(np.float32)
     undetected = (~truth) & (rng.random((n_parts, n_classes)) < 0.5)
-    scores[undetected] = -np.inf
+    scores32[undetected] = -np.inf
     ids = tuple(f"part{i:06d}" for i in range(n_parts))
-    sample = ScoredSample(names, scores, truth, ids, model_sha256)
+    sample = ScoredSample(names, scores32, truth, ids, model_sha256)
     return LoadedSample(f"benchmark {n_parts} x {n_classes}", "matrix", sample)

@@ -181,7 +181,7 @@ class TuningView(QWidget):
         self._update_buttons()
         if vm.loaded is not None:
             self._on_sample()
-            vm.refresh()
+            vm.refresh(force_curves=True)
 
     # -- construction helpers
     def _add_slider(self, key: str, label: str) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal, Slot
 
-from station.core import metrics
+from station.core import metrics, recommend
 from station.core.drift import DriftMonitor, DriftReport
 from station.core.errors import StationError
 from station.core.rates import Rate
@@ -206,6 +206,9 @@ class TuningViewModel(QObject):
         self.runner.progress.connect(self.progress)
         self.runner.finished.connect(self._on_scored)
         self.runner.failed.connect(self._on_score_failed)
+        self.rec_runner = JobRunner(self)
+        self.rec_runner.finished.connect(self._on_recommended)
+        self.rec_runner.failed.connect(self._on_rec_failed)
         self._scored: dict[tuple[str, str], LoadedSample] = {}
         self._loading: SampleEntry | None = None
         self.saved = saved
@@ -328,8 +331,9 @@ class TuningViewModel(QObject):
         self.busy.emit(False, f"sample not loaded: {message}")
 
     def shutdown(self) -> None:
-        """Stop a scoring job in flight (window closing, tests)."""
+        """Stop a scoring or search job in flight (window closing, tests)."""
         self.runner.wait()
+        self.rec_runner.wait()
 
     def pin_is_set(self) -> bool:
         return self.changer is not None and self.changer.pin_is_set()
@@ -421,7 +425,8 @@ class TuningViewModel(QObject):
         self.set_dragged(self.saved)
         self.message.emit("sliders back at the saved thresholds")
 
-    def refresh(self) -> None:
+    def refresh(self, force_curves: bool = False) -> None:
+        """Recompute and emit the figures (and the curves when they changed or when forced)."""
         if self._cache is None or self.loaded is None:
             return
         t = self.vector(self.dragged)
@@ -434,7 +439,7 @@ class TuningViewModel(QObject):
         # Curves depend on the other classes' thresholds only: redraw them when those change.
         others = tuple(float(x) for i, x in enumerate(t) if i != c)
         key = (c, others, problem)
-        if key != self._curve_key:
+        if key != self._curve_key or force_curves:
             self._curve_key = key
             self._last_curves = self._curves(c, sweep, problem)
             self.curves_changed.emit(self._last_curves)
@@ -566,46 +571,76 @@ class TuningViewModel(QObject):
         self._recommend("escape_cap")
 
     def _recommend(self, which: str) -> None:
-        from station.core import recommend  # the thresholds engineer's recommenders
-
+        """Search off the GUI thread (seconds on 100k parts); sliders move when it is done."""
         assert self._cache is not None and self.loaded is not None
+        if self.rec_runner.running:
+            self.message.emit("a recommendation is already being searched")
+            return
         sample = self.loaded.sample
-        try:
+        current = self.vector(self.dragged)
+        rejecting = self.rejecting.copy()
+        costs = self.costs
+
+        def job(progress: Callable[[int, int], None]) -> tuple[str, object]:
             if which == "min_cost":
-                rec = recommend.recommend_min_cost(
-                    sample, self.rejecting, self.costs.escape, self.costs.scrap
+                return which, recommend.recommend_min_cost(
+                    sample, rejecting, costs.escape, costs.scrap, current=current
                 )
-            else:
-                assert self.costs.max_escape_rate is not None
-                rec = recommend.recommend_escape_cap(
-                    sample, self.rejecting, self.costs.max_escape_rate
-                )
-        except StationError as e:
-            self.message.emit(f"no recommendation: {e}")
+            assert costs.max_escape_rate is not None
+            return which, recommend.recommend_escape_cap(
+                sample,
+                rejecting,
+                costs.max_escape_rate,
+                costs.escape,
+                costs.scrap,
+                current=current,
+            )
+
+        self.rec_runner.start(job)
+        self.busy.emit(True, "searching thresholds")
+
+    @Slot(str)
+    def _on_rec_failed(self, message: str) -> None:
+        self.busy.emit(False, "")
+        self.message.emit(f"no recommendation: {message}")
+
+    @Slot(object)
+    def _on_recommended(self, result: object) -> None:
+        self.busy.emit(False, "")
+        assert isinstance(result, tuple)
+        which: str = result[0]
+        rec: recommend.Recommendation | recommend.NoRecommendation = result[1]
+        cap = self.costs.max_escape_rate
+        if isinstance(rec, recommend.NoRecommendation):
+            self.message.emit(f"no recommendation: {rec.reason}")
             return
-        reason = getattr(rec, "reason", None)
-        thresholds = getattr(rec, "thresholds", None)
-        if thresholds is None:
-            self.message.emit(f"no recommendation: {reason}")
-            return
-        rounded = {name: floor2(float(v)) for name, v in dict(thresholds).items()}
-        ts = ThresholdSet(rounded, self.dragged.default_threshold, self.dragged.model_sha256)
+        rounded = {name: floor2(float(v)) for name, v in rec.thresholds.items()}
+        ts = ThresholdSet(
+            {**self.dragged.class_thresholds, **rounded},
+            self.dragged.default_threshold,
+            self.dragged.model_sha256,
+        )
         self.set_dragged(ts)
         f = self.last_figures
         assert f is not None
+        c = f.confusion
         if which == "min_cost":
             line = (
-                f"minimum cost: {f.confusion.false_accepts} escapes, "
-                f"{f.confusion.false_rejects} scrapped, {f.cost_text.split(': ', 1)[1]}"
+                f"Minimum cost: {c.false_accepts} escapes and {c.false_rejects} scrapped "
+                f"of {c.parts} parts, {f.cost_text.split(': ', 1)[1]}"
             )
         else:
-            cap = self.costs.max_escape_rate
-            line = (
-                f"least scrap with escapes ≤ {100 * (cap or 0):g}%: {f.escape_text}; {f.scrap_text}"
+            line = f"Least scrap with escapes ≤ {100 * (cap or 0):g}%: {f.escape_text}; " + (
+                f"{c.false_rejects} good parts scrapped"
             )
-        if reason:
-            line += f" — {reason}"
-        self.message.emit(line + " (thresholds rounded down to 0.01)")
+        if (c.false_accepts, c.false_rejects) != (rec.escapes, rec.scrap):
+            line += (
+                f" (sliders rounded down to 0.01; at the exact levels: {rec.escapes} escapes, "
+                f"{rec.scrap} scrapped)"
+            )
+        if rec.notes:
+            line += ". Note: " + "; ".join(rec.notes)
+        self.message.emit(line)
 
     # ---- apply / undo -----------------------------------------------------------------------
     def figures_dict(self) -> dict[str, object]:
