@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
-        side_widget.setMinimumWidth(560)
+        side_widget.setMinimumWidth(420)
         side_widget.setMaximumWidth(720)
         side_widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         inspection = QWidget()
