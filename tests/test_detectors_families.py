@@ -18,6 +18,7 @@ from station.core.errors import StationError
 from station.core.ports import Detector, DetectorError
 from station.core.thresholds import ThresholdSet, filter_detections
 from station.detectors import DETECTION_FLOOR, load_detector, sha256_file
+from station.detectors.onnx_detector import MAX_CANDIDATES_PER_CLASS
 
 NAMES = ("scratch", "pit", "crack")
 
@@ -78,6 +79,33 @@ def test_nms_is_class_aware(tmp_path):
     dets = det.detect(frame(64, 64))
     assert dets.class_id.tolist() == [0, 1, 0]
     assert dets.confidence.tolist() == [np.float32(s) for s in (0.9, 0.7, 0.6)]
+
+
+def test_decode_is_multi_label(tmp_path):
+    """A cell scoring 0.5 scratch and 0.4 pit reports both: a pit threshold of 0.3 must reject."""
+    out = yolov8_output([(0, 0.5, (10, 18, 30, 38))], 3)
+    out[0, 4 + 1, 0] = 0.4
+    det = load_detector(
+        constant_output_model(tmp_path / "m.onnx", out, metadata=ultralytics_metadata(NAMES))
+    )
+    dets = det.detect(frame(48, 64))
+    assert dets.class_id.tolist() == [0, 1]
+    assert dets.xyxy.tolist() == [[10.0, 10.0, 30.0, 30.0]] * 2
+    assert dets.confidence.tolist() == [np.float32(0.5), np.float32(0.4)]
+
+
+def test_each_class_keeps_its_best_candidates_up_to_the_cap(tmp_path):
+    # 150 separate 2x2 boxes of class 0 (scores 0.1..0.249) and one weak class-2 box
+    rows = [
+        (0, 0.1 + i / 1000, (4 * (i % 16), 4 * (i // 16), 4 * (i % 16) + 2, 4 * (i // 16) + 2))
+        for i in range(150)
+    ]
+    rows.append((2, 0.002, (60, 60, 62, 62)))
+    det = load_detector(write_yolov8_model(tmp_path / "m.onnx", rows, NAMES, anchors=256))
+    dets = det.detect(frame(64, 64))
+    assert (dets.class_id == 0).sum() == MAX_CANDIDATES_PER_CLASS
+    assert dets.confidence[dets.class_id == 0].min() == np.float32(0.1 + 50 / 1000)
+    assert dets.class_id[-1] == 2  # the weak class's best is never crowded out
 
 
 def test_all_candidates_above_the_floor_are_returned(tmp_path):

@@ -1,7 +1,8 @@
 """`OnnxDetector`: one onnxruntime session plus the output family that decodes it.
 
 `detect` returns every candidate with confidence >= `DETECTION_FLOOR`
-(0.001) after NMS, at most `MAX_DETECTIONS` (300) per frame, best first.
+(0.001) after NMS, at most `MAX_DETECTIONS` (300) per frame, best first
+(at most `MAX_CANDIDATES_PER_CLASS` per class enter NMS).
 It does not apply the user's thresholds: the core does, so the tuning view
 sees the whole score distribution, not just what cleared today's setting.
 """
@@ -30,8 +31,9 @@ DETECTION_FLOOR = 0.001
 """Candidates below this confidence are dropped before NMS (inclusive: >= is kept)."""
 MAX_DETECTIONS = 300
 """At most this many detections per frame leave `detect` (the highest-scoring)."""
-MAX_CANDIDATES = 3000
-"""At most this many candidates (the highest-scoring) enter NMS, bounding its cost."""
+MAX_CANDIDATES_PER_CLASS = 100
+"""Each class's best this-many candidates enter NMS, bounding its cost; a class's best
+candidate always survives, so the per-class maximum a reject decision rests on is exact."""
 
 _plan = functools.lru_cache(maxsize=8)(plan_letterbox)
 
@@ -114,7 +116,7 @@ class OnnxDetector:
         if not np.isfinite(out).all():
             # A NaN must never be filtered away as "below the floor": that would pass a part.
             raise DetectorError("model output contains NaN or infinity")
-        cand = self._family.decode(out, DETECTION_FLOOR, MAX_CANDIDATES, self._n_classes)
+        cand = self._family.decode(out, DETECTION_FLOOR, MAX_CANDIDATES_PER_CLASS, self._n_classes)
         if self._family.per_image:
             h, w = plan.frame_hw
             xyxy = np.tile(np.array([[0, 0, w, h]], np.float32), (len(cand.confidence), 1))

@@ -83,9 +83,9 @@ class OutputFamily:
         raise NotImplementedError
 
     def decode(
-        self, output: npt.NDArray[np.float32], floor: float, max_candidates: int, n_classes: int
+        self, output: npt.NDArray[np.float32], floor: float, max_per_class: int, n_classes: int
     ) -> Candidates:
-        """Candidates with confidence >= floor (at most `max_candidates`, best first kept)."""
+        """Candidates with confidence >= floor, at most about `max_per_class` per class."""
         raise NotImplementedError
 
     def confidence_floor(self, meta: ModelMetadata) -> tuple[float | None, str | None]:
@@ -136,7 +136,7 @@ class FamilyRegistry:
         self, meta: ModelMetadata, shape: Shape, override: str | None = None, source: str = "model"
     ) -> Choice:
         """The family for an output shape; StationError when none (or the override) fits."""
-        if override is not None:
+        if override:  # None or "" (a recipe without a family): no override
             family = self.get(override)
             if not family.fits(shape):
                 raise StationError(

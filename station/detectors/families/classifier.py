@@ -54,7 +54,7 @@ class ClassifierFamily(OutputFamily):
         return shape[1]
 
     def decode(
-        self, output: npt.NDArray[np.float32], floor: float, max_candidates: int, n_classes: int
+        self, output: npt.NDArray[np.float32], floor: float, max_per_class: int, n_classes: int
     ) -> Candidates:
         prob = as_probabilities(output.reshape(-1))
         keep = np.flatnonzero(prob >= floor)

@@ -1,7 +1,8 @@
 """YOLOv5 raw output `(1, A, 5+nc)`: cx, cy, w, h, objectness, class scores per row.
 
 A detection's confidence is objectness x class score (as YOLOv5's own NMS
-computes it); each anchor keeps its best class, and NMS follows.
+computes it). Decoding is multi-label, as for YOLOv8 (see there why), and
+class-aware NMS follows.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from station.detectors.families._common import best, cxcywh_to_xyxy
+from station.detectors.families._common import cxcywh_to_xyxy, top_per_class
 from station.detectors.metadata import ModelMetadata
 from station.detectors.registry import REGISTRY, Candidates, Evidence, OutputFamily, Shape
 
@@ -34,21 +35,18 @@ class YoloV5Family(OutputFamily):
         return shape[2] - 5
 
     def decode(
-        self, output: npt.NDArray[np.float32], floor: float, max_candidates: int, n_classes: int
+        self, output: npt.NDArray[np.float32], floor: float, max_per_class: int, n_classes: int
     ) -> Candidates:
         p = output[0]
         # obj * cls <= obj for cls in [0, 1]: rows below the floor on objectness cannot clear it.
         rows = np.flatnonzero(p[:, 4] >= floor)
-        scores = p[rows, 5:] * p[rows, 4:5]
-        conf = scores.max(axis=1)
-        ok = conf >= floor
-        keep_local = best(np.flatnonzero(ok), conf[ok], max_candidates)
-        if not keep_local.size:
+        scores = (p[rows, 5:] * p[rows, 4:5]).T  # (nc, rows)
+        cls, local, conf = top_per_class(scores, floor, max_per_class)
+        if not cls.size:
             return Candidates.empty()
-        cls = scores[keep_local].argmax(axis=1).astype(np.int64)
-        box = p[rows[keep_local], :4]
+        box = p[rows[local], :4]
         return Candidates(
-            cxcywh_to_xyxy(box[:, 0], box[:, 1], box[:, 2], box[:, 3]), conf[keep_local], cls
+            cxcywh_to_xyxy(box[:, 0], box[:, 1], box[:, 2], box[:, 3]), conf, cls.astype(np.int64)
         )
 
 

@@ -1,7 +1,10 @@
 """YOLOv8 / YOLO11 raw output `(1, 4+nc, A)`: channel-first cx, cy, w, h, then class scores.
 
-Class scores are already sigmoid outputs in [0, 1]; each anchor keeps its
-best class (Ultralytics' default, single-label), and NMS follows.
+Class scores are already sigmoid outputs in [0, 1]. Decoding is
+multi-label: every (anchor, class) score above the floor is a candidate,
+not just each anchor's best class. With per-class thresholds this is the
+fail-safe choice: a cell scoring 0.5 scratch and 0.4 pit must still reject
+a part whose pit threshold is 0.3. Class-aware NMS follows.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from station.detectors.families._common import best, cxcywh_to_xyxy
+from station.detectors.families._common import cxcywh_to_xyxy, top_per_class
 from station.detectors.metadata import ModelMetadata
 from station.detectors.registry import REGISTRY, Candidates, Evidence, OutputFamily, Shape
 
@@ -35,18 +38,16 @@ class YoloV8Family(OutputFamily):
         return shape[1] - 4
 
     def decode(
-        self, output: npt.NDArray[np.float32], floor: float, max_candidates: int, n_classes: int
+        self, output: npt.NDArray[np.float32], floor: float, max_per_class: int, n_classes: int
     ) -> Candidates:
         p = output[0]
-        scores = p[4:]
-        conf = scores.max(axis=0)
-        ok = conf >= floor
-        keep = best(np.flatnonzero(ok), conf[ok], max_candidates)
-        if not keep.size:
+        cls, anchor, conf = top_per_class(p[4:], floor, max_per_class)
+        if not cls.size:
             return Candidates.empty()
-        cls = scores[:, keep].argmax(axis=0).astype(np.int64)
-        box = p[:4, keep]
-        return Candidates(cxcywh_to_xyxy(box[0], box[1], box[2], box[3]), conf[keep], cls)
+        box = p[:4, anchor]
+        return Candidates(
+            cxcywh_to_xyxy(box[0], box[1], box[2], box[3]), conf, cls.astype(np.int64)
+        )
 
 
 REGISTRY.register(YoloV8Family())
