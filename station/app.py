@@ -20,7 +20,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from station.core.decision import DecisionPolicy
 from station.core.errors import StationError
 from station.core.ports import Detector
 
@@ -42,7 +41,7 @@ class StationParts:
 def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> StationParts:
     """Load and check everything a run needs; StationError (one line) for anything wrong."""
     from station.detectors import load_detector
-    from station.recipe import default_recipe_path, load_recipe
+    from station.recipe import check_against_model, default_recipe_path, load_recipe
     from station.sources import open_source
     from station.storage.log import SqliteInspectionLog
     from station.storage.paths import default_db_path
@@ -50,8 +49,11 @@ def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> Sta
     recipe = load_recipe(Path(recipe_path) if recipe_path is not None else default_recipe_path())
     model = recipe.model
     detector = load_detector(model.path, model.labels, model.family)
+    mismatch = recipe.model_mismatch(detector.info.sha256)
+    if mismatch is not None:
+        raise StationError(mismatch)
     # Thresholds and reject classes must name classes the model has: refuse now, not mid-run.
-    DecisionPolicy.build(recipe.thresholds, detector.info.class_names, recipe.reject_classes)
+    check_against_model(recipe, tuple(detector.info.class_names))
     source = open_source(recipe.camera)
     db = Path(db_path or recipe.db_path or default_db_path()).expanduser()
     try:

@@ -1,0 +1,192 @@
+"""The composition root: a recipe becomes a running window, or one line naming what is wrong."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from onnx_graphs import write_yolov8_model
+from PySide6.QtCore import QSettings
+
+from station.app import StationApp, compose
+from station.core.errors import StationError
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+NAMES = ["crack", "scratch"]
+
+
+def write_recipe(
+    folder: Path,
+    *,
+    score: float = 0.9,
+    classes: str = "crack = 0.6",
+    autostart: bool = True,
+    model: str = "model.onnx",
+    extra: str = "",
+) -> Path:
+    """A recipe for a tiny real ONNX model (one crack at `score`) on the synthetic line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if model == "model.onnx":
+        write_yolov8_model(folder / model, [(0, score, (16.0, 16.0, 40.0, 40.0))], NAMES)
+    path = folder / "recipe.toml"
+    path.write_text(
+        f"""
+[product]
+name = "widget"
+station_id = "line-7"
+
+[model]
+path = "{model}"
+{extra}
+[thresholds]
+default = 0.5
+
+[thresholds.classes]
+{classes}
+
+[camera]
+kind = "synthetic"
+seed = 1
+width = 160
+height = 120
+parts_per_minute = 0.0
+
+[station]
+autostart = {"true" if autostart else "false"}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_compose_builds_every_part_from_the_recipe(tmp_path: Path) -> None:
+    parts = compose(write_recipe(tmp_path), tmp_path / "logs" / "db.sqlite3")
+    try:
+        assert parts.recipe.product == "widget"
+        assert parts.detector.info.class_names == tuple(NAMES)
+        assert parts.db_path == tmp_path / "logs" / "db.sqlite3"
+    finally:
+        parts.log.close()
+    with sqlite3.connect(parts.db_path) as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM events")]
+    assert "model_loaded" in kinds
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"model": "missing.onnx"}, "missing.onnx"),
+        ({"classes": "crakc = 0.6"}, "'crakc' not a class of the model"),
+        ({"classes": "crack = 1.6"}, "outside [0, 1]"),
+        ({"extra": 'sha256 = "' + "0" * 64 + '"\n'}, "model.sha256: expected 000"),
+    ],
+)
+def test_a_bad_recipe_or_missing_model_names_the_problem(
+    tmp_path: Path, kwargs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(StationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        compose(write_recipe(tmp_path, **kwargs), tmp_path / "db.sqlite3")
+
+
+def _station_app(tmp_path: Path, autostart: bool | None) -> StationApp:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    return StationApp(db_path=tmp_path / "db.sqlite3", autostart=autostart, settings=settings)
+
+
+def test_recipe_autostart_starts_inspection(qtbot, tmp_path: Path) -> None:
+    app = _station_app(tmp_path, autostart=None)
+    window = app.open(write_recipe(tmp_path / "r", autostart=True))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.vm.counters.inspected >= 3, timeout=20000)
+    assert window.vm.running
+    assert window.banner.headline.text() == "REJECT"
+    assert window.banner.detail.text() == "crack 0.90 ≥ 0.60"
+    assert "recipe.toml" in window.status.thresholds.text()
+    assert "thresholds need re-tuning" in window.status.thresholds.text()  # tuned on no model
+
+
+def test_no_autostart_comes_up_stopped(qtbot, tmp_path: Path) -> None:
+    app = _station_app(tmp_path, autostart=False)
+    window = app.open(write_recipe(tmp_path / "r", autostart=True))
+    qtbot.addWidget(window)
+    qtbot.wait(300)
+    assert not window.vm.running and window.vm.counters.inspected == 0
+    assert window.banner.headline.text() == "STOPPED"
+
+
+def test_open_recipe_from_the_menu_replaces_the_window(qtbot, tmp_path: Path) -> None:
+    app = _station_app(tmp_path, autostart=None)
+    first = app.open(write_recipe(tmp_path / "a", autostart=True))
+    qtbot.addWidget(first)
+    qtbot.waitUntil(lambda: first.vm.counters.inspected >= 1, timeout=20000)
+
+    first.open_recipe_requested.emit(str(write_recipe(tmp_path / "bad", classes="nope = 0.5")))
+    assert app.window is first and not first.vm.closed  # a bad recipe changes nothing
+
+    first.open_recipe_requested.emit(str(write_recipe(tmp_path / "b", score=0.1)))
+    second = app.window
+    qtbot.addWidget(second)
+    assert second is not first and first.vm.closed
+    qtbot.waitUntil(lambda: second.vm.counters.inspected >= 1, timeout=20000)
+    assert second.banner.headline.text() == "PASS"
+
+
+def _station(args: list[str], home: Path) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "station", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_cli_bad_recipe_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path, classes="crakc = 0.6")
+    proc = _station(["run", "--recipe", str(recipe), "--db", str(tmp_path / "db")], tmp_path)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    assert lines[0].startswith("station run: error: ") and "'crakc'" in lines[0]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_closes_the_window_cleanly_and_logs_it(tmp_path: Path, sig: signal.Signals) -> None:
+    db = tmp_path / "db.sqlite3"
+    proc = _station(["--recipe", str(write_recipe(tmp_path)), "--db", str(db)], tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        inspected = 0
+        while inspected < 3:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "no parts inspected within 60 s"
+            time.sleep(0.2)
+            if db.exists():
+                with sqlite3.connect(db) as conn:
+                    inspected = conn.execute("SELECT count(*) FROM inspections").fetchone()[0]
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    with sqlite3.connect(db) as conn:
+        events = list(conn.execute("SELECT kind, message FROM events ORDER BY id"))
+    assert events[-1] == ("station_stopped", f"station stopped: {sig.name}")
+    assert ("inspection_stopped", f"inspection stopped: {sig.name}") in events
