@@ -76,22 +76,28 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
-def shipped_sample_dir(root: Path | None = None) -> Path:
+def shipped_defaults() -> tuple[int, int]:
+    """(parts, seed) of the shipped held-out sample: `station sample`'s defaults."""
     from station.commands.sample import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
 
+    return DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
+
+
+def shipped_sample_dir(root: Path | None = None, shipped: tuple[int, int] | None = None) -> Path:
+    parts, seed = shipped or shipped_defaults()
     base = root if root is not None else cache_root()
-    return base / "samples" / f"synthetic-seed{DEFAULT_SAMPLE_SEED}-{DEFAULT_SAMPLE_PARTS}"
+    return base / "samples" / f"synthetic-seed{seed}-{parts}"
 
 
-def ensure_shipped_sample(root: Path | None = None) -> Path:
+def ensure_shipped_sample(root: Path | None = None, shipped: tuple[int, int] | None = None) -> Path:
     """The shipped held-out sample's folder, written on first use (same files every time)."""
-    from station.commands.sample import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
     from station.synthetic.dataset import write_yolo_sample
 
-    folder = shipped_sample_dir(root)
+    parts, seed = shipped or shipped_defaults()
+    folder = shipped_sample_dir(root, (parts, seed))
     done = folder / ".complete"
     if not done.exists():
-        write_yolo_sample(folder, DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED)
+        write_yolo_sample(folder, parts, seed)
         done.write_text("ok\n")
     return folder
 
@@ -111,24 +117,85 @@ class SampleCatalog:
         confirmed: Callable[[Progress], LoadedSample] | None = None,
         confirmed_count: Callable[[], int] | None = None,
         cache_dir: Path | None = None,
+        shipped: tuple[int, int] | None = None,
     ):
+        self.shipped = shipped or shipped_defaults()
         self.score_folder = score_folder
         self.confirmed = confirmed
         self.confirmed_count = confirmed_count
         self.cache_dir = cache_dir
         self.folders: list[SampleEntry] = []
+        self.sizes: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def for_model(
+        cls,
+        model: Path | str,
+        labels: Path | None = None,
+        family: str | None = None,
+        db_path: Path | None = None,
+        model_sha256: str | None = None,
+        cache_dir: Path | None = None,
+        shipped: tuple[int, int] | None = None,
+    ) -> SampleCatalog:
+        """Samples scored by the station's model (loaded once, on the scoring thread)."""
+        loaded: dict[str, Any] = {}
+
+        def detector() -> Any:
+            if "d" not in loaded:
+                from station.detectors import load_detector
+
+                loaded["d"] = load_detector(model, labels, family)
+            return loaded["d"]
+
+        def score(folder: Path, progress: Progress) -> LoadedSample:
+            from station.evaluation import score_folder
+
+            det = detector()
+            if model_sha256 is not None and det.info.sha256 != model_sha256:
+                raise StationError(f"{model}: the model file changed since the station loaded it")
+            scores_dir = None if cache_dir is None else Path(cache_dir) / "scores"
+            done = score_folder(det, folder, progress=progress, cache_dir=scores_dir)
+            y = done.yolo
+            return LoadedSample(
+                str(folder),
+                "folder",
+                done.sample,
+                tuple(str(p) for p in y.image_paths),
+                tuple(None if p is None else str(p) for p in y.label_paths),
+            )
+
+        confirmed = None
+        if db_path is not None:
+            db = Path(db_path)
+
+            def confirmed(progress: Progress) -> LoadedSample:
+                from station.storage.samples import confirmed_sample
+
+                progress(0, 1)
+                c = confirmed_sample(db, model_sha256)
+                progress(1, 1)
+                return LoadedSample(
+                    "operator-confirmed parts",
+                    "confirmed",
+                    c.sample,
+                    tuple(None if p is None else str(p) for p in c.image_paths),
+                )
+
+        return cls(score, confirmed, None, cache_dir, shipped)
 
     def entries(self) -> list[SampleEntry]:
-        from station.commands.sample import DEFAULT_SAMPLE_PARTS
-
-        out = [SampleEntry("shipped", "shipped held-out sample", None, DEFAULT_SAMPLE_PARTS)]
+        out = [SampleEntry("shipped", "shipped held-out sample", None, self.shipped[0])]
         out += self.folders
         if self.confirmed is not None:
             n = self.confirmed_count() if self.confirmed_count is not None else None
+            n = self.sizes.get(("confirmed", "operator-confirmed parts"), n)
             out.append(SampleEntry("confirmed", "operator-confirmed parts", None, n))
         return out
 
-    def remember(self, entry: SampleEntry) -> None:
+    def remember(self, entry: SampleEntry, parts: int | None = None) -> None:
+        if parts is not None:
+            self.sizes[entry.key] = parts
         if entry.kind == "folder" and entry.key not in {e.key for e in self.folders}:
             self.folders.append(entry)
 
@@ -142,7 +209,7 @@ class SampleCatalog:
         score = self.score_folder
         if entry.kind == "shipped":
             return lambda progress: _label(
-                score(ensure_shipped_sample(self.cache_dir), progress), entry.label
+                score(ensure_shipped_sample(self.cache_dir, self.shipped), progress), entry.label
             )
         if entry.kind == "folder" and entry.path is not None:
             path = entry.path

@@ -317,7 +317,7 @@ class TuningViewModel(QObject):
             if entry is not None:
                 self._scored[entry.key] = loaded
                 if self.catalog is not None:
-                    self.catalog.remember(entry)
+                    self.catalog.remember(entry, loaded.sample.n_parts)
             self.set_sample(loaded)
         except StationError as e:
             self.busy.emit(False, f"sample not loaded: {e}")
