@@ -18,7 +18,7 @@ from station.core.errors import StationError
 from station.core.ports import Detector, DetectorError
 from station.core.thresholds import ThresholdSet, filter_detections
 from station.detectors import DETECTION_FLOOR, load_detector, sha256_file
-from station.detectors.onnx_detector import MAX_CANDIDATES_PER_CLASS
+from station.detectors.onnx_detector import MAX_CANDIDATES_PER_CLASS, cap_keeping_class_best
 
 NAMES = ("scratch", "pit", "crack")
 
@@ -95,7 +95,7 @@ def test_decode_is_multi_label(tmp_path):
 
 
 def test_each_class_keeps_its_best_candidates_up_to_the_cap(tmp_path):
-    # 150 separate 2x2 boxes of class 0 (scores 0.1..0.249) and one weak class-2 box
+    # 150 separate 2x2 boxes of class 0 (scores 0.100..0.249) and one weak class-2 box
     rows = [
         (0, 0.1 + i / 1000, (4 * (i % 16), 4 * (i // 16), 4 * (i % 16) + 2, 4 * (i // 16) + 2))
         for i in range(150)
@@ -104,8 +104,26 @@ def test_each_class_keeps_its_best_candidates_up_to_the_cap(tmp_path):
     det = load_detector(write_yolov8_model(tmp_path / "m.onnx", rows, NAMES, anchors=256))
     dets = det.detect(frame(64, 64))
     assert (dets.class_id == 0).sum() == MAX_CANDIDATES_PER_CLASS
-    assert dets.confidence[dets.class_id == 0].min() == np.float32(0.1 + 50 / 1000)
+    lowest_kept = 0.1 + (150 - MAX_CANDIDATES_PER_CLASS) / 1000
+    assert dets.confidence[dets.class_id == 0].min() == np.float32(lowest_kept)
     assert dets.class_id[-1] == 2  # the weak class's best is never crowded out
+
+
+def test_boxes_clipped_flat_in_the_padding_do_not_suppress_other_classes(tmp_path):
+    """OpenCV rates two zero-area boxes as IoU 1 even across classes; the station must not."""
+    rows = [(0, 0.9, (10, 0, 20, 6)), (1, 0.8, (40, 0, 50, 6)), (1, 0.7, (40, 0, 50, 5))]
+    det = load_detector(write_yolov8_model(tmp_path / "m.onnx", rows, NAMES))
+    dets = det.detect(frame(48, 64))  # rows 0..8 of the input are padding: boxes clip flat
+    assert dets.class_id.tolist() == [0, 1]
+    assert dets.xyxy.tolist() == [[10, 0, 20, 0], [40, 0, 50, 0]]
+
+
+def test_global_cap_keeps_every_class_best():
+    order = np.arange(400)
+    class_id = np.zeros(400, np.int64)
+    class_id[390:] = 1
+    kept = cap_keeping_class_best(order, class_id, 300)
+    assert kept.tolist() == [*range(300), 390]
 
 
 def test_all_candidates_above_the_floor_are_returned(tmp_path):

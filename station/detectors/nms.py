@@ -12,15 +12,17 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+MIN_SIDE_PX = np.float32(0.01)
+"""Boxes narrower or flatter than this (frame pixels) enter NMS with this side instead."""
+
 
 def nms_class_aware(
     xyxy: npt.NDArray[np.float32],
     confidence: npt.NDArray[np.float32],
     class_id: npt.NDArray[np.int64],
     iou_threshold: float,
-    max_detections: int,
 ) -> npt.NDArray[np.intp]:
-    """Indices of the boxes kept, highest confidence first, at most `max_detections`.
+    """Indices of the boxes kept, highest confidence first.
 
     A box is suppressed when its IoU with a kept, higher-scoring box of the
     same class exceeds `iou_threshold`. Every confidence must be > 0 (the
@@ -30,9 +32,13 @@ def nms_class_aware(
         return np.zeros(0, dtype=np.intp)
     xywh = np.array(xyxy, dtype=np.float32, copy=True)
     xywh[:, 2:] -= xywh[:, :2]
+    # OpenCV rates two zero-area boxes as identical (IoU 1) wherever they are, and its
+    # batched call separates classes only by position: a box clipped flat at the frame
+    # edge would suppress flat boxes of *other* classes. A sliver of MIN_SIDE keeps them apart.
+    np.maximum(xywh[:, 2:], MIN_SIDE_PX, out=xywh[:, 2:])
     # OpenCV's stubs say Sequence; numpy arrays are what its binding converts fastest.
     boxes: Any = xywh
     scores: Any = np.asarray(confidence, dtype=np.float32)
     classes: Any = class_id.astype(np.int32)
-    kept = cv2.dnn.NMSBoxesBatched(boxes, scores, classes, 0.0, iou_threshold, 1.0, max_detections)
+    kept = cv2.dnn.NMSBoxesBatched(boxes, scores, classes, 0.0, iou_threshold)
     return np.asarray(kept, dtype=np.intp).reshape(-1)

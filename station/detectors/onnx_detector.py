@@ -30,8 +30,9 @@ from station.detectors.registry import OutputFamily
 DETECTION_FLOOR = 0.001
 """Candidates below this confidence are dropped before NMS (inclusive: >= is kept)."""
 MAX_DETECTIONS = 300
-"""At most this many detections per frame leave `detect` (the highest-scoring)."""
-MAX_CANDIDATES_PER_CLASS = 100
+"""About this many detections per frame leave `detect`: the highest-scoring, plus the
+best of any class not among them (so every class's maximum is exact)."""
+MAX_CANDIDATES_PER_CLASS = 50
 """Each class's best this-many candidates enter NMS, bounding its cost; a class's best
 candidate always survives, so the per-class maximum a reject decision rests on is exact."""
 
@@ -123,9 +124,25 @@ class OnnxDetector:
         else:
             xyxy = boxes_to_frame(cand.xyxy, plan)
         if self._family.needs_nms:
-            keep = nms_class_aware(
-                xyxy, cand.confidence, cand.class_id, self._nms_iou, MAX_DETECTIONS
-            )
+            keep = nms_class_aware(xyxy, cand.confidence, cand.class_id, self._nms_iou)
         else:
-            keep = np.argsort(-cand.confidence, kind="stable")[:MAX_DETECTIONS]
+            keep = np.argsort(-cand.confidence, kind="stable")
+        keep = cap_keeping_class_best(keep, cand.class_id, MAX_DETECTIONS)
         return Detections(xyxy[keep], cand.confidence[keep], cand.class_id[keep])
+
+
+def cap_keeping_class_best(
+    order: npt.NDArray[np.intp], class_id: npt.NDArray[np.int64], limit: int
+) -> npt.NDArray[np.intp]:
+    """The first `limit` of `order` (best first), plus each class's first entry beyond them.
+
+    A reject decision rests on each class's best score: a global cap must
+    never drop it just because other classes filled the quota.
+    """
+    if len(order) <= limit:
+        return order
+    _, first = np.unique(class_id[order], return_index=True)
+    take = np.zeros(len(order), dtype=bool)
+    take[:limit] = True
+    take[first] = True
+    return order[take]
