@@ -188,7 +188,8 @@ def test_non_reject_class_curve_is_flat() -> None:
     [
         ([[1.0, NEG, NEG], [NEG, 1.0, NEG], [NEG, NEG, NEG]], "constant score"),
         ([[NEG, NEG, NEG], [NEG, NEG, NEG]], "detected nothing"),
-        ([[0.9, NEG, NEG], [NEG, 0.4, NEG]], None),
+        ([[0.2, 0.5, NEG], [0.2, NEG, NEG]], "each class's score is constant"),
+        ([[0.9, NEG, NEG], [0.3, 0.4, NEG]], None),
     ],
 )
 def test_ranking_problem(scores: list[list[float]], problem: str | None) -> None:

@@ -113,7 +113,18 @@ def ranking_problem(sample: ScoredSample) -> str | None:
             "nothing, so a threshold cannot trade escapes against scrap; judge this "
             "detector by its detections, not by a threshold curve"
         )
-    return None
+    constant: list[str] = []
+    for c, name in enumerate(sample.class_names):
+        col = sample.scores[:, c]
+        levels = np.unique(col[np.isfinite(col)])
+        if levels.size > 1:
+            return None
+        if levels.size == 1:
+            constant.append(f"{name} always {float(levels[0]):g}")
+    return (
+        f"each class's score is constant on this sample ({', '.join(constant)}): the scores "
+        "rank nothing, so a threshold cannot trade escapes against scrap"
+    )
 
 
 def _as_thresholds(thresholds_vec: npt.ArrayLike, n_classes: int) -> F32Array:

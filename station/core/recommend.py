@@ -349,9 +349,11 @@ def recommend_min_cost(
     prev_text = f"{100 * prev:.2f}% ({'given' if prevalence is not None else 'the sample’s'})"
     notes = list(prob.notes)
     if conf.far.ci95 is not None and conf.far.ci95[1] - conf.far.ci95[0] > 0.1:
+        lo, hi = conf.far.ci95
         notes.append(
-            f"only {conf.defective_parts} defective parts: the escape rate is known only "
-            f"to within {conf.far}; measure more defective parts before relying on it"
+            f"only {conf.defective_parts} defective parts: at these thresholds the escape rate "
+            f"could be anywhere in {100 * lo:.1f}–{100 * hi:.1f}% (Wilson 95%); measure more "
+            "defective parts before relying on it"
         )
     explanation = (
         f"Least expected cost at {cost_escape:g} per escape and {cost_scrap:g} per scrapped "

@@ -1,0 +1,93 @@
+"""A cache of scored samples: the model runs once per (model, sample) pair.
+
+Keyed by the model's SHA-256, the sample's content hash and the class names
+and family the detector used, stored as `.npz` in the user cache folder
+(platformdirs; `STATION_CACHE_DIR` or an explicit folder overrides it).
+Re-tuning thresholds reads the matrix back instead of re-running the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from station.core.sample import ScoredSample
+
+APP_NAME = "inspection-station"
+FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    """`$STATION_CACHE_DIR` if set, else `<user cache dir>/inspection-station/scores`."""
+    env = os.environ.get("STATION_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "scores"
+
+
+def cache_key(
+    model_sha256: str, sample_sha256: str, class_names: Sequence[str], family: str
+) -> str:
+    blob = "\0".join([str(FORMAT), model_sha256, sample_sha256, family, *class_names])
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class ScoreCache:
+    """Score matrices on disk; a corrupt or mismatched entry is ignored (the model re-runs)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
+
+    def path_for(self, key: str) -> Path:
+        return self.folder / f"{key[:32]}.npz"
+
+    def load(self, key: str) -> tuple[ScoredSample, np.ndarray] | None:
+        """(sample, unreadable mask) stored under `key`, or None."""
+        path = self.path_for(key)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["key"]) != key:
+                    return None
+                sample = ScoredSample(
+                    tuple(str(x) for x in z["class_names"]),
+                    z["scores"],
+                    z["truth"],
+                    tuple(str(x) for x in z["part_ids"]),
+                    str(z["model_sha256"]),
+                )
+                return sample, np.asarray(z["unreadable"], dtype=bool)
+        except (OSError, KeyError, ValueError, EOFError):
+            return None
+        except Exception:  # a damaged cache file must never stop an evaluation
+            return None
+
+    def store(self, key: str, sample: ScoredSample, unreadable: np.ndarray) -> Path | None:
+        """Write atomically; returns the path, or None when the cache folder is not writable."""
+        buf = io.BytesIO()
+        np.savez_compressed(
+            buf,
+            key=np.array(key),
+            class_names=np.array(sample.class_names, dtype=str),
+            scores=sample.scores,
+            truth=sample.truth,
+            part_ids=np.array(sample.part_ids, dtype=str),
+            model_sha256=np.array(sample.model_sha256),
+            unreadable=np.asarray(unreadable, dtype=bool),
+        )
+        path = self.path_for(key)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".scores.", suffix=".tmp", dir=self.folder)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(buf.getvalue())
+            os.replace(tmp, path)
+        except OSError:
+            return None
+        return path
