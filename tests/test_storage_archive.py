@@ -33,7 +33,7 @@ def test_size_limit_prunes_oldest_images_never_rows(tmp_path: Path) -> None:
     with SqliteInspectionLog(db, archive_limit_mb=0.1) as log:
         for i in range(30):
             log.record(make_inspection(i, now + i, scores={"crack": 0.9}, image_seed=i))
-        stats = log.stats
+    stats = log.stats  # after close: every frame written, the limit applied
     rows = _images(db)
     assert len(rows) == 30  # every row is kept
     kept = [r for r in rows if r[1] is not None]
@@ -73,7 +73,7 @@ def test_archive_size_is_remembered_across_restarts(tmp_path: Path) -> None:
     with SqliteInspectionLog(db, archive_limit_mb=None) as log:
         for i in range(3):
             log.record(make_inspection(i, time.time(), scores={"crack": 0.9}, image_seed=i))
-        size = log.stats.archive_bytes
+    size = log.stats.archive_bytes  # after close: every frame written
     with SqliteInspectionLog(db, archive_limit_mb=None) as log:
         assert log.stats.archive_bytes == size > 0
 
@@ -85,6 +85,30 @@ def test_jpeg_archive(tmp_path: Path) -> None:
     [(_, path, _)] = _images(db)
     assert path is not None and path.endswith("-nodecision.jpg")
     assert (archive_dir(db) / path).read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_frames_are_written_off_the_commit_path_and_attached(tmp_path: Path) -> None:
+    db = tmp_path / "log.sqlite3"
+    with SqliteInspectionLog(db) as log:
+        row = log.record(make_inspection(1, time.time(), scores={"crack": 0.9}, image_seed=1))
+    [(rid, path, _)] = _images(db)
+    assert rid == row and path is not None and (archive_dir(db) / path).is_file()
+
+
+def test_a_frame_that_cannot_be_written_keeps_its_row_and_is_logged(tmp_path: Path) -> None:
+    db = tmp_path / "log.sqlite3"
+    archive_dir(db).write_text("a file where the archive folder should be")
+    with SqliteInspectionLog(db) as log:
+        row = log.record(make_inspection(1, time.time(), scores={"crack": 0.9}, image_seed=1))
+    assert log.stats.archive_failures == 1
+    assert _images(db) == [(row, None, None)]
+    conn = sqlite3.connect(db)
+    try:
+        [(message,)] = conn.execute("SELECT message FROM events WHERE kind = 'archive_error'")
+        assert f"frame of part {row} not saved" in message
+        assert verify_chain(conn).ok
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("kwargs", [{"max_mb": 0}, {"max_mb": -1.0}, {"max_age_days": 0}])

@@ -1,15 +1,20 @@
 """The reject archive: frames of rejects and no-decisions, beside the database.
 
-Images are encoded by the caller's thread (OpenCV releases the GIL) and
-written and fsynced by the log's writer before the row naming them commits,
-so a committed row never names a missing file. The size/age limit removes
-the oldest images and clears their path in the row; rows are never deleted.
+A frame is encoded, written and fsynced on the archiver's own thread after
+its row committed, then attached to the row, so the inspection loop never
+waits for image I/O and a committed row never names a missing file. The
+size/age limit removes the oldest images and clears their path in the row
+(recording when); rows are never deleted.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -102,6 +107,73 @@ def remove_quietly(root: Path, rels: list[str]) -> int:
         try:
             (root / rel).unlink()
             removed += 1
-        except FileNotFoundError:
+        except OSError:  # already gone, or the folder itself is unusable
             pass
     return removed
+
+
+@dataclass(frozen=True, slots=True)
+class PendingImage:
+    """A committed row's frame waiting to be archived."""
+
+    row_id: int
+    time_utc: float
+    outcome_tag: str
+    frame: npt.NDArray[np.uint8]
+
+
+class Archiver:
+    """Encodes and writes reject frames on its own thread, off the inspection loop's path.
+
+    A row is committed first (that is the guarantee the loop waits for); its
+    frame is written and fsynced afterwards and only then attached to the row
+    by `attach(image, relative_path, n_bytes)`. A crash in between leaves a
+    row without an image, never a row naming a missing file. `failed(image,
+    exc)` reports a frame that could not be written (the row stays).
+    `max_pending` bounds the memory held by frames waiting: a caller blocks
+    when that many are queued.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        fmt: str,
+        attach: Callable[[PendingImage, str, int], None],
+        failed: Callable[[PendingImage, BaseException], None],
+        max_pending: int = 64,
+    ) -> None:
+        self.root = root
+        self.fmt = fmt
+        self._attach = attach
+        self._failed = failed
+        self._queue: queue.Queue[PendingImage | None] = queue.Queue(maxsize=max_pending)
+        self._thread = threading.Thread(target=self._run, name="RejectArchiver", daemon=True)
+        self._thread.start()
+
+    def put(self, item: PendingImage) -> None:
+        self._queue.put(item)
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def close(self) -> None:
+        """Write every queued frame, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            day = datetime.fromtimestamp(item.time_utc, UTC).strftime("%Y-%m-%d")
+            rel = relative_path(item.row_id, day, item.outcome_tag, self.fmt)
+            try:
+                data = encode(item.frame, self.fmt)
+                write_durably(self.root, [(rel, data)])
+            except Exception as exc:  # a frame must never stop the archiver
+                remove_quietly(self.root, [rel])
+                self._failed(item, exc)
+                continue
+            self._attach(item, rel, len(data))

@@ -20,12 +20,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from station.core.decision import Outcome
 from station.core.detections import Detections
@@ -54,21 +54,22 @@ class _Kind(Enum):
     INSPECTION = 1
     EVENT = 2
     CONFIRM = 3
+    ATTACH = 4  # an archived frame joins its (already committed) row
 
 
 class _Item:
-    __slots__ = ("error", "image", "kind", "payload", "row_id", "shift")
+    __slots__ = ("error", "frame", "kind", "payload", "row_id", "shift")
 
     def __init__(
         self,
         kind: _Kind,
         payload: tuple[Any, ...],
-        image: bytes | None = None,
+        frame: npt.NDArray[np.uint8] | None = None,
         shift: ShiftSpan | None = None,
     ) -> None:
         self.kind = kind
         self.payload = payload
-        self.image = image
+        self.frame = frame
         self.shift = shift
         self.row_id = 0
         self.error: StationError | None = None
@@ -95,6 +96,9 @@ class PendingRecord:
     def done(self) -> bool:
         return self._batch.done.is_set()
 
+    def done_wait(self) -> None:
+        self._batch.done.wait()
+
     def result(self, timeout_s: float | None = None) -> int:
         """The committed row id; raises LogUnavailable (not committed) or StationError (refused)."""
         if not self._batch.done.wait(timeout_s):
@@ -115,6 +119,7 @@ class LogStats:
     largest_batch: int
     archive_bytes: int
     pruned_images: int
+    archive_failures: int
 
 
 def _kept_json(kept: Detections) -> str:
@@ -179,7 +184,8 @@ class SqliteInspectionLog:
         self._closed = False
         self._span_cache: ShiftSpan | None = None
         self._known_shifts: set[str] = set()
-        self._rows = self._batches = self._largest = self._pruned = 0
+        self._rows = self._batches = self._largest = self._pruned = self._archive_failures = 0
+        self._accepting = True
         self._oldest_image_utc = float("inf")
         self.last_prune_error: LogUnavailable | None = None
         try:
@@ -209,6 +215,9 @@ class SqliteInspectionLog:
             target=self._run, name="SqliteInspectionLogWriter", daemon=True
         )
         self._writer.start()
+        self._archiver = arch.Archiver(
+            self.archive_dir, image_format, self._attach_image, self._image_failed
+        )
         if versions[0] != versions[1] and versions[0] > 0:
             self.record_event(
                 "schema_migrated",
@@ -234,9 +243,7 @@ class SqliteInspectionLog:
         """
         ins = inspection
         span = self._span_for(ins)
-        image = None
-        if ins.frame is not None and ins.outcome is not Outcome.PASS:
-            image = arch.encode(ins.frame, self._format)
+        frame = ins.frame if ins.outcome is not Outcome.PASS else None
         truth = None if ins.truth_defective is None else int(bool(ins.truth_defective))
         payload = (
             float(ins.time_utc),
@@ -257,7 +264,7 @@ class SqliteInspectionLog:
             ins.decision.why,
             json.dumps(dict(ins.extra), sort_keys=True),
         )
-        return self._enqueue(_Item(_Kind.INSPECTION, payload, image, span))
+        return self._enqueue(_Item(_Kind.INSPECTION, payload, frame, span))
 
     def record(self, inspection: Inspection) -> int:
         """Log one inspection; returns its row id only after the row is durably committed.
@@ -326,17 +333,28 @@ class SqliteInspectionLog:
         return self._enqueue(_Item(_Kind.CONFIRM, payload)).result()
 
     def close(self) -> None:
-        """Commit everything queued, stop the writer and close the database. Idempotent."""
+        """Commit everything queued, archive every pending frame, close the database.
+
+        Idempotent.
+        """
         with self._cond:
-            if self._closing:
-                already = True
-            else:
-                already = False
-                self._closing = True
-                self._cond.notify_all()
+            already = not self._accepting
+            if not already:
+                self._accepting = False
+                barrier = _Item(_Kind.EVENT, ())
+                self._open.items.append(barrier)
+                pending = PendingRecord(self._open, barrier)
+                self._cond.notify()
+        if already:
+            self._writer.join()
+            return
+        pending.done_wait()  # every row committed, every frame handed to the archiver
+        self._archiver.close()  # frames written; their ATTACH items are queued
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
         self._writer.join()
-        if not already:
-            self._conn.close()
+        self._conn.close()
         self._closed = True
 
     def __enter__(self) -> SqliteInspectionLog:
@@ -347,7 +365,14 @@ class SqliteInspectionLog:
 
     @property
     def stats(self) -> LogStats:
-        return LogStats(self._rows, self._batches, self._largest, self._archive_bytes, self._pruned)
+        return LogStats(
+            self._rows,
+            self._batches,
+            self._largest,
+            self._archive_bytes,
+            self._pruned,
+            self._archive_failures,
+        )
 
     # ----------------------------------------------------------------- internals
     def _span_for(self, ins: Inspection) -> ShiftSpan:
@@ -361,9 +386,9 @@ class SqliteInspectionLog:
             )
         return span
 
-    def _enqueue(self, item: _Item) -> PendingRecord:
+    def _enqueue(self, item: _Item, internal: bool = False) -> PendingRecord:
         with self._cond:
-            if self._closing:
+            if not (self._accepting or (internal and not self._closing)):
                 raise LogUnavailable(f"inspection log {self.db_path}: the log is closed")
             batch = self._open
             batch.items.append(item)
@@ -393,29 +418,62 @@ class SqliteInspectionLog:
                 )
             batch.done.set()
             if batch.error is None:
+                for it in batch.items:
+                    if it.kind is _Kind.INSPECTION and it.frame is not None:
+                        tag = "reject" if it.payload[5] == Outcome.REJECT.value else "nodecision"
+                        self._archiver.put(
+                            arch.PendingImage(it.row_id, it.payload[0], tag, it.frame)
+                        )
                 self._enforce_archive_limit()
 
     def _commit(self, items: list[_Item]) -> None:
         conn = self._conn
-        written: list[str] = []
+        attach = [it for it in items if it.kind is _Kind.ATTACH]
         conn.execute("BEGIN IMMEDIATE")
         try:
             inspections = [it for it in items if it.kind is _Kind.INSPECTION]
             if inspections:
-                written = self._insert_inspections(conn, inspections)
-            others = [it for it in items if it.kind is not _Kind.INSPECTION]
+                self._insert_inspections(conn, inspections)
+            if attach:
+                conn.executemany(
+                    "UPDATE inspections SET image_path = ?, image_bytes = ? WHERE id = ?",
+                    [(it.payload[1], it.payload[2], it.payload[0]) for it in attach],
+                )
+            others = [it for it in items if it.kind in (_Kind.EVENT, _Kind.CONFIRM) and it.payload]
             if others:
                 self._insert_others(conn, others)
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            arch.remove_quietly(self.archive_dir, written)
+            for it in attach:  # the row will not name it: do not leave it behind
+                arch.remove_quietly(self.archive_dir, [it.payload[1]])
             raise
-        for it in items:
-            if it.kind is _Kind.INSPECTION and it.image is not None:
-                self._archive_bytes += len(it.image)
-                self._oldest_image_utc = min(self._oldest_image_utc, it.payload[0])
+        for it in attach:
+            self._archive_bytes += it.payload[2]
+            self._oldest_image_utc = min(self._oldest_image_utc, it.payload[3])
+
+    def _attach_image(self, image: arch.PendingImage, rel: str, nbytes: int) -> None:
+        """Archiver thread: the frame is on disk; name it in its row."""
+        try:
+            payload = (image.row_id, rel, nbytes, image.time_utc)
+            self._enqueue(_Item(_Kind.ATTACH, payload), internal=True)
+        except LogUnavailable:
+            arch.remove_quietly(self.archive_dir, [rel])
+
+    def _image_failed(self, image: arch.PendingImage, exc: BaseException) -> None:
+        """Archiver thread: the frame could not be written; the row stays, the event says so."""
+        row_id = image.row_id
+        self._archive_failures += 1
+        why = explain(self.db_path, exc) if isinstance(exc, OSError) else exc
+        payload = (
+            time.time(),
+            "archive_error",
+            f"reject archive: frame of part {row_id} not saved: {why}",
+            canonical_details({"row_id": row_id, "error": str(exc)}),
+        )
+        with contextlib.suppress(LogUnavailable):
+            self._enqueue(_Item(_Kind.EVENT, payload), internal=True)
 
     def _oldest_image(self) -> float:
         row = self._conn.execute(
@@ -423,24 +481,16 @@ class SqliteInspectionLog:
         ).fetchone()
         return float("inf") if row is None else float(row[0])
 
-    def _insert_inspections(self, conn: sqlite3.Connection, items: list[_Item]) -> list[str]:
+    def _insert_inspections(self, conn: sqlite3.Connection, items: list[_Item]) -> None:
         next_id = (
             int(conn.execute("SELECT coalesce(max(id), 0) FROM inspections").fetchone()[0]) + 1
         )
         rows = []
-        files: list[tuple[str, bytes]] = []
         new_shifts = []
         for it in items:
             it.row_id = next_id
             next_id += 1
-            rel, nbytes = None, 0
-            if it.image is not None:
-                day = datetime.fromtimestamp(it.payload[0], UTC).strftime("%Y-%m-%d")
-                tag = "reject" if it.payload[5] == Outcome.REJECT.value else "nodecision"
-                rel = arch.relative_path(it.row_id, day, tag, self._format)
-                nbytes = len(it.image)
-                files.append((rel, it.image))
-            rows.append((it.row_id, *it.payload, rel, nbytes))
+            rows.append((it.row_id, *it.payload, None, 0))
             span = it.shift
             if span is not None and span.id not in self._known_shifts:
                 self._known_shifts.add(span.id)
@@ -448,8 +498,6 @@ class SqliteInspectionLog:
                     (None, None) if np.isnan(span.start_utc) else (span.start_utc, span.end_utc)
                 )
                 new_shifts.append((span.id, span.name, *bounds, self.zone))
-        if files:
-            arch.write_durably(self.archive_dir, files)
         conn.executemany(_INSERT_INSPECTION, rows)
         if new_shifts:
             conn.executemany(
@@ -457,7 +505,6 @@ class SqliteInspectionLog:
                 "VALUES (?, ?, ?, ?, ?)",
                 new_shifts,
             )
-        return [rel for rel, _ in files]
 
     def _insert_others(self, conn: sqlite3.Connection, items: list[_Item]) -> None:
         events: list[tuple[_Item | None, Any]] = []
