@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -110,11 +111,25 @@ def build_window(parts: StationParts, *, autostart: bool, settings: Any = None) 
         db_path=str(parts.db_path),
     )
     vm = StationViewModel(worker_setup(parts), context)
+    _seed_counters(vm, parts)
     window = MainWindow(vm, settings)
     _add_optional_tabs(window, parts)
     if autostart:
         vm.start()
     return window
+
+
+def _seed_counters(vm: Any, parts: StationParts) -> None:
+    """The shift counters carry on from the log after a restart in the middle of a shift."""
+    from station.storage.reports import Selection, shift_report
+
+    shift = parts.recipe.shifts.shift_at(time.time())
+    try:
+        totals = shift_report(parts.db_path, Selection(shift_id=shift.id)).totals
+    except StationError as exc:  # the log is readable by the worker or it will say so
+        print(f"station run: warning: shift counters start at 0: {exc}", file=sys.stderr)
+        return
+    vm.seed_counters(shift.id, totals["passed"], totals["rejected"], totals["no_decision"])
 
 
 def _add_optional_tabs(window: Any, parts: StationParts) -> None:

@@ -96,8 +96,12 @@ class MainWindow(QMainWindow):
         self.trigger_action = QAction(
             "Trigger one part (Space)", self, shortcut=QKeySequence(Qt.Key.Key_Space)
         )
-        self.open_action = QAction("Open recipe…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open))
-        self.quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        self.open_action = QAction(
+            "Open recipe…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open)
+        )
+        self.quit_action = QAction(
+            "Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit)
+        )
         for a, tip in (
             (self.start_action, "Start inspection (F5)"),
             (self.stop_action, "Stop inspection (F6)"),
@@ -144,6 +148,8 @@ class MainWindow(QMainWindow):
         self.thresholds.apply_requested.connect(vm.apply_thresholds)
         self.counters.part_requested.connect(self.open_part)
         self.banner.show_state(vm.banner)
+        self.counters.show_counters(vm.counters)
+        self.counters.show_rejects(vm.recent_rejects)
         self.status.show_thresholds(vm.thresholds_need_retuning)
         self._show_running(vm.running)
 

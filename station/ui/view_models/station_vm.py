@@ -204,6 +204,12 @@ class StationViewModel(QObject):
         if not self._closed:
             self._trigger_requested.emit()
 
+    def seed_counters(self, shift_id: str, passed: int, rejected: int, no_decision: int) -> None:
+        """Start the shift counters from what the log already holds (a restart mid-shift)."""
+        self._tally.seed(shift_id, passed, rejected, no_decision)
+        self._counters = self._tally.snapshot()
+        self.counters_changed.emit(self._counters)
+
     def apply_thresholds(self, thresholds: ThresholdSet) -> None:
         """Judge parts from the next one on with `thresholds` (never the part in progress)."""
         if not self._closed:
