@@ -120,7 +120,7 @@ def test_curves_follow_the_selected_class_and_ranges_do_not_jump(qtbot, matrix) 
     assert view.plot.rates.viewRange() == [xr, yr]
     assert view.plot.hist.viewRange() == hist_range
     assert view.plot.h_line.value() == pytest.approx(0.70)
-    far_pt = view.plot.far_point.data["y"][0]
+    far_pt = view.plot.far_point.xy[1]
     assert far_pt == pytest.approx(vm.last_figures.far)
 
 

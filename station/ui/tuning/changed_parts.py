@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,8 +45,10 @@ class ChangedPartsPanel(QWidget):
     def __init__(self, vm: TuningViewModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.vm = vm
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self.summary = QLabel("—")
+        # Fixed geometry: its text changes on every slider step (see TuningView).
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.summary.setFixedHeight(self.summary.sizeHint().height())
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(THUMB)

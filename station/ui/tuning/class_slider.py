@@ -44,10 +44,10 @@ class ClassSlider(QWidget):
         self.slider.setAccessibleName(f"threshold {label}")
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.value_label = QLabel()
-        self.value_label.setMinimumWidth(40)
+        self.value_label.setFixedWidth(40)
         self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.saved_label = QLabel()
-        self.saved_label.setMinimumWidth(80)
+        self.saved_label.setFixedWidth(86)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 0)
         lay.addWidget(self.title)
@@ -82,6 +82,8 @@ class ClassSlider(QWidget):
         self._show(self.value())
 
     def set_active(self, active: bool) -> None:
+        if active == self.title.font().bold():
+            return  # a font change re-lays out the panel: only when it really changes
         font = self.title.font()
         font.setBold(active)
         self.title.setFont(font)

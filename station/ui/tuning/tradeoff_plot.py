@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from station.ui.tuning.tuning_vm import Curves, Figures
 
@@ -33,6 +40,31 @@ def _plot(layout: pg.GraphicsLayoutWidget, title: str, x: str, y: str) -> pg.Plo
     for name in ("left", "bottom", "top", "right"):
         p.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return p
+
+
+class Dot(QGraphicsEllipseItem):
+    """An operating point: a fixed-size disc at data coordinates, moved by `setPos` only.
+
+    Cheaper than a ScatterPlotItem, which rebuilds its spots on every `setData`.
+    """
+
+    def __init__(self, color: tuple[int, int, int], size: float = 10.0):
+        super().__init__(-size / 2, -size / 2, size, size)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setBrush(pg.mkBrush(color))
+        self.setPen(pg.mkPen("k"))
+        self.setZValue(10)
+        self.setVisible(False)
+
+    def move_to(self, x: float, y: float) -> None:
+        ok = bool(np.isfinite(x) and np.isfinite(y))
+        self.setVisible(ok)
+        if ok:
+            self.setPos(x, y)
+
+    @property
+    def xy(self) -> tuple[float, float]:
+        return self.pos().x(), self.pos().y()
 
 
 class TradeoffPlot(QWidget):
@@ -81,10 +113,8 @@ class TradeoffPlot(QWidget):
         self.c_frr = self.rates.plot(pen=pg.mkPen(GOOD_COLOR, width=2), name="FRR (scrap)")
         self.r_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(LINE_COLOR, width=1))
         self.rates.addItem(self.r_line)
-        self.far_point = pg.ScatterPlotItem(size=10, pen=pg.mkPen("k"), brush=pg.mkBrush(DEF_COLOR))
-        self.frr_point = pg.ScatterPlotItem(
-            size=10, pen=pg.mkPen("k"), brush=pg.mkBrush(GOOD_COLOR)
-        )
+        self.far_point = Dot(DEF_COLOR)
+        self.frr_point = Dot(GOOD_COLOR)
         self.rates.addItem(self.far_point)
         self.rates.addItem(self.frr_point)
         self.rates.setXRange(0, 1, padding=0.01)
@@ -97,7 +127,7 @@ class TradeoffPlot(QWidget):
             "defective parts caught",
         )
         self.c_roc = self.roc.plot(pen=pg.mkPen((90, 60, 150), width=2))
-        self.roc_point = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(LINE_COLOR))
+        self.roc_point = Dot(LINE_COLOR, 11)
         self.roc.addItem(self.roc_point)
         self.roc.setXRange(0, 1, padding=0.02)
         self.roc.setYRange(0, 1, padding=0.02)
@@ -135,6 +165,6 @@ class TradeoffPlot(QWidget):
         self.r_line.setPos(t)
         far = np.nan if f.far is None else f.far
         frr = np.nan if f.frr is None else f.frr
-        self.far_point.setData([t], [far])
-        self.frr_point.setData([t], [frr])
-        self.roc_point.setData([frr], [1.0 - far])
+        self.far_point.move_to(t, far)
+        self.frr_point.move_to(t, frr)
+        self.roc_point.move_to(frr, 1.0 - far)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -110,12 +111,16 @@ class TuningView(QWidget):
         self.escape_label = QLabel("—")
         self.scrap_label = QLabel("—")
         self.cost_label = QLabel("—")
-        for lab in (self.escape_label, self.scrap_label, self.cost_label):
-            lab.setStyleSheet(BIG)
-            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.per_class_label = QLabel()
-        self.per_class_label.setWordWrap(True)
         self.per_class_label.setStyleSheet("color: #444;")
+        for lab in (self.escape_label, self.scrap_label, self.cost_label, self.per_class_label):
+            if lab is not self.per_class_label:
+                lab.setStyleSheet(BIG)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            # Text changes on every slider step: a fixed-height, width-ignoring label never
+            # asks the window to re-lay out (which would resize and repaint the plots).
+            lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            lab.setFixedHeight(lab.sizeHint().height())
         figures = QGroupBox("At the dragged thresholds, on the sample")
         fig_lay = QVBoxLayout(figures)
         fig_lay.addWidget(self.escape_label)

@@ -432,17 +432,21 @@ class TuningViewModel(QObject):
         t = self.vector(self.dragged)
         c = self.class_names.index(self.selected) if self.selected in self.class_names else 0
         problem = self._cache.ranking_problem
-        if problem is None:
-            conf, sweep = self._cache.evaluate(t, c)
-        else:
-            conf, sweep = self._cache.confusion(t), None
-        # Curves depend on the other classes' thresholds only: redraw them when those change.
+        # Curves depend on the other classes' thresholds only: recompute them (a sweep) when
+        # those change; a drag of the selected class only needs the confusion.
         others = tuple(float(x) for i, x in enumerate(t) if i != c)
         key = (c, others, problem)
-        if key != self._curve_key or force_curves:
+        if problem is None and (key != self._curve_key or force_curves):
+            conf, sweep = self._cache.evaluate(t, c)
             self._curve_key = key
             self._last_curves = self._curves(c, sweep, problem)
             self.curves_changed.emit(self._last_curves)
+        else:
+            conf = self._cache.confusion(t)
+            if key != self._curve_key or force_curves:
+                self._curve_key = key
+                self._last_curves = self._curves(c, None, problem)
+                self.curves_changed.emit(self._last_curves)
         cost = None
         if conf.parts:
             try:
