@@ -9,9 +9,12 @@ cd "$(dirname "$0")/.."
 mode="${1:-run}"
 
 # What Qt's xcb platform plugin loads on a bare Debian 12 (offscreen needs none of it).
-apt_pkgs=(libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
-          libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libegl1 libgl1
-          libfontconfig1 libdbus-1-3 libglib2.0-0)
+# (every library `ldd` lists for libqxcb.so, libQt6XcbQpa, libQt6Gui and libQt6Widgets)
+apt_pkgs=(libxcb1 libx11-6 libx11-xcb1 libxcb-cursor0 libxkbcommon0 libxkbcommon-x11-0
+          libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render0 libxcb-render-util0
+          libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
+          libxcb-randr0 libegl1 libgl1 libfontconfig1 libfreetype6 fonts-dejavu-core
+          libdbus-1-3 libglib2.0-0)
 if [ "$mode" = "test" ]; then
   # Xvfb for screenshots; the Aravis fake GigE Vision camera and the headers PyGObject builds on.
   apt_pkgs+=(xvfb aravis-tools gir1.2-aravis-0.8 libgirepository1.0-dev libcairo2-dev pkg-config)
