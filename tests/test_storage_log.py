@@ -175,3 +175,32 @@ def test_reopening_appends(db: Path) -> None:
 def test_bad_image_format_is_refused(db: Path) -> None:
     with pytest.raises(StationError, match="image_format"):
         SqliteInspectionLog(db, image_format="bmp")
+
+
+def test_a_logged_part_reads_back(db: Path) -> None:
+    from storage_support import THRESHOLDS
+
+    from station.core.decision import Outcome
+    from station.storage.queries import load_part, recent_parts
+
+    with SqliteInspectionLog(db, schedule=BERLIN) as log:
+        log.register_thresholds(THRESHOLDS)
+        row = log.record(make_inspection(3, T0, scores={"crack": 0.81, "dent": 0.2}, image_seed=3))
+        log.record(make_inspection(4, T0 + 1, scores={}))
+        log.confirm(row, True, "crack", operator="anna")
+    conn = sqlite3.connect(db)
+    try:
+        part = load_part(conn, db, row)
+        lines = recent_parts(conn, part.shift_id)
+        with pytest.raises(StationError, match="no logged part"):
+            load_part(conn, db, 999)
+    finally:
+        conn.close()
+    assert part.outcome is Outcome.REJECT and part.sequence == 3 and part.zone == "Europe/Berlin"
+    assert [r.class_name for r in part.reasons] == ["crack"]
+    np.testing.assert_array_equal(part.thresholds, np.float32([0.4, 0.5, 0.6]))
+    assert part.max_scores[2] == np.float32(0.2) and part.max_scores[0] == -np.inf
+    assert len(part.kept) == 1 and part.rejecting.all()
+    assert part.image_path is not None and part.image_path.is_file()
+    assert part.confirmation is not None and part.confirmation.class_name == "crack"
+    assert [(p.row_id, p.confirmed) for p in lines] == [(row, True)]  # passes are not listed

@@ -55,6 +55,7 @@ class _Kind(Enum):
     EVENT = 2
     CONFIRM = 3
     ATTACH = 4  # an archived frame joins its (already committed) row
+    THRESHOLDS = 5  # a threshold set, stored by its id for the part view
 
 
 class _Item:
@@ -282,6 +283,17 @@ class SqliteInspectionLog:
         payload = (time.time(), str(kind), str(message), canonical_details(details))
         return self._enqueue(_Item(_Kind.EVENT, payload)).result()
 
+    def register_thresholds(self, thresholds: ThresholdSet) -> str:
+        """Store a threshold set under its id (as logged with each part); returns the id.
+
+        Lets a logged part show every class's threshold in force, not only the
+        rejecting ones. Threshold changes register both sets themselves.
+        """
+        tid = threshold_set_id(thresholds)
+        payload = (tid, json.dumps(thresholds.to_dict(), sort_keys=True))
+        self._enqueue(_Item(_Kind.THRESHOLDS, payload)).result()
+        return tid
+
     def record_threshold_change(
         self,
         *,
@@ -306,6 +318,8 @@ class SqliteInspectionLog:
         if old.default_threshold != new.default_threshold:
             moves.append(f"default {old.default_threshold:.2f} → {new.default_threshold:.2f}")
         message = f"{who} changed thresholds: {', '.join(moves) or 'no change'} ({reason})"
+        self.register_thresholds(old)
+        self.register_thresholds(new)
         return self.record_event(
             "threshold_change",
             message,
@@ -434,6 +448,11 @@ class SqliteInspectionLog:
             inspections = [it for it in items if it.kind is _Kind.INSPECTION]
             if inspections:
                 self._insert_inspections(conn, inspections)
+            sets = [it.payload for it in items if it.kind is _Kind.THRESHOLDS]
+            if sets:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO threshold_sets (id, thresholds) VALUES (?, ?)", sets
+                )
             if attach:
                 conn.executemany(
                     "UPDATE inspections SET image_path = ?, image_bytes = ? WHERE id = ?",

@@ -45,7 +45,8 @@ CREATE TABLE events (
 );
 """
 
-# Version 2: display zone, no-decision reason, reject archive, shifts, confirmations, audit head.
+# Version 2: display zone, no-decision reason, reject archive, shifts, confirmations,
+# threshold sets by id, audit head.
 SCHEMA_2 = """
 ALTER TABLE inspections ADD COLUMN zone TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE inspections ADD COLUMN why TEXT NOT NULL DEFAULT '';
@@ -73,6 +74,7 @@ CREATE TABLE confirmations (
 );
 CREATE INDEX confirmations_inspection ON confirmations (inspection_id, id);
 CREATE INDEX events_kind_time ON events (kind, time_utc);
+CREATE TABLE threshold_sets (id TEXT PRIMARY KEY, thresholds TEXT NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value)
     SELECT 'audit_head', id || ':' || hash FROM events ORDER BY id DESC LIMIT 1;
