@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QMainWindow,
-    QSizePolicy,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -25,6 +24,9 @@ from station.ui.widgets.threshold_panel import ThresholdPanel
 from station.ui.workers.inspection_worker import PartResult
 
 GEOMETRY_KEY = "main_window/geometry"
+SIDE_PANEL_PX = 580
+NARROW_SIDE_PANEL_PX = 420
+WIDE_SCREEN_PX = 1280
 
 
 def default_settings() -> QSettings:
@@ -65,9 +67,9 @@ class MainWindow(QMainWindow):
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
-        side_widget.setMinimumWidth(420)
-        side_widget.setMaximumWidth(720)
-        side_widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        # A fixed width: the live view must not jump when the banner's text changes.
+        wide = self.screen().availableGeometry().width() >= WIDE_SCREEN_PX
+        side_widget.setFixedWidth(SIDE_PANEL_PX if wide else NARROW_SIDE_PANEL_PX)
         inspection = QWidget()
         row = QHBoxLayout(inspection)
         row.setContentsMargins(6, 6, 6, 6)

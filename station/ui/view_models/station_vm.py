@@ -248,13 +248,8 @@ class StationViewModel(QObject):
     def _on_camera(self, status: CameraStatus) -> None:
         self._camera = status
         if status.state is CameraState.LOST:
-            retry = (
-                f", next try in {status.retry_in_s:g} s" if status.retry_in_s is not None else ""
-            )
-            detail = (
-                f"{status.message} — reconnecting (attempt {status.attempt}{retry}); "
-                "nothing is passed"
-            )
+            why = status.message.split(": ", 1)[-1] if status.message else "no frames"
+            detail = f"{why}\nreconnecting (attempt {status.attempt}) · no part is passed"
             self._set_banner(BannerState(BannerKind.CAMERA_LOST, "CAMERA LOST", detail))
         elif status.state is CameraState.CONNECTED and self._banner.kind is BannerKind.CAMERA_LOST:
             self._set_banner(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from station.ui.view_models.station_vm import BannerKind, BannerState
@@ -15,6 +16,9 @@ COLOURS: dict[BannerKind, tuple[str, str]] = {
     BannerKind.NO_DECISION: ("#f9ab00", "#000000"),
     BannerKind.CAMERA_LOST: ("#e37400", "#000000"),
 }
+
+
+HEADLINE_PX = 76
 
 
 class OutcomeBanner(QFrame):
@@ -30,6 +34,9 @@ class OutcomeBanner(QFrame):
         self.detail = QLabel(self)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
+        # The reason's length must not resize the side panel: the text wraps instead.
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.headline.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.detail.setObjectName("BannerDetail")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 12)
@@ -49,9 +56,27 @@ class OutcomeBanner(QFrame):
         bg, fg = COLOURS[state.kind]
         self.setStyleSheet(
             f"#OutcomeBanner {{ background: {bg}; border-radius: 8px; }}"
-            f"#BannerHeadline {{ color: {fg}; font-size: 72px; font-weight: 800; }}"
+            f"#BannerHeadline {{ color: {fg}; font-weight: 800; }}"
             f"#BannerDetail {{ color: {fg}; font-size: 28px; font-weight: 600; }}"
         )
         self.headline.setText(state.headline)
         self.detail.setText(state.detail)
         self.setAccessibleName(f"{state.headline}: {state.detail}")
+        self._fit_headline()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_headline()
+
+    def _fit_headline(self) -> None:
+        """As large as HEADLINE_PX, smaller only when the word would not fit the banner."""
+        font = QFont(self.headline.font())
+        font.setWeight(QFont.Weight.ExtraBold)
+        room = max(1, self.contentsRect().width() - 8)
+        px = HEADLINE_PX
+        while px > 24:
+            font.setPixelSize(px)
+            if QFontMetrics(font).horizontalAdvance(self.headline.text()) <= room:
+                break
+            px -= 4
+        self.headline.setFont(font)

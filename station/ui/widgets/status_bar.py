@@ -23,13 +23,14 @@ def camera_text(status: CameraStatus, kind: str = "") -> tuple[str, str]:
         fps = f" · {info.fps:.1f} fps" if info.fps else ""
         return f"Camera: {info.name}{size}{fps} · connected", OK_STYLE
     if status.state is CameraState.LOST:
-        return (
-            f"Camera{' ' + kind if kind else ''}: LOST — reconnecting (attempt {status.attempt})",
-            BAD_STYLE,
-        )
+        return f"Camera{_kind(kind)}: LOST — reconnecting (attempt {status.attempt})", BAD_STYLE
     if status.state is CameraState.CONNECTING:
-        return f"Camera{' ' + kind if kind else ''}: connecting…", WARN_STYLE
-    return f"Camera{' ' + kind if kind else ''}: stopped", OK_STYLE
+        return f"Camera{_kind(kind)}: connecting…", WARN_STYLE
+    return f"Camera{_kind(kind)}: stopped", OK_STYLE
+
+
+def _kind(kind: str) -> str:
+    return f" ({kind})" if kind else ""
 
 
 def model_text(model: ModelInfo) -> str:
@@ -52,7 +53,7 @@ def thresholds_text(recipe_name: str, need_retuning: bool) -> tuple[str, str]:
 def _label(parent: QWidget) -> QLabel:
     label = QLabel(parent)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
     label.setWordWrap(True)
     label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     return label
@@ -90,7 +91,9 @@ class StationStatusBar(QFrame):
         grid.addWidget(self.thresholds, 0, 2)
         grid.addWidget(self.model, 1, 0, 1, 3)
         grid.addWidget(self.fault, 2, 0, 1, 3)
-        grid.setColumnStretch(3, 1)
+        grid.setColumnStretch(0, 4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 4)
         self.show_camera(CameraStatus(CameraState.STOPPED))
         self.show_thresholds(False)
 
