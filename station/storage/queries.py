@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -187,3 +188,11 @@ def recent_parts(
             )
         )
     return out
+
+
+def load_image(part: LoggedPart) -> npt.NDArray[np.uint8] | None:
+    """The part's archived frame (BGR or grey uint8), or None when absent or unreadable."""
+    if part.image_path is None or not part.image_path.is_file():
+        return None
+    image = cv2.imread(str(part.image_path), cv2.IMREAD_UNCHANGED)
+    return None if image is None else np.asarray(image, dtype=np.uint8)
