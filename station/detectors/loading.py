@@ -53,6 +53,9 @@ def _session(path: Path) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = INTRA_OP_THREADS
     options.inter_op_num_threads = 1
+    # No busy-waiting between runs: on 2 cores shared with the GUI, camera and log, a
+    # spinning worker steals the core that letterboxing and NMS need right after a run.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors become StationErrors; no stderr noise
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
