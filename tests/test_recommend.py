@@ -103,7 +103,8 @@ def test_min_cost_equals_brute_force(seed: int, limit: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_escape_cap_equals_brute_force(seed: int) -> None:
+@pytest.mark.parametrize("limit", [2_000_000, 0], ids=["exhaustive", "multistart"])
+def test_escape_cap_equals_brute_force(seed: int, limit: int) -> None:
     # Many defective parts so that a cap can be supported by the interval.
     rng = np.random.default_rng(100 + seed)
     n_def, n_good = 400, 200
@@ -120,7 +121,7 @@ def test_escape_cap_equals_brute_force(seed: int) -> None:
     cap = 0.01
     k = supported_escapes(n_def, cap)
     assert k is not None
-    r = recommend_escape_cap(s, [True, True], cap)
+    r = recommend_escape_cap(s, [True, True], cap, exhaustive_limit=limit)
     assert isinstance(r, Recommendation), getattr(r, "reason", "")
     best = _brute(
         s,
@@ -202,3 +203,33 @@ def test_classes_the_sample_never_scores_keep_their_threshold() -> None:
 def test_shortest_float32_round_trips(x: float) -> None:
     assert np.float32(shortest_float32(x)) == np.float32(x)
     assert len(repr(shortest_float32(0.7))) == 3
+
+
+def overlapping_sample(seed: int, n: int = 1500, n_cls: int = 3) -> ScoredSample:
+    """Defects score high on their class with a long overlap with look-alikes on good parts."""
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((n, n_cls), bool)
+    bad = rng.random(n) < 0.1
+    truth[np.flatnonzero(bad), rng.integers(0, n_cls, n)[bad]] = True
+    scores = np.where(truth, rng.beta(4, 2, (n, n_cls)), rng.beta(1.2, 5, (n, n_cls)))
+    scores = np.round(scores, 3).astype(np.float32)
+    scores[(~truth) & (rng.random((n, n_cls)) < 0.5)] = NEG
+    names = tuple(f"c{i}" for i in range(n_cls))
+    return ScoredSample(names, scores, truth, tuple(map(str, range(n))), "sha")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_multistart_search_reaches_the_exhaustive_optimum(seed: int) -> None:
+    s = overlapping_sample(seed)
+    rej = np.ones(3, bool)
+    exact = recommend_min_cost(s, rej, 20.0, 1.0)
+    multi = recommend_min_cost(s, rej, 20.0, 1.0, exhaustive_limit=0)
+    assert isinstance(exact, Recommendation) and isinstance(multi, Recommendation)
+    assert exact.exact and not multi.exact and "near, not provably at" in multi.explanation
+    assert multi.expected_cost == pytest.approx(exact.expected_cost)
+    cap_exact = recommend_escape_cap(s, rej, 0.05)
+    cap_multi = recommend_escape_cap(s, rej, 0.05, exhaustive_limit=0)
+    if isinstance(cap_exact, Recommendation):
+        assert isinstance(cap_multi, Recommendation) and cap_multi.scrap == cap_exact.scrap
+    else:
+        assert isinstance(cap_multi, NoRecommendation)

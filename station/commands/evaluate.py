@@ -243,11 +243,7 @@ def _main(args: argparse.Namespace) -> int:
             conf, tset, names, rejecting, info.sha256, recommended, retune, problem, scored, written
         )
         if costs_given:
-            out["expected_cost"] = (
-                expected_cost(conf, cost_escape, cost_scrap, prevalence).total
-                if conf.parts and (prevalence is None or conf.defective_parts)
-                else None
-            )
+            out["expected_cost"] = _cost_or_none(conf, cost_escape, cost_scrap, prevalence)
         print(json.dumps(out, indent=2))
     else:
         print(
@@ -267,6 +263,16 @@ def _main(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _cost_or_none(
+    conf: Confusion, cost_escape: float, cost_scrap: float, prevalence: float | None
+) -> float | None:
+    """Expected cost at the evaluated thresholds; None when the sample cannot give it."""
+    try:
+        return expected_cost(conf, cost_escape, cost_scrap, prevalence).total
+    except StationError:
+        return None
 
 
 # -- recipe output ----------------------------------------------------------------------------

@@ -186,15 +186,41 @@ def _best_cell(prob: _Problem, dpass: F64Array, gpass: F64Array, objective: Obje
 
 
 def _solve_subset(
-    prob: _Problem, j: IntpArray, subset: list[int], objective: Objective
+    prob: _Problem,
+    j: IntpArray,
+    subset: list[int],
+    objective: Objective,
+    allowed: list[IntpArray] | None = None,
 ) -> IntpArray:
+    """Best indices for the classes in `subset`, the others held at `j`.
+
+    `allowed[col]` (sorted candidate indices) restricts where each class may
+    move: a window around where it is, or a coarse grid over its whole range.
+    """
     others = [i for i in range(len(prob.cands)) if i not in subset]
     free = np.all(prob.k[:, others] <= j[others], axis=1) if others else np.ones(len(prob.k), bool)
-    dims = tuple(prob.dims[i] for i in subset)
-    dpass, gpass = _tables(prob.k[free][:, subset], prob.is_def[free], dims)
+    k = prob.k[free][:, subset]
+    if allowed is None:
+        dpass, gpass = _tables(k, prob.is_def[free], tuple(prob.dims[i] for i in subset))
+        out = j.copy()
+        out[subset] = _best_cell(prob, dpass, gpass, objective)
+        return out
+    # a part passes allowed index t of a class iff its level index k <= allowed[t]
+    k = np.stack([np.searchsorted(a, k[:, col]) for col, a in enumerate(allowed)], axis=1)
+    dpass, gpass = _tables(k, prob.is_def[free], tuple(len(a) for a in allowed))
+    cell = _best_cell(prob, dpass, gpass, objective)
     out = j.copy()
-    out[subset] = _best_cell(prob, dpass, gpass, objective)
+    out[subset] = [int(a[c]) for a, c in zip(allowed, cell, strict=True)]
     return out
+
+
+def _window(m: int, at: int, half: int) -> IntpArray:
+    return np.arange(max(0, at - half), min(m, at + half + 1), dtype=np.intp)
+
+
+def _coarse(m: int, at: int, points: int) -> IntpArray:
+    grid = np.linspace(0, m - 1, points).round().astype(np.intp)
+    return np.union1d(grid, np.array([at], dtype=np.intp))
 
 
 def _evaluate(prob: _Problem, j: IntpArray) -> tuple[int, int]:
@@ -208,37 +234,107 @@ def _value(prob: _Problem, j: IntpArray, objective: Objective) -> tuple[float, i
     return float(objective(np.array([e], float), np.array([s], float))[0]), e
 
 
-def _search(prob: _Problem, objective: Objective, exhaustive_limit: int) -> tuple[IntpArray, bool]:
-    """Candidate indices of the best thresholds, and whether the search was exhaustive."""
+def _descend(
+    prob: _Problem, j: IntpArray, objective: Objective, pairs: bool
+) -> tuple[IntpArray, tuple[float, int]]:
+    """Improve `j` by exact moves of one class, or of two classes at once, until none helps.
+
+    A two-class move searches all level pairs when that table is small, else
+    a coarse grid over both ranges and then a window around where they are.
+    """
+    d = len(prob.cands)
+    v = _value(prob, j, objective)
+    side = max(2, math.isqrt(PAIR_LIMIT))
+    for _ in range(MAX_ROUNDS):
+        improved = False
+        moves: list[tuple[list[int], str]] = [([a], "full") for a in range(d)]
+        if pairs:
+            for a in range(d):
+                for b in range(a + 1, d):
+                    if prob.dims[a] * prob.dims[b] <= PAIR_LIMIT:
+                        moves.append(([a, b], "full"))
+                    else:
+                        moves += [([a, b], "coarse"), ([a, b], "window")]
+        for subset, how in moves:
+            allowed = None
+            if how == "coarse":
+                allowed = [_coarse(prob.dims[i], int(j[i]), side) for i in subset]
+            elif how == "window":
+                allowed = [_window(prob.dims[i], int(j[i]), side // 2) for i in subset]
+            cand = _solve_subset(prob, j, subset, objective, allowed)
+            cv = _value(prob, cand, objective)
+            if cv < v:
+                j, v, improved = cand, cv, True
+        if not improved:
+            break
+    return j, v
+
+
+def _search(
+    prob: _Problem,
+    objective: Objective,
+    exhaustive_limit: int,
+    starts: list[IntpArray] | None = None,
+) -> tuple[IntpArray, bool]:
+    """Candidate indices of the best thresholds, and whether the search was exhaustive.
+
+    Otherwise: starts (by default every class at its own optimum, together and
+    one at a time with the others off; all lowest; all off) descend by
+    one-class moves; the three best then descend by two-class moves.
+    """
     d = len(prob.cands)
     if math.prod(prob.dims) <= exhaustive_limit:
         return _solve_subset(prob, np.zeros(d, np.intp), list(range(d)), objective), True
-    off = np.array([m - 1 for m in prob.dims], dtype=np.intp)
-    own = np.array([_solve_subset(prob, off, [i], objective)[i] for i in range(d)], np.intp)
-    starts = [own, np.zeros(d, np.intp), off]
-    for i in range(d):
-        s = off.copy()
-        s[i] = own[i]
-        starts.append(s)
-    best_j, best_v = starts[0], _value(prob, starts[0], objective)
-    for start in starts:
-        j, v = start, _value(prob, start, objective)
-        for _ in range(MAX_ROUNDS):
-            improved = False
-            for a in range(d):
-                for b in range(a + 1, d) if d > 1 else [a]:
-                    pair = [a, b] if a != b else [a]
-                    if math.prod(prob.dims[i] for i in pair) > PAIR_LIMIT:
-                        pair = [a]
-                    cand = _solve_subset(prob, j, pair, objective)
-                    cv = _value(prob, cand, objective)
-                    if cv < v:
-                        j, v, improved = cand, cv, True
-            if not improved:
-                break
-        if v < best_v:
-            best_j, best_v = j, v
+    if starts is None:
+        off = np.array([m - 1 for m in prob.dims], dtype=np.intp)
+        own = np.array([_solve_subset(prob, off, [i], objective)[i] for i in range(d)], np.intp)
+        starts = [own, np.zeros(d, np.intp), off]
+        for i in range(d):
+            s = off.copy()
+            s[i] = own[i]
+            starts.append(s)
+    results = [_descend(prob, start, objective, pairs=False) for start in starts]
+    results.sort(key=lambda r: r[1])
+    best_j, best_v = results[0]
+    seen: set[tuple[int, ...]] = set()
+    for j, _ in results:
+        key = tuple(int(x) for x in j)
+        if key in seen:
+            continue
+        seen.add(key)
+        pj, pv = _descend(prob, j, objective, pairs=True)
+        if pv < best_v:
+            best_j, best_v = pj, pv
+        if len(seen) == 3:
+            break
     return best_j, False
+
+
+def _starts(prob: _Problem, limit: int, exhaustive_limit: int) -> list[IntpArray] | None:
+    """Cap starts, only computed when the search will not be exhaustive."""
+    return None if math.prod(prob.dims) <= exhaustive_limit else _cap_starts(prob, limit)
+
+
+def _cap_starts(prob: _Problem, limit: int) -> list[IntpArray]:
+    """Feasible starts for the capped search: all lowest, and Lagrangian solutions.
+
+    Minimising scrap + lam * escapes for a range of lam traces the lower hull
+    of the escape/scrap trade-off; the solutions within the cap are good seeds.
+    """
+    d = len(prob.cands)
+    lowest = np.zeros(d, np.intp)
+    out = [lowest]
+    ratio = prob.n_good / max(1, prob.n_def)
+    for lam in (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0):
+        weight = lam * ratio
+
+        def lagrangian(escapes: F64Array, scrap: F64Array, w: float = weight) -> F64Array:
+            return w * escapes + scrap
+
+        j, _ = _descend(prob, lowest, lagrangian, pairs=False)
+        if _evaluate(prob, j)[0] <= limit:
+            out.append(j)
+    return out
 
 
 # -- public ---------------------------------------------------------------------------------
@@ -310,7 +406,7 @@ def _search_note(exact: bool, prob: _Problem) -> str:
         return f"exhaustive over all {combos:,} combinations of the observed score levels"
     return (
         f"{combos:,} level combinations are too many to search exhaustively: best of several "
-        "starts improved two classes at a time (near, not provably at, the optimum)"
+        "starts improved one, then two classes at a time (near, not provably at, the optimum)"
     )
 
 
@@ -437,7 +533,9 @@ def recommend_escape_cap(
         return objective
 
     if k_sup is None or fa_min > k_sup:
-        j, _ = _search(prob, capped(k_point), exhaustive_limit)
+        j, _ = _search(
+            prob, capped(k_point), exhaustive_limit, _starts(prob, k_point, exhaustive_limit)
+        )
         e, _ = _evaluate(prob, j)
         need = min_trials_for_upper_bound(max_escape_rate)
         rate = Rate.of(e, n_def)
@@ -449,7 +547,9 @@ def recommend_escape_cap(
             f"defective parts ship, and the 95% upper bound {100 * hi:.3g}% exceeds the cap"
             + (f"; even 0 escapes needs at least {need} defective parts" if need else ""),
         )
-    j, exact = _search(prob, capped(k_sup), exhaustive_limit)
+    j, exact = _search(
+        prob, capped(k_sup), exhaustive_limit, _starts(prob, k_sup, exhaustive_limit)
+    )
     th = _thresholds_of(sample, prob, j)
     conf = confusion(sample, _vector(sample, cur, th), rej)
     cost = (
