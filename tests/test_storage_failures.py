@@ -50,8 +50,11 @@ def test_corrupt_file_is_refused_and_left_alone(tmp_path: Path) -> None:
 def test_damaged_pages_are_reported_as_corrupt(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     with SqliteInspectionLog(db) as log:
-        for i in range(300):
-            log.record(make_inspection(i, T0 + i, scores={"crack": 0.9}))
+        handles = [
+            log.submit(make_inspection(i, T0 + i, scores={"crack": 0.9})) for i in range(300)
+        ]
+        for h in handles:
+            h.result()
     data = bytearray(db.read_bytes())
     data[4096 : 4096 * 3] = b"\xff" * (4096 * 2)  # smash two pages past the header
     db.write_bytes(bytes(data))
