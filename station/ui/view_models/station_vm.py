@@ -73,7 +73,7 @@ def reasons_in_words(decision: Decision, max_classes: int = 3) -> str:
 def banner_for(part: PartResult) -> BannerState:
     decision = part.inspection.decision
     if decision.outcome is Outcome.PASS:
-        return BannerState(BannerKind.PASS, "PASS", "no defect at or above its threshold")
+        return BannerState(BannerKind.PASS, "PASS", "no defect at or above its class threshold")
     if decision.outcome is Outcome.REJECT:
         return BannerState(BannerKind.REJECT, "REJECT", reasons_in_words(decision))
     return BannerState(BannerKind.NO_DECISION, "NO DECISION", decision.why or "could not decide")

@@ -91,12 +91,17 @@ def paint_part(
     scale = target.width() / image.width()
     cleared, near = split_detections(dets, part.thresholds)
     font = QFont(painter.font())
-    font.setPixelSize(label_px)
+    font.setPixelSize(max(1, label_px))
     font.setBold(True)
     painter.setFont(font)
     metrics = QFontMetricsF(font)
-    # Near misses first, so a cleared box is drawn on top of them.
-    for i in [*np.flatnonzero(near), *np.flatnonzero(cleared)]:
+    # Cleared detections claim label space first; boxes are painted near misses first,
+    # so a cleared box is on top, then every label over every box.
+    order = [*np.flatnonzero(cleared), *np.flatnonzero(near)]
+    placed: list[QRectF] = []
+    labels: list[tuple[QRectF, QColor, QColor, str]] = []
+    boxes: list[tuple[QRectF, QPen]] = []
+    for i in order:
         c = int(dets.class_id[i])
         score = float(dets.confidence[i])
         name = class_names[c] if c < len(class_names) else str(c)
@@ -106,38 +111,54 @@ def paint_part(
         )
         if cleared[i]:
             colour = REJECT_COLOUR if bool(part.rejecting[c]) else CLEARED_OK_COLOUR
-            pen = QPen(colour, max(3.0, label_px / 5))
+            pen = QPen(colour, max(2.0, label_px / 5))
             text = f"{name} {score:.2f}"
+            fill, ink = colour, QColor("white") if colour == REJECT_COLOUR else QColor("black")
         else:
-            colour = NEAR_MISS_COLOUR
-            pen = QPen(colour, 1.5, Qt.PenStyle.DashLine)
+            pen = QPen(NEAR_MISS_COLOUR, 1.5, Qt.PenStyle.DashLine)
             text = f"{name} {score:.2f} < {float(part.thresholds[c]):.2f}"
+            fill, ink = QColor(0, 0, 0, 170), NEAR_MISS_COLOUR
+        boxes.append((rect, pen))
+        if label_px > 0:
+            label = _place_label(rect, metrics, text, target, placed)
+            placed.append(label)
+            labels.append((label, fill, ink, text))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for rect, pen in reversed(boxes):
         painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
-        tw = metrics.horizontalAdvance(text) + 8
-        th = metrics.height() + 2
-        ty = rect.top() - th if rect.top() - th >= target.top() else rect.bottom()
-        tx = min(rect.left(), target.right() - tw)
-        box = QRectF(tx, ty, tw, th)
-        if cleared[i]:
-            painter.fillRect(box, colour)
-            painter.setPen(QColor("white") if colour == REJECT_COLOUR else QColor("black"))
-        else:
-            painter.fillRect(box, QColor(0, 0, 0, 170))
-            painter.setPen(colour)
-        painter.drawText(box.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, text)
+    for label, fill, ink, text in reversed(labels):
+        painter.fillRect(label, fill)
+        painter.setPen(ink)
+        painter.drawText(label.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, text)
     return target
 
 
+def _place_label(
+    box: QRectF, metrics: QFontMetricsF, text: str, frame: QRectF, taken: list[QRectF]
+) -> QRectF:
+    """Above the box, else below it, else stacked clear of the labels already placed."""
+    w = metrics.horizontalAdvance(text) + 8
+    h = metrics.height() + 2
+    x = max(frame.left(), min(box.left(), frame.right() - w))
+    candidates = [box.top() - h, box.bottom(), box.top()]
+    candidates += [box.bottom() + k * h for k in range(1, 6)]
+    for y in candidates:
+        rect = QRectF(x, y, w, h)
+        inside = frame.top() <= y and y + h <= frame.bottom()
+        if inside and not any(rect.intersects(t) for t in taken):
+            return rect
+    return QRectF(x, max(frame.top(), min(candidates[0], frame.bottom() - h)), w, h)
+
+
 def render_thumbnail(part: PartResult, class_names: Sequence[str], size: QSize) -> QPixmap:
-    """A small picture of a part with its boxes, for the strip of recent rejects."""
+    """A small picture of a part with its boxes (no labels: too small to read), for the strip."""
     pix = QPixmap(size)
     pix.fill(BACKGROUND)
     painter = QPainter(pix)
     try:
         paint_part(
-            painter, QRectF(0, 0, size.width(), size.height()), part, class_names, label_px=9
+            painter, QRectF(0, 0, size.width(), size.height()), part, class_names, label_px=0
         )
     finally:
         painter.end()

@@ -57,7 +57,7 @@ class OutcomeBanner(QFrame):
         self.setStyleSheet(
             f"#OutcomeBanner {{ background: {bg}; border-radius: 8px; }}"
             f"#BannerHeadline {{ color: {fg}; font-weight: 800; }}"
-            f"#BannerDetail {{ color: {fg}; font-size: 28px; font-weight: 600; }}"
+            f"#BannerDetail {{ color: {fg}; font-size: 26px; font-weight: 600; }}"
         )
         self.headline.setText(state.headline)
         self.detail.setText(state.detail)
