@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from tuning_support import Keeper, keeper  # noqa: F401 (the fixture)
 
 from station.core import metrics
 from station.core.sample import ScoredSample
@@ -15,6 +16,15 @@ from station.ui.tuning.tuning_vm import DEFAULT_KEY, Costs, escape_text, scrap_t
 
 SHA = "a" * 64
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+_KEEP: list[Keeper] = []
+
+
+@pytest.fixture(autouse=True)
+def _keep_views(keeper: Keeper):  # noqa: F811
+    _KEEP.append(keeper)
+    yield
+    _KEEP.remove(keeper)
 
 
 @pytest.fixture
@@ -28,10 +38,9 @@ def make_view(qtbot, loaded: LoadedSample, saved: ThresholdSet | None = None, **
     vm = TuningViewModel(names, saved, SHA, costs=kw.pop("costs", Costs(50.0, 2.0, 0.05)), **kw)
     vm.set_sample(loaded)
     view = TuningView(vm)
-    qtbot.addWidget(view)
+    _KEEP[-1].keep(vm, view)
     view.resize(1300, 850)
     view.show()
-    qtbot.addWidget(view)
     return vm, view
 
 
@@ -209,7 +218,6 @@ def test_part_detail_shows_image_boxes_and_scores(qtbot, tmp_path) -> None:
     item = view.changed.list.item(0)
     view.changed._open(item)
     dlg = view.changed.last_dialog
-    qtbot.addWidget(dlg)
     i = int(item.data(Qt.ItemDataRole.UserRole))
     d = vm.part_detail(i)
     assert d.dragged_outcome == "REJECT"
@@ -217,3 +225,4 @@ def test_part_detail_shows_image_boxes_and_scores(qtbot, tmp_path) -> None:
     assert dlg.table.item(0, 1).text() == f"{scores[i, 0]:.3f}"
     assert len(d.truth_boxes) == int(truth[i].sum()) or not truth[i].any()
     assert not view.changed._thumbs[i].isNull()
+    dlg.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Slot
+from tuning_support import Keeper, keeper  # noqa: F401 (the fixture)
 
 from station.core.thresholds import ThresholdSet
 from station.recipe import default_recipe_path, load_recipe, save_recipe_thresholds
@@ -20,6 +21,17 @@ from station.tuning_store import PinStore
 from station.ui.tuning import TuningView, TuningViewModel
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+_KEEP: list[Keeper] = []
+
+
+@pytest.fixture(autouse=True)
+def _keep_views(keeper: Keeper):  # noqa: F811
+    _KEEP.append(keeper)
+    yield
+    _KEEP.remove(keeper)
+
+
 MODEL = "c" * 64
 FAST = {"n": 2**10, "r": 8, "p": 1}
 
@@ -69,7 +81,7 @@ def make(qtbot, recipe, changer):
     vm.set_sample(loaded)
     answers: list[tuple[str, str, str] | None] = []
     view = TuningView(vm, ask_apply=lambda summary, first: answers.pop(0))
-    qtbot.addWidget(view)
+    _KEEP[-1].keep(vm, view)
     view.show()
     return vm, view, answers
 
