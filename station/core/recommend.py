@@ -395,9 +395,21 @@ def _vector(sample: ScoredSample, cur: F32Array, th: Mapping[str, float]) -> F32
 
 
 def _describe(conf: Confusion) -> str:
-    return f"escapes {conf.far} of defective parts, scrap {conf.frr} of good parts" + (
-        f", {conf.no_decision} part(s) without a decision (NaN score)" if conf.no_decision else ""
+    def part(label: str, rate: Rate, of: str) -> str:
+        if rate.ci95 is None or rate.value is None:
+            return f"{label} {rate.count} of {rate.total} {of}"
+        lo, hi = rate.ci95
+        return (
+            f"{label} {rate.count} of {rate.total} {of} ({100 * rate.value:.2f}%, "
+            f"95% CI {100 * lo:.2f}–{100 * hi:.2f}%)"
+        )
+
+    text = (
+        part("escapes", conf.far, "defective parts") + ", " + part("scrap", conf.frr, "good parts")
     )
+    if conf.no_decision:
+        text += f", {conf.no_decision} part(s) without a decision (NaN score)"
+    return text
 
 
 def _search_note(exact: bool, prob: _Problem) -> str:
