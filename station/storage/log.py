@@ -139,6 +139,8 @@ def _kept_json(kept: Detections) -> str:
 
 
 def _reasons_json(ins: Inspection) -> str:
+    if not ins.decision.reasons:
+        return "[]"
     return json.dumps(
         [
             {"class": r.class_name, "score": r.score, "threshold": r.threshold}
@@ -184,6 +186,7 @@ class SqliteInspectionLog:
         self._closing = False
         self._closed = False
         self._span_cache: ShiftSpan | None = None
+        self._names_cache: dict[tuple[str, ...], str] = {}
         self._known_shifts: set[str] = set()
         self._rows = self._batches = self._largest = self._pruned = self._archive_failures = 0
         self._accepting = True
@@ -254,7 +257,7 @@ class SqliteInspectionLog:
             int(ins.sequence),
             ins.outcome.value,
             _reasons_json(ins),
-            json.dumps(list(ins.class_names)),
+            self._names_json(ins.class_names),
             np.asarray(ins.max_scores, dtype="<f4").tobytes(),
             _kept_json(ins.decision.kept),
             ins.threshold_set_id,
@@ -263,9 +266,16 @@ class SqliteInspectionLog:
             truth,
             self.zone,
             ins.decision.why,
-            json.dumps(dict(ins.extra), sort_keys=True),
+            json.dumps(dict(ins.extra), sort_keys=True) if ins.extra else "{}",
         )
         return self._enqueue(_Item(_Kind.INSPECTION, payload, frame, span))
+
+    def _names_json(self, names: tuple[str, ...]) -> str:
+        # One model's class list repeats on every row: encode it once.
+        text = self._names_cache.get(names)
+        if text is None:
+            text = self._names_cache[names] = json.dumps(list(names))
+        return text
 
     def record(self, inspection: Inspection) -> int:
         """Log one inspection; returns its row id only after the row is durably committed.
