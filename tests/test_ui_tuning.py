@@ -226,3 +226,63 @@ def test_part_detail_shows_image_boxes_and_scores(qtbot, tmp_path) -> None:
     assert len(d.truth_boxes) == int(truth[i].sum()) or not truth[i].any()
     assert not view.changed._thumbs[i].isNull()
     dlg.close()
+
+
+def _inspection(seq: int, scores, truth: bool | None, outcome, shift: str = "s1"):
+    from station.core.decision import Decision, RejectReason
+    from station.core.inspection import Inspection
+
+    reasons = (RejectReason("class0", 0.9, 0.5),) if outcome.value == "REJECT" else ()
+    return Inspection(
+        time_utc=1000.0 + seq,
+        station_id="st",
+        product="p",
+        sequence=seq,
+        decision=Decision(outcome, reasons),
+        class_names=tuple(f"class{c}" for c in range(5)),
+        max_scores=np.asarray(scores, dtype=np.float32),
+        threshold_set_id="x",
+        model_sha256=SHA,
+        latency_ms=1.0,
+        truth_defective=truth,
+        shift_id=shift,
+    )
+
+
+def test_live_estimate_and_drift_alarm(qtbot, matrix) -> None:
+    from station.core.decision import Outcome
+    from station.core.drift import MIN_LIVE_PARTS
+
+    vm, view = make_view(qtbot, matrix)
+    # Synthetic line truth: 2 defective parts (1 passed = an escape), 3 good (1 rejected).
+    parts = [
+        (True, Outcome.PASS),
+        (True, Outcome.REJECT),
+        (False, Outcome.PASS),
+        (False, Outcome.PASS),
+        (False, Outcome.REJECT),
+    ]
+    ref = matrix.sample.scores
+    for i, (truth, outcome) in enumerate(parts):
+        vm.on_part(_inspection(i, ref[i], truth, outcome))
+    text = view.live_label.text()
+    assert "1 of 2 defective parts escape: 50.0%" in text
+    assert "1 of 3 good parts scrapped: 33.3%" in text
+    vm.on_confirmation(True, True)
+    assert "operator-confirmed: 1 of 1 defective parts escape" in view.live_label.text()
+    # A new shift starts afresh.
+    vm.on_part(_inspection(99, ref[5], None, Outcome.PASS, shift="s2"))
+    assert "no parts with known truth" in view.live_label.text()
+
+    # Live scores like the sample's: no alarm. Then class2's scores all move up: alarm.
+    for i in range(MIN_LIVE_PARTS):
+        vm.live_scores(ref[i])
+    rep = vm.drift_report()
+    assert rep is not None and not rep.alarm
+    for i in range(MIN_LIVE_PARTS * 2):
+        row = ref[i].copy()
+        row[2] = 0.95
+        vm.live_scores(row)
+    rep = vm.drift_report()
+    assert rep is not None and rep.alarm
+    assert "class2" in view.drift_label.text() and "may no longer mean" in view.drift_label.text()

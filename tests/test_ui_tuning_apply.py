@@ -52,7 +52,9 @@ class WorkerSink(QObject):
 def station(tmp_path: Path):
     recipe_path = tmp_path / "recipe.toml"
     shutil.copy(default_recipe_path(), recipe_path)
-    recipe = load_recipe(recipe_path)
+    # Known thresholds, tuned on no recorded model (the shipped recipe's may change).
+    known = ThresholdSet({c: 0.5 for c in CLASS_NAMES}, 0.5, None)
+    recipe = save_recipe_thresholds(load_recipe(recipe_path), known)
     log = SqliteInspectionLog(tmp_path / "log.sqlite3")
     pins = PinStore(tmp_path / "cfg" / "supervisor_pin.json", cost=FAST)
     sink = WorkerSink()

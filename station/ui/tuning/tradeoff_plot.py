@@ -26,8 +26,16 @@ GOOD_COLOR = (40, 110, 200)
 LINE_COLOR = (20, 20, 20)
 
 
-def _plot(layout: pg.GraphicsLayoutWidget, title: str, x: str, y: str) -> pg.PlotItem:
-    p = layout.addPlot(title=title)
+def _plot(
+    layout: pg.GraphicsLayoutWidget,
+    title: str,
+    x: str,
+    y: str,
+    row: int,
+    col: int,
+    colspan: int = 1,
+) -> pg.PlotItem:
+    p = layout.addPlot(row=row, col=col, colspan=colspan, title=title)
     p.setLabel("bottom", x)
     p.setLabel("left", y)
     p.setMouseEnabled(x=False, y=False)
@@ -85,8 +93,12 @@ class TradeoffPlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.stack)
 
-        self.hist = _plot(self.gfx, "scores", "max score of the class on a part", "share of parts")
-        self.hist.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.hist = _plot(
+            self.gfx, "scores", "max score of the class on a part", "% of the group", 0, 0, 2
+        )
+        self.legend = self.hist.addLegend(
+            offset=(-5, 5), labelTextSize="9pt", brush=(255, 255, 255, 210), pen=(160, 160, 160)
+        )
         self.h_def = pg.PlotDataItem(
             stepMode="center",
             fillLevel=0,
@@ -107,8 +119,10 @@ class TradeoffPlot(QWidget):
         self.hist.addItem(self.h_line)
         self.hist.setXRange(0, 1, padding=0.01)
 
-        self.rates = _plot(self.gfx, "FAR / FRR vs threshold", "threshold", "rate (parts)")
-        self.rates.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.rates = _plot(self.gfx, "FAR / FRR vs threshold", "threshold", "rate (parts)", 1, 0)
+        self.rates.addLegend(
+            offset=(-5, 5), labelTextSize="8pt", brush=(255, 255, 255, 210), pen=(160, 160, 160)
+        )
         self.c_far = self.rates.plot(pen=pg.mkPen(DEF_COLOR, width=2), name="FAR (escapes)")
         self.c_frr = self.rates.plot(pen=pg.mkPen(GOOD_COLOR, width=2), name="FRR (scrap)")
         self.r_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(LINE_COLOR, width=1))
@@ -121,10 +135,7 @@ class TradeoffPlot(QWidget):
         self.rates.setYRange(0, 1, padding=0.02)
 
         self.roc = _plot(
-            self.gfx,
-            "ROC (this class moving)",
-            "FRR: good parts scrapped",
-            "defective parts caught",
+            self.gfx, "ROC", "good parts scrapped (FRR)", "defective caught (1 − FAR)", 1, 1
         )
         self.c_roc = self.roc.plot(pen=pg.mkPen((90, 60, 150), width=2))
         self.roc_point = Dot(LINE_COLOR, 11)
@@ -143,18 +154,25 @@ class TradeoffPlot(QWidget):
         self.stack.setCurrentWidget(self.gfx)
         name = curves.class_name
         self.hist.setTitle(
-            f"{name}: max score per part ({curves.n_defective} with a {name} defect, "
-            f"{curves.n_good} good; {curves.n_undetected} parts with no {name} detection not shown)"
+            f"{name}: highest {name} score on each part"
+            + (
+                f" (not shown: {curves.n_undetected} parts with no {name} detection)"
+                if curves.n_undetected
+                else ""
+            )
         )
         assert curves.hist_defective is not None and curves.hist_good is not None
-        self.h_def.setData(curves.edges, curves.hist_defective)
-        self.h_good.setData(curves.edges, curves.hist_good)
-        top = max(
-            float(curves.hist_defective.max(initial=0)), float(curves.hist_good.max(initial=0))
-        )
-        self.hist.setYRange(0, max(top, 1e-3) * 1.08, padding=0)
+        hd, hg = 100.0 * curves.hist_defective, 100.0 * curves.hist_good
+        self.h_def.setData(curves.edges, hd)
+        self.h_good.setData(curves.edges, hg)
+        self.legend.clear()
+        self.legend.addItem(self.h_def, f"parts with a {name} defect ({curves.n_defective})")
+        self.legend.addItem(self.h_good, f"good parts ({curves.n_good})")
+        top = max(float(hd.max(initial=0)), float(hg.max(initial=0)))
+        self.hist.setYRange(0, max(top, 0.1) * 1.08, padding=0)
         sw = curves.sweep
-        self.rates.setTitle(f"{name}: FAR / FRR as its threshold moves (others held)")
+        self.rates.setTitle(f"{name}: FAR / FRR as its threshold moves, others held")
+        self.roc.setTitle(f"{name}: ROC of the same sweep")
         self.c_far.setData(sw.grid, sw.far, connect="finite")
         self.c_frr.setData(sw.grid, sw.frr, connect="finite")
         self.c_roc.setData(sw.frr, 1.0 - sw.far, connect="finite")

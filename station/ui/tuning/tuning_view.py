@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -47,9 +48,11 @@ class TuningView(QWidget):
         vm: TuningViewModel,
         parent: QWidget | None = None,
         ask_apply: Callable[[str, bool], tuple[str, str, str] | None] | None = None,
+        auto_load: bool = False,
     ):
         super().__init__(parent)
         self.vm = vm
+        self.auto_load = auto_load
         self.ask_apply = ask_apply or self._ask_apply_dialog
         self.sliders: dict[str, ClassSlider] = {}
 
@@ -187,6 +190,15 @@ class TuningView(QWidget):
         if vm.loaded is not None:
             self._on_sample()
             vm.refresh(force_curves=True)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        """With `auto_load`, the first sample (the shipped one) is scored when first shown."""
+        super().showEvent(event)
+        if self.auto_load and self.vm.loaded is None and not self.vm.runner.running:
+            self.auto_load = False
+            entries = self.vm.sample_entries()
+            if entries:
+                self.vm.load_sample(entries[0])
 
     # -- construction helpers
     def _add_slider(self, key: str, label: str) -> None:

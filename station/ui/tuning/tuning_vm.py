@@ -756,8 +756,8 @@ class TuningViewModel(QObject):
         if self.drift is None:
             return
         self.drift.add(np.asarray(max_scores, dtype=np.float32))
-        if self.drift.live_parts % 50 == 0 or self.drift.live_parts == 1:
-            self.drift_changed.emit(self.drift.report())
+        # A report is a few dozen numbers: cheap enough for every part of a line.
+        self.drift_changed.emit(self.drift.report())
 
     def drift_report(self) -> DriftReport | None:
         return None if self.drift is None else self.drift.report()
