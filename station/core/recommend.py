@@ -319,19 +319,20 @@ def _cap_starts(prob: _Problem, limit: int) -> list[IntpArray]:
     """Feasible starts for the capped search: all lowest, and Lagrangian solutions.
 
     Minimising scrap + lam * escapes for a range of lam traces the lower hull
-    of the escape/scrap trade-off; the solutions within the cap are good seeds.
+    of the escape/scrap trade-off (each by the full multistart search: a
+    one-class descent alone gets stuck where good parts score on several
+    classes); the solutions within the cap are the seeds.
     """
-    d = len(prob.cands)
-    lowest = np.zeros(d, np.intp)
+    lowest = np.zeros(len(prob.cands), np.intp)
     out = [lowest]
     ratio = prob.n_good / max(1, prob.n_def)
-    for lam in (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0):
+    for lam in (1.0, 3.0, 10.0, 30.0, 100.0, 1000.0):
         weight = lam * ratio
 
         def lagrangian(escapes: F64Array, scrap: F64Array, w: float = weight) -> F64Array:
             return w * escapes + scrap
 
-        j, _ = _descend(prob, lowest, lagrangian, pairs=False)
+        j, _ = _search(prob, lagrangian, 0)
         if _evaluate(prob, j)[0] <= limit:
             out.append(j)
     return out
