@@ -22,7 +22,7 @@ import numpy.typing as npt
 from station.core.ports import DetectorError
 
 PAD_VALUE = 114
-_INV_255 = np.float32(1.0 / 255.0)
+_255 = np.float32(255.0)  # divide, as Ultralytics does: x * (1/255) can differ by 1 ulp
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ def to_input_tensor(frame: npt.NDArray[np.uint8], plan: Letterbox) -> npt.NDArra
     else:
         b, g, r = cv2.split(img)
         inner[0], inner[1], inner[2] = r, g, b
-    out *= _INV_255
+    out /= _255
     return out
 
 
