@@ -237,6 +237,7 @@ def test_constant_score_detector_gets_the_reason(
         (["--max-escape-rate", "2"], "--max-escape-rate: expected a number in [0, 1]"),
         (["--cost-escape", "-3"], "--cost-escape: expected a number >= 0"),
         (["--thresholds", "nofile.json"], "neither a JSON object nor a file"),
+        (["--cost-escape", "3"], "--cost-scrap: expected with the other cost"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(

@@ -190,7 +190,10 @@ def _main(args: argparse.Namespace) -> int:
     costs = recipe.costs if recipe is not None else Costs()
     ce = _number(args.cost_escape, "--cost-escape", 0.0, None)
     cs = _number(args.cost_scrap, "--cost-scrap", 0.0, None)
-    costs_given = recipe is not None or ce is not None or cs is not None
+    if recipe is None and (ce is None) != (cs is None):
+        missing = "--cost-scrap" if cs is None else "--cost-escape"
+        raise StationError(f"{missing}: expected with the other cost (or costs from a --recipe)")
+    costs_given = recipe is not None or ce is not None
     cost_escape = ce if ce is not None else costs.escape
     cost_scrap = cs if cs is not None else costs.scrap
     cap = _number(args.max_escape_rate, "--max-escape-rate", 0.0, 1.0)
