@@ -70,6 +70,10 @@ def test_schema_1_log_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
         assert kinds == ["model_loaded", "schema_migrated", "log_opened"]
         check = verify_chain(conn)
         assert check.ok, check.problem
+        indexes = {
+            n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        assert "inspections_shift_outcome" in indexes and "inspections_shift" not in indexes
 
 
 def test_reader_upgrades_an_old_log(tmp_path: Path) -> None:

@@ -154,3 +154,16 @@ def test_part_detail_without_a_log_to_write_is_read_only(qtbot, logged) -> None:
     with qtbot.waitSignal(vm.failed, timeout=2000):
         vm.load(999_999)
     assert "no logged part" in view.status.text()
+
+
+def test_past_shifts_are_reused_until_stale(logged) -> None:  # type: ignore[no-untyped-def]
+    from station.ui.view_models.shift_vm import summarize
+
+    db, _, _ = logged
+    now = time.time()
+    first = summarize(db, SCHEDULE, now, 7.0)
+    again = summarize(db, SCHEDULE, now + 1, 7.0, first)
+    assert again.past is first.past and again.past_read_utc == first.past_read_utc
+    stale = summarize(db, SCHEDULE, now + 301, 7.0, first)
+    assert stale.past_read_utc == now + 301
+    assert [s.id for s in stale.past] == [s.id for s in first.past]

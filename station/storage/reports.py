@@ -136,14 +136,32 @@ def shift_report(db_path: Path, selection: Selection | None = None) -> Report:
         return _report(conn, sel)
 
 
+def _zero_tally() -> dict[str, int]:
+    return {"parts": 0, "defective": 0, "good": 0, "escapes": 0, "scrap": 0}
+
+
 def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
     zone = station_zone(conn)
     where, args = _where(sel)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for shift_id, outcome, n in conn.execute(
-        f"SELECT shift_id, outcome, count(*) FROM inspections WHERE {where} GROUP BY 1, 2", args
+    truth: dict[str, dict[str, int]] = {}
+    # One index-only pass gives both the outcome counts and the ground-truth tallies.
+    for shift_id, outcome, is_defective, n in conn.execute(
+        "SELECT shift_id, outcome, truth_defective, count(*) FROM inspections "
+        f"WHERE {where} GROUP BY 1, 2, 3",
+        args,
     ):
-        counts[shift_id][outcome] = int(n)
+        n = int(n)
+        counts[shift_id][outcome] = counts[shift_id].get(outcome, 0) + n
+        if is_defective is None:
+            continue
+        t = truth.setdefault(shift_id, _zero_tally())
+        t["parts"] += n
+        t["defective" if is_defective else "good"] += n
+        if is_defective and outcome == "PASS":
+            t["escapes"] += n
+        elif not is_defective and outcome == "REJECT":
+            t["scrap"] += n
     by_class: dict[str, dict[str, int]] = defaultdict(dict)
     iwhere, iargs = _where(sel, "i")
     for shift_id, cls, n in conn.execute(
@@ -176,21 +194,6 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
             "escapes": int(escapes),
             "scrap": int(scrap),
         }
-    truth: dict[str, dict[str, int]] = {}
-    for shift_id, parts, defective, escapes, scrap in conn.execute(
-        "SELECT shift_id, count(*), sum(truth_defective), "
-        "sum(truth_defective AND outcome = 'PASS'), "
-        "sum(NOT truth_defective AND outcome = 'REJECT') "
-        f"FROM inspections WHERE truth_defective IS NOT NULL AND {where} GROUP BY 1",
-        args,
-    ):
-        truth[shift_id] = {
-            "parts": int(parts),
-            "defective": int(defective),
-            "good": int(parts) - int(defective),
-            "escapes": int(escapes),
-            "scrap": int(scrap),
-        }
     ids = sorted(counts)
     spans = _spans(conn, ids, zone)
     changes = _threshold_changes(conn, zone)
@@ -216,12 +219,8 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
                     for t, ch in changes
                     if start is not None and end is not None and start <= t < end
                 ],
-                confirmed=confirmed.get(
-                    sid, {"parts": 0, "defective": 0, "good": 0, "escapes": 0, "scrap": 0}
-                ),
-                truth=truth.get(
-                    sid, {"parts": 0, "defective": 0, "good": 0, "escapes": 0, "scrap": 0}
-                ),
+                confirmed=confirmed.get(sid, _zero_tally()),
+                truth=truth.get(sid, _zero_tally()),
             )
         )
     reports.sort(key=lambda r: (r.start_utc if r.start_utc is not None else math.inf, r.id))

@@ -51,6 +51,7 @@ class ShiftSummary:
     recent: tuple[PartLine, ...]
     zone: str
     read_utc: float
+    past_read_utc: float
 
 
 def _empty(span: ShiftSpan, zone: str) -> ShiftReport:
@@ -58,14 +59,32 @@ def _empty(span: ShiftSpan, zone: str) -> ShiftReport:
 
 
 def summarize(
-    db_path: Path, schedule: ShiftSchedule, now_utc: float, past_days: float
+    db_path: Path,
+    schedule: ShiftSchedule,
+    now_utc: float,
+    past_days: float,
+    previous: ShiftSummary | None = None,
+    past_max_age_s: float = 300.0,
 ) -> ShiftSummary:
-    """Plain function (no Qt): read the current and past shifts from the log."""
+    """Plain function (no Qt): read the current and past shifts from the log.
+
+    Past shifts hardly change (only by late confirmations), so those of `previous`
+    are reused while the shift is the same and they are younger than `past_max_age_s`.
+    """
     span = schedule.shift_at(now_utc)
     current = shift_report(db_path, Selection(shift_id=span.id)).shifts
-    past = shift_report(
-        db_path, Selection(start_utc=now_utc - past_days * 86400.0, end_utc=span.start_utc)
-    ).shifts
+    if (
+        previous is not None
+        and previous.current.id == span.id
+        and now_utc - previous.past_read_utc < past_max_age_s
+    ):
+        past_sorted, past_read = previous.past, previous.past_read_utc
+    else:
+        past = shift_report(
+            db_path, Selection(start_utc=now_utc - past_days * 86400.0, end_utc=span.start_utc)
+        ).shifts
+        past_sorted = tuple(sorted(past, key=lambda s: s.start_utc or 0.0, reverse=True))
+        past_read = now_utc
     conn = connect_reader(db_path)
     try:
         recent = recent_parts(conn, span.id, limit=30)
@@ -74,8 +93,7 @@ def summarize(
     finally:
         conn.close()
     cur = current[0] if current else _empty(span, schedule.zone)
-    past_sorted = tuple(sorted(past, key=lambda s: s.start_utc or 0.0, reverse=True))
-    return ShiftSummary(cur, past_sorted, tuple(recent), schedule.zone, now_utc)
+    return ShiftSummary(cur, past_sorted, tuple(recent), schedule.zone, now_utc, past_read)
 
 
 class _SummaryWorker(QObject):
@@ -101,7 +119,9 @@ class _SummaryWorker(QObject):
 class ShiftViewModel(QObject):
     """Per-shift figures for the ShiftPanel, refreshed every `refresh_s` seconds.
 
-    `clock` returns UTC epoch seconds (injectable for tests).
+    A read of a long shift can take a second on a busy machine, so the interval
+    stretches to at least 5x the last read's duration (the log never eats more
+    than a fifth of a core). `clock` returns UTC epoch seconds (injectable).
     """
 
     changed = Signal()
@@ -129,8 +149,10 @@ class ShiftViewModel(QObject):
         self._closed = False
         self._thread = QThread()
         self._thread.setObjectName("ShiftSummaryWorker")
+        self._refresh_ms = int(refresh_s * 1000)
+        self._started = 0.0
         self._worker = _SummaryWorker(
-            lambda: summarize(self.db_path, self.schedule, self._clock(), past_days)
+            lambda: summarize(self.db_path, self.schedule, self._clock(), past_days, self._summary)
         )
         self._worker.moveToThread(self._thread)
         self._run_requested.connect(self._worker.run)
@@ -138,7 +160,7 @@ class ShiftViewModel(QObject):
         self._worker.failed.connect(self._on_failed)
         self._thread.start()
         self._timer = QTimer(self)
-        self._timer.setInterval(int(refresh_s * 1000))
+        self._timer.setInterval(self._refresh_ms)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         self.refresh()
@@ -156,6 +178,13 @@ class ShiftViewModel(QObject):
     def busy(self) -> bool:
         return self._busy
 
+    def refresh_all(self) -> None:
+        """Read the current and the past shifts again (after a confirmation, say)."""
+        if self._summary is not None:
+            s = self._summary
+            self._summary = ShiftSummary(s.current, s.past, s.recent, s.zone, s.read_utc, -1e300)
+        self.refresh()
+
     @Slot()
     def refresh(self) -> None:
         """Read the log again (on the worker thread); coalesced while a read runs."""
@@ -165,10 +194,13 @@ class ShiftViewModel(QObject):
             self._again = True
             return
         self._busy = True
+        self._started = time.monotonic()
         self._run_requested.emit()
 
     def _done(self) -> None:
         self._busy = False
+        took_ms = (time.monotonic() - self._started) * 1000.0
+        self._timer.setInterval(max(self._refresh_ms, int(5 * took_ms)))
         if self._again and not self._closed:
             self._again = False
             self.refresh()

@@ -112,7 +112,7 @@ class ShiftPanel(QFrame):
         self.error_label.setStyleSheet("color: #c5221f; font-weight: 600;")
         self.error_label.hide()
         refresh = QPushButton("Refresh")
-        refresh.clicked.connect(vm.refresh)
+        refresh.clicked.connect(vm.refresh_all)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(refresh)
