@@ -39,6 +39,11 @@ def main() -> int:
     parser.add_argument("--cls", default="scratch", help="class whose slider is moved")
     parser.add_argument("--low", type=float, default=0.15)
     parser.add_argument("--high", type=float, default=0.70)
+    parser.add_argument(
+        "--saved",
+        action="store_true",
+        help="start from the recipe's saved thresholds (default: press 'Minimum cost' first)",
+    )
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication([])
@@ -58,6 +63,10 @@ def main() -> int:
         view.resize(*SIZE)
         view.show()
         wait(app, lambda: vm.loaded is not None and not vm.runner.running, 900, "the sample")
+        if not args.saved:
+            view.btn_min_cost.click()
+            wait(app, lambda: not vm.rec_runner.running, 600, "the recommendation")
+            print(f"recommendation: {view.message.text()}")
         args.out.mkdir(parents=True, exist_ok=True)
         for name, value in (("low", args.low), ("high", args.high)):
             view.sliders[args.cls].slider.setFocus()

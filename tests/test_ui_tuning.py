@@ -145,6 +145,7 @@ def test_min_cost_recommendation_moves_sliders_without_echo(qtbot) -> None:
     for n in loaded.sample.class_names:
         assert view.sliders[n].value() == pytest.approx(vm.threshold(n))
     assert "\n" not in view.message.text()
+    assert "search reported" not in view.message.text()  # shown = the core's optimum
     assert_shown_equals_core(vm, view)
     conf, _ = core_numbers(vm)
     assert f"{conf.false_accepts} escapes and {conf.false_rejects} scrapped" in view.message.text()

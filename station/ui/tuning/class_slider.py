@@ -22,6 +22,11 @@ def from_steps(v: int) -> float:
     return round(v / STEPS, 2)
 
 
+def fmt(t: float) -> str:
+    """Two decimals on the slider's grid; an exact level (a recommendation) keeps 3 figures."""
+    return f"{t:.2f}" if round(t, 2) == t else f"{t:.3g}"
+
+
 class ClassSlider(QWidget):
     """`moved(name, value)` when the user moves it; `selected(name)` when it gains focus."""
 
@@ -34,6 +39,7 @@ class ClassSlider(QWidget):
         super().__init__(parent)
         self.name = name
         self._saved = saved
+        self._value = value
         self.title = QLabel(label)
         self.title.setMinimumWidth(90)
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -44,10 +50,10 @@ class ClassSlider(QWidget):
         self.slider.setAccessibleName(f"threshold {label}")
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.value_label = QLabel()
-        self.value_label.setFixedWidth(40)
+        self.value_label.setFixedWidth(48)
         self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.saved_label = QLabel()
-        self.saved_label.setFixedWidth(86)
+        self.saved_label.setFixedWidth(100)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 0)
         lay.addWidget(self.title)
@@ -66,7 +72,8 @@ class ClassSlider(QWidget):
         return super().eventFilter(obj, event)
 
     def value(self) -> float:
-        return from_steps(self.slider.value())
+        """The threshold shown: a 0.01 step, or an exact level set from elsewhere."""
+        return self._value
 
     def set_value(self, t: float) -> None:
         """Move the slider without emitting `moved` (the change came from elsewhere)."""
@@ -75,11 +82,12 @@ class ClassSlider(QWidget):
             self.slider.setValue(to_steps(t))
         finally:
             self.slider.blockSignals(blocked)
+        self._value = t
         self._show(t)
 
     def set_saved(self, t: float) -> None:
         self._saved = t
-        self._show(self.value())
+        self._show(self._value)
 
     def set_active(self, active: bool) -> None:
         if active == self.title.font().bold():
@@ -89,12 +97,13 @@ class ClassSlider(QWidget):
         self.title.setFont(font)
 
     def _show(self, t: float) -> None:
-        self.value_label.setText(f"{t:.2f}")
-        changed = to_steps(t) != to_steps(self._saved)
-        self.saved_label.setText(f"saved {self._saved:.2f}" + (" *" if changed else ""))
+        self.value_label.setText(fmt(t))
+        changed = t != self._saved
+        self.saved_label.setText(f"saved {fmt(self._saved)}" + (" *" if changed else ""))
         self.saved_label.setStyleSheet("color: #b35c00;" if changed else "color: gray;")
 
     def _on_slider(self, v: int) -> None:
         t = from_steps(v)
+        self._value = t
         self._show(t)
         self.moved.emit(self.name, t)

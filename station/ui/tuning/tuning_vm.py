@@ -162,11 +162,6 @@ def scrap_text(r: Rate) -> str:
     return f"{r.count} of {r.total} good parts scrapped: {tail}"
 
 
-def floor2(t: float) -> float:
-    """Round a threshold down to the slider's 0.01 grid (down keeps every reject it made)."""
-    return max(0.0, min(1.0, float(np.floor(np.float64(t) * 100.0 + 1e-6) / 100.0)))
-
-
 class TuningViewModel(QObject):
     point_moved = Signal(object)  # Figures
     curves_changed = Signal(object)  # Curves
@@ -618,9 +613,11 @@ class TuningViewModel(QObject):
         if isinstance(rec, recommend.NoRecommendation):
             self.message.emit(f"no recommendation: {rec.reason}")
             return
-        rounded = {name: floor2(float(v)) for name, v in rec.thresholds.items()}
+        # Exact levels, not rounded to the slider's 0.01 grid: where scores crowd together
+        # (a weak model), rounding can cost dozens of parts. The next drag snaps to the grid.
+        exact = {name: float(v) for name, v in rec.thresholds.items()}
         ts = ThresholdSet(
-            {**self.dragged.class_thresholds, **rounded},
+            {**self.dragged.class_thresholds, **exact},
             self.dragged.default_threshold,
             self.dragged.model_sha256,
         )
@@ -637,11 +634,8 @@ class TuningViewModel(QObject):
             line = f"Least scrap with escapes ≤ {100 * (cap or 0):g}%: {f.escape_text}; " + (
                 f"{c.false_rejects} good parts scrapped"
             )
-        if (c.false_accepts, c.false_rejects) != (rec.escapes, rec.scrap):
-            line += (
-                f" (sliders rounded down to 0.01; at the exact levels: {rec.escapes} escapes, "
-                f"{rec.scrap} scrapped)"
-            )
+        if (c.false_accepts, c.false_rejects) != (rec.escapes, rec.scrap):  # never expected
+            line += f" (the search reported {rec.escapes} escapes, {rec.scrap} scrapped)"
         if rec.notes:
             line += ". Note: " + "; ".join(rec.notes)
         self.message.emit(line)
