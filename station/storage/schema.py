@@ -83,7 +83,8 @@ INSERT INTO meta (key, value)
 # Version 3: shift summaries read outcome and truth from the index alone (a full shift at
 # 50 parts/s is about 1.4 million rows: an index-only scan instead of reading every row).
 SCHEMA_3 = """
-CREATE INDEX IF NOT EXISTS inspections_shift_outcome ON inspections (shift_id, outcome, truth_defective);
+CREATE INDEX IF NOT EXISTS inspections_shift_outcome
+    ON inspections (shift_id, outcome, truth_defective);
 DROP INDEX IF EXISTS inspections_shift;
 """
 
