@@ -275,16 +275,16 @@ class _Renderer:
                     missing.y + missing.r + pad,
                 )
             elif c == SCRATCH:
-                box = self._scratch(img, _contrast(rng, 12, 70), thin=True)
+                box = self._scratch(img, _contrast(rng, 22, 90))
             elif c == PIT:
-                box = self._pit(img, _contrast(rng, 25, 90))
+                box = self._pit(img, _contrast(rng, 35, 110))
             elif c == CRACK:
-                box = self._crack(img, _contrast(rng, 25, 90))
+                box = self._crack(img, _contrast(rng, 35, 110))
             else:
                 x, y = self._surface_point(12 * s)
                 ax, ay = rng.uniform(9, 30) * s, rng.uniform(7, 22) * s
                 rot = rng.uniform(0, 180)
-                strength = _contrast(rng, 10, 50)
+                strength = _contrast(rng, 14, 55)
                 stains.append((x, y, ax, ay, rot, strength))
                 box = _ellipse_box(x, y, ax, ay, rot)
             boxes.append(box)
@@ -317,7 +317,7 @@ class _Renderer:
 
     # --- defects (each returns its exact box) -------------------------------------------
     def _scratch(
-        self, img: npt.NDArray[np.float32], contrast: float, thin: bool
+        self, img: npt.NDArray[np.float32], contrast: float
     ) -> tuple[float, float, float, float]:
         rng, s = self.rng, self.s
         x, y = self._surface_point(10 * s)
@@ -332,7 +332,7 @@ class _Renderer:
             pts.append((x, y))
         arr = np.array(pts)
         sign = 1.0 if rng.random() < 0.5 else -1.0
-        thick = 1 if thin else 2
+        thick = 2 if rng.random() < 0.6 else 1
         drawn = self._draw_clipped_polyline(img, arr, sign * contrast, thick)
         return _grow(drawn, 1.0 * s) if drawn else _poly_box(arr[:1], 2.0)
 
@@ -348,7 +348,7 @@ class _Renderer:
         else:
             x, y = self._surface_point(4 * s)
             a = rng.uniform(0, 2 * math.pi)
-        length = rng.uniform(22, 70) * s
+        length = rng.uniform(28, 80) * s
         n = int(rng.integers(5, 9))
         pts = [(x, y)]
         for _ in range(n):
@@ -358,7 +358,7 @@ class _Renderer:
             y += math.sin(a) * step
             pts.append((x, y))
         arr = np.array(pts)
-        drawn = self._draw_clipped_polyline(img, arr, -contrast, 1)
+        drawn = self._draw_clipped_polyline(img, arr, -contrast, 2 if rng.random() < 0.4 else 1)
         return _grow(drawn, 1.0 * s) if drawn else _poly_box(arr[:1], 2.0)
 
     def _pit(
@@ -366,7 +366,7 @@ class _Renderer:
     ) -> tuple[float, float, float, float]:
         rng, s = self.rng, self.s
         x, y = self._surface_point(8 * s)
-        r = rng.uniform(2.5, 6.0) * s
+        r = rng.uniform(3.5, 7.5) * s
         base = float(img[int(y), int(x)])
         cv2.circle(img, _pt16(x, y), round(r * 16), base - contrast, -1, cv2.LINE_AA, 4)
         # The lit rim of the crater.
@@ -420,7 +420,7 @@ class _Renderer:
         for _ in range(int(rng.poisson(3.0))):
             x = rng.uniform(0, self.w)
             y = rng.uniform(0, self.h)
-            r = rng.uniform(0.8, 3.0) * s
+            r = rng.uniform(0.8, 3.5) * s
             delta = rng.choice([-1.0, 1.0], p=[0.7, 0.3]) * rng.uniform(8, 45)
             cv2.circle(
                 img,
