@@ -177,6 +177,19 @@ def load_recipe(path: Path | str) -> Recipe:
     if unknown:
         raise f.fail(f"[{unknown[0]}]", f"one of the tables {', '.join(sorted(known))}")
 
+    allowed_keys = {
+        "product": {"name", "station_id"},
+        "model": {"path", "sha256", "labels", "family"},
+        "thresholds": {"default", "tuned_on_model_sha256", "reject_classes", "classes"},
+        "shifts": {"zone", "starts", "names"},
+        "costs": {"escape", "scrap", "max_escape_rate"},
+        "station": {"autostart", "db"},
+    }
+    for table, keys in allowed_keys.items():
+        extra = sorted(set(f.table(table)) - keys)
+        if extra:  # a typo must not silently fall back to a default
+            raise f.fail(f"{table}.{extra[0]}", f"one of the keys {', '.join(sorted(keys))}")
+
     product = f.text("product", "name", None)
     if product is None:
         raise f.fail("product.name", "the product's name (a string)")

@@ -104,3 +104,9 @@ def test_policy_refuses_a_class_the_model_lacks() -> None:
 def test_outcome_values_are_stable_strings() -> None:
     assert [o.value for o in Outcome] == ["PASS", "REJECT", "NO DECISION"]
     assert f"{Outcome.NO_DECISION}" == "NO DECISION"
+
+
+def test_a_detection_without_a_confidence_cannot_be_built() -> None:
+    # a missing score never reaches the decision as "nothing found": the batch is refused
+    with pytest.raises(ValueError, match="column lengths differ"):
+        Detections(np.zeros((2, 4), np.float32), np.array([0.9], np.float32), np.array([0, 1]))

@@ -124,6 +124,8 @@ BASE = '[product]\nname = "x"\n[model]\npath = "m.onnx"\n'
         ("[camera]\nkind = 3\n", "camera.kind", "a string"),
         ("[cameras]\nkind = 'x'\n", "[cameras]", "one of the tables"),
         ('[model]\nsha256 = "xyz"\n', "model.sha256", "64 hexadecimal"),
+        ("[costs]\nescpae = 100\n", "costs.escpae", "one of the keys escape"),
+        ("[thresholds]\ndefualt = 0.3\n", "thresholds.defualt", "one of the keys"),
     ],
 )
 def test_errors_name_file_and_field(tmp_path: Path, extra: str, field: str, expected: str) -> None:
