@@ -61,8 +61,13 @@ def format_info(info: ModelInfo) -> str:
         ("model", info.path),
         ("sha256", info.sha256),
         ("family", info.family),
-        ("input", f"{info.input_name or '-'} ({shape}) {info.input_layout}"),
-        ("output", f"({', '.join(map(str, info.output_shape))})"),
+        (
+            "input",
+            f"{info.input_name} ({shape}) {info.input_layout}"
+            if info.input_name
+            else "the frame as given (no model input)",
+        ),
+        ("output", f"({', '.join(map(str, info.output_shape))})" if info.output_shape else "-"),
         ("classes", f"{len(info.class_names)}: {classes}"),
         (
             "scores rank",
