@@ -48,7 +48,7 @@ class TuningView(QWidget):
         vm: TuningViewModel,
         parent: QWidget | None = None,
         ask_apply: Callable[[str, bool], tuple[str, str, str] | None] | None = None,
-        auto_load: bool = False,
+        auto_load: bool = True,
     ):
         super().__init__(parent)
         self.vm = vm

@@ -54,7 +54,7 @@ def build_tuning(
     vm = TuningViewModel.from_recipe(
         recipe, tuple(model_info.class_names), model_info.sha256, changer, catalog
     )
-    view = TuningView(vm, auto_load=True)
+    view = TuningView(vm)
     return view, vm
 
 
