@@ -33,7 +33,7 @@ from station.ui.workers.inspection_worker import CameraState, PartResult
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW_SIZE = (1600, 1000)
-NEAR_MISS_WAIT_S = 30.0
+NEAR_MISS_WAIT_S = 90.0
 """For this long, wait for a passed part that shows a near miss (a thin box)."""
 
 
@@ -46,7 +46,7 @@ class Cable:
 
     def open(self) -> CameraInfo:
         if self.pulled.is_set():
-            raise CameraLost("no device answers on the camera's link")
+            raise CameraLost("no device answers")
         return self._source.open()
 
     def read(self, timeout_s: float = 2.0) -> Frame:
@@ -125,7 +125,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", type=Path, help="recipe (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=ROOT / "assets")
-    parser.add_argument("--timeout", type=float, default=180.0, help="seconds for all three")
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds for all three")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 

@@ -113,7 +113,7 @@ def build_window(parts: StationParts, *, autostart: bool, settings: Any = None) 
     vm = StationViewModel(worker_setup(parts), context)
     _seed_counters(vm, parts)
     window = MainWindow(vm, settings)
-    _add_optional_tabs(window, parts)
+    _add_tabs(window, parts)
     if autostart:
         vm.start()
     return window
@@ -132,9 +132,65 @@ def _seed_counters(vm: Any, parts: StationParts) -> None:
     vm.seed_counters(shift.id, totals["passed"], totals["rejected"], totals["no_decision"])
 
 
-def _add_optional_tabs(window: Any, parts: StationParts) -> None:
-    """The shift view and the tuning view, when their packages are installed in this tree."""
-    del window, parts  # wired in as the shift and tuning views land
+def _add_tabs(window: Any, parts: StationParts) -> None:
+    """The shift tab (the log's view of the shift) and the tuning tab (thresholds, PIN)."""
+    from station.recipe import save_recipe_thresholds
+    from station.threshold_change import ThresholdChanger
+    from station.tuning_samples import SampleCatalog, cache_root
+    from station.tuning_store import PinStore
+    from station.ui.tuning import TuningView, TuningViewModel
+    from station.ui.view_models.shift_vm import PartDetailViewModel, ShiftViewModel
+    from station.ui.widgets.part_detail import PartDetailView
+    from station.ui.widgets.part_dialog import LoggedPartDialog
+    from station.ui.widgets.shift_panel import ShiftPanel
+
+    recipe, vm, info = parts.recipe, window.vm, parts.detector.info
+
+    def open_logged_part(row_id: int) -> Any:
+        detail = PartDetailViewModel(parts.db_path, confirm_sink=parts.log)
+        dialog = LoggedPartDialog(PartDetailView(detail), f"Part (log row {row_id})", window)
+        detail.setParent(dialog)
+        detail.load(row_id)
+        return dialog
+
+    window.logged_part_opener = open_logged_part
+    shift_vm = ShiftViewModel(parts.db_path, recipe.shifts, parent=window)
+    shift_panel = ShiftPanel(shift_vm)
+    shift_panel.part_requested.connect(window.open_part_row)
+    window.add_tab(shift_panel, "Shift")
+    window.add_closer(shift_vm.close)
+
+    current = {"recipe": recipe}
+
+    def save(new: Any) -> Any:
+        current["recipe"] = save_recipe_thresholds(current["recipe"], new)
+        return current["recipe"]
+
+    changer = ThresholdChanger(PinStore(), parts.log, save, vm.apply_thresholds)
+    catalog = SampleCatalog.for_model(
+        recipe.model.path,
+        recipe.model.labels,
+        recipe.model.family,
+        db_path=parts.db_path,
+        model_sha256=info.sha256,
+        cache_dir=cache_root(),
+    )
+    tuning_vm = TuningViewModel.from_recipe(
+        recipe, info.class_names, info.sha256, changer=changer, catalog=catalog
+    )
+    tuning_vm.setParent(window)
+    tuning = TuningView(tuning_vm)
+    vm.part_inspected.connect(tuning_vm.on_part)
+    window.add_tab(tuning, "Tuning")
+    window.add_closer(tuning_vm.shutdown)
+
+    def apply_with_pin(proposed: Any) -> None:
+        # The side panel proposes; the supervisor applies with the PIN, audited (tuning tab).
+        tuning_vm.set_dragged(proposed)
+        window.tabs.setCurrentWidget(tuning)
+        tuning.btn_apply.click()
+
+    window.route_threshold_apply(apply_with_pin)
 
 
 class StationApp:

@@ -208,3 +208,59 @@ def test_shift_counters_carry_on_after_a_restart(qtbot, tmp_path: Path) -> None:
     counters = second.vm.counters
     assert counters.inspected == counters.rejected == logged
     assert second.counters.values["inspected"].text() == str(logged)
+
+
+def test_tabs_and_reject_thumbnail_opens_the_logged_part(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    from station.ui.widgets.part_dialog import LoggedPartDialog
+
+    window = _station_app(tmp_path, autostart=None).open(write_recipe(tmp_path / "r"))
+    qtbot.addWidget(window)
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs == ["Inspection", "Shift", "Tuning"]
+    qtbot.waitUntil(lambda: window.counters.thumbnails[0].isVisible(), timeout=20000)
+    qtbot.mouseClick(window.counters.thumbnails[0], Qt.MouseButton.LeftButton)
+    dialogs = window.findChildren(LoggedPartDialog)
+    assert len(dialogs) == 1
+    detail = dialogs[0].view.vm
+    assert detail.part is not None and detail.part.row_id == window.vm.recent_rejects[0].row_id
+    assert detail.part.outcome.value == "REJECT"
+    dialogs[0].close()
+
+
+def test_side_panel_apply_goes_through_the_supervisor_pin_and_the_recipe(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from station.ui.tuning import TuningView
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the PIN file goes here
+    recipe = write_recipe(tmp_path / "r")
+    window = _station_app(tmp_path, autostart=None).open(recipe)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.vm.counters.rejected >= 2, timeout=20000)
+    tuning = window.findChild(TuningView)
+    asked: list[str] = []
+    tuning.ask_apply = lambda summary, first_use: (
+        asked.append(summary)
+        or (
+            "Sam Supervisor",
+            "24680",
+            "crack threshold raised in test",
+        )
+    )
+
+    window.thresholds.set_value("crack", 0.95)
+    qtbot.mouseClick(window.thresholds.apply_button, Qt.MouseButton.LeftButton)
+    assert asked and "crack 0.60 → 0.95" in asked[0]
+    qtbot.waitUntil(lambda: window.vm.thresholds.threshold_for("crack") == 0.95, timeout=10000)
+    n = window.vm.counters.inspected
+    qtbot.waitUntil(lambda: window.vm.counters.inspected >= n + 2, timeout=20000)
+    assert window.vm.latest_part.outcome.value == "PASS"  # crack 0.90 < 0.95 from now on
+    assert window.thresholds.values["crack"].text() == "0.95"
+    assert "crack = 0.95" in recipe.read_text(encoding="utf-8")
+    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM events")]
+    assert "threshold_change" in kinds and "thresholds_changed" in kinds

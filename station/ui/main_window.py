@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.core.thresholds import ThresholdSet
 from station.ui.view_models.station_vm import StationViewModel
 from station.ui.widgets.counters_panel import CountersPanel
 from station.ui.widgets.live_view import LiveView
@@ -45,6 +48,8 @@ class MainWindow(QMainWindow):
         self.vm = vm
         self._settings = settings if settings is not None else default_settings()
         self._close_reason = "window closed"
+        self._closers: list[Callable[[], object]] = []
+        self.logged_part_opener: Callable[[int], QWidget] | None = None
         ctx = vm.context
         self.setWindowTitle(f"Inspection station — {ctx.product or ctx.recipe_name}")
 
@@ -160,8 +165,31 @@ class MainWindow(QMainWindow):
     def add_tab(self, widget: QWidget, title: str) -> None:
         self.tabs.addTab(widget, title)
 
-    def open_part(self, part: PartResult) -> PartDialog:
-        dialog = PartDialog(part, self.vm.class_names, self)
+    def add_closer(self, close: Callable[[], object]) -> None:
+        """Called when the window closes, before the inspection worker stops (extra tabs)."""
+        self._closers.append(close)
+
+    def route_threshold_apply(self, apply: Callable[[ThresholdSet], object]) -> None:
+        """Send the side panel's Apply somewhere else (the supervisor's PIN flow)."""
+        self.thresholds.apply_requested.disconnect(self.vm.apply_thresholds)
+        self.thresholds.apply_requested.connect(apply)
+
+    def open_part(self, part: PartResult) -> QWidget:
+        """The logged part with its confirmation buttons when the log has it, else the frame."""
+        dialog: QWidget
+        if self.logged_part_opener is not None and part.row_id is not None and part.row_id > 0:
+            dialog = self.logged_part_opener(part.row_id)
+        else:
+            dialog = PartDialog(part, self.vm.class_names, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.show()
+        return dialog
+
+    def open_part_row(self, row_id: int) -> QWidget | None:
+        """A part of the log by its row id (the shift tab's lists)."""
+        if self.logged_part_opener is None:
+            return None
+        dialog = self.logged_part_opener(row_id)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.show()
         return dialog
@@ -192,5 +220,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self._settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self._settings.sync()
+        for close in self._closers:
+            close()
+        self._closers.clear()
         self.vm.shutdown(self._close_reason)
         event.accept()

@@ -26,7 +26,7 @@ NEAR_MISS_COLOUR = QColor("#ffb000")
 BACKGROUND = QColor("#1b1d21")
 NEAR_MISS_FRACTION = 0.5
 """Below-threshold detections are drawn when their score is at least this fraction of T."""
-MAX_NEAR_MISSES = 12
+MAX_NEAR_MISSES = 5
 
 
 def to_qimage(image: npt.NDArray[np.uint8]) -> QImage:
@@ -225,9 +225,9 @@ class LiveView(QWidget):
                 self._paint_caption(painter, target)
             else:
                 font = QFont(painter.font())
-                font.setPixelSize(24)
+                font.setPixelSize(30)
                 painter.setFont(font)
-                painter.setPen(QColor("#c8c8c8"))
+                painter.setPen(NEAR_MISS_COLOUR if self._part is not None else QColor("#c8c8c8"))
                 painter.drawText(
                     area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message
                 )

@@ -35,3 +35,18 @@ class PartDialog(QDialog):
         layout.addWidget(text)
         layout.addWidget(buttons)
         self.resize(900, 760)
+
+
+class LoggedPartDialog(QDialog):
+    """A logged part read back from the log (PartDetailView), with the confirmation buttons."""
+
+    def __init__(self, view: QWidget, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.view = view
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(view, 1)
+        layout.addWidget(buttons)
+        self.resize(1100, 700)
