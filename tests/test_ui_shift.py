@@ -167,3 +167,33 @@ def test_past_shifts_are_reused_until_stale(logged) -> None:  # type: ignore[no-
     stale = summarize(db, SCHEDULE, now + 301, 7.0, first)
     assert stale.past_read_utc == now + 301
     assert [s.id for s in stale.past] == [s.id for s in first.past]
+
+
+def test_shift_tab_opens_a_part_and_refreshes_after_a_confirmation(qtbot, logged) -> None:  # type: ignore[no-untyped-def]
+    from station.ui.widgets.shift_tab import ShiftTab
+
+    db, log, rows = logged
+    shift_vm = ShiftViewModel(db, SCHEDULE, refresh_s=3600)
+    part_vm = PartDetailViewModel(db, confirm_sink=log, operator="anna")
+    tab = ShiftTab(shift_vm, part_vm)
+    qtbot.addWidget(tab)
+    try:
+        qtbot.waitUntil(lambda: shift_vm.summary is not None, timeout=10000)
+        row = next(
+            r
+            for r in range(tab.panel.recent_table.rowCount())
+            if tab.panel.recent_table.item(r, 1).text() == "1"
+        )
+        tab.panel.recent_table.cellDoubleClicked.emit(row, 0)
+        assert part_vm.part is not None and part_vm.part.row_id == rows["reject"]
+        tab.detail.good_button.click()  # a rejected part that was good: scrap
+        qtbot.waitUntil(
+            lambda: (
+                shift_vm.summary is not None
+                and shift_vm.summary.current.confirmed.get("scrap") == 1
+            ),
+            timeout=10000,
+        )
+        assert tab.panel.values["scrap"].text() == "1"
+    finally:
+        tab.close_models()
