@@ -119,6 +119,8 @@ def test_confirmations_are_validated_and_audited(db: Path) -> None:
             log.confirm(99, True, None, operator="anna")
         with pytest.raises(StationError, match="'rust' is not a class"):
             log.confirm(part, True, "rust", operator="anna")
+        with pytest.raises(StationError, match="a good part has no defect class"):
+            log.confirm(part, False, "scratch", operator="anna")
         with pytest.raises(StationError, match="operator"):
             log.confirm(part, False, None, operator="")
         log.confirm(part, False, None, operator="bob")  # the latest verdict wins

@@ -353,6 +353,10 @@ class SqliteInspectionLog:
         """
         if not operator:
             raise StationError("confirmation: operator name is required")
+        if not defective and class_name is not None:
+            raise StationError(
+                f"confirmation: a good part has no defect class (got {class_name!r})"
+            )
         payload = (int(inspection_row_id), time.time(), bool(defective), class_name, str(operator))
         return self._enqueue(_Item(_Kind.CONFIRM, payload)).result()
 
