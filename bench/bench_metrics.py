@@ -3,7 +3,8 @@
 This is what a threshold slider costs on every move: `SweepCache.evaluate`
 with one class's threshold changed (the tuning view's case, the target), and,
 for reference, with every threshold changed at once (no cached column), and
-the one-time cost of building the cache.
+the one-time cost of building the cache. Also: how long the two joint
+threshold recommendations take on a large labeled sample (5,000 x 5).
 """
 
 from __future__ import annotations
@@ -18,23 +19,25 @@ N_PARTS = 100_000
 N_CLASSES = 8
 REPEAT = 400
 TARGET_MS = 2.0
+REC_PARTS = 5_000  # a large labeled sample: recommendations search jointly over all classes
+REC_CLASSES = 5
 
 
-def matrix(seed: int = 0):  # type: ignore[no-untyped-def]
+def matrix(seed: int = 0, n: int = N_PARTS, n_cls: int = N_CLASSES):  # type: ignore[no-untyped-def]
     """A score matrix shaped like a real model's: ~8% defective, overlapping, half undetected."""
     from station.core.sample import ScoredSample
 
     rng = np.random.default_rng(seed)
-    truth = np.zeros((N_PARTS, N_CLASSES), dtype=bool)
-    bad = rng.random(N_PARTS) < 0.08
-    truth[np.flatnonzero(bad), rng.integers(0, N_CLASSES, N_PARTS)[bad]] = True
-    sep = np.linspace(2.5, 6.0, N_CLASSES)
-    scores = np.where(
-        truth, rng.beta(sep, 2.0, (N_PARTS, N_CLASSES)), rng.beta(1.2, 6.0, (N_PARTS, N_CLASSES))
-    ).astype(np.float32)
-    scores[(~truth) & (rng.random((N_PARTS, N_CLASSES)) < 0.5)] = -np.inf
-    ids = tuple(f"p{i}" for i in range(N_PARTS))
-    names = tuple(f"class{c}" for c in range(N_CLASSES))
+    truth = np.zeros((n, n_cls), dtype=bool)
+    bad = rng.random(n) < 0.08
+    truth[np.flatnonzero(bad), rng.integers(0, n_cls, n)[bad]] = True
+    sep = np.linspace(2.5, 6.0, n_cls)
+    scores = np.where(truth, rng.beta(sep, 2.0, (n, n_cls)), rng.beta(1.2, 6.0, (n, n_cls))).astype(
+        np.float32
+    )
+    scores[(~truth) & (rng.random((n, n_cls)) < 0.5)] = -np.inf
+    ids = tuple(f"p{i}" for i in range(n))
+    names = tuple(f"class{c}" for c in range(n_cls))
     return ScoredSample(names, scores, truth, ids, "bench")
 
 
@@ -72,6 +75,15 @@ def run() -> list[Figure]:
 
     slider = _time(slider_move)
     cold = _time(all_changed)
+    from station.core.recommend import recommend_escape_cap, recommend_min_cost
+
+    small = matrix(2, REC_PARTS, REC_CLASSES)
+    rej = np.ones(REC_CLASSES, dtype=bool)
+    t0 = time.perf_counter()
+    recommend_min_cost(small, rej, 50.0, 2.0)
+    t1 = time.perf_counter()
+    recommend_escape_cap(small, rej, 0.02)
+    t2 = time.perf_counter()
     target = f"<= {TARGET_MS:g}"
     return [
         Figure("metrics.slider_median", median(slider), "ms", target, median(slider) <= TARGET_MS),
@@ -79,4 +91,6 @@ def run() -> list[Figure]:
         Figure("metrics.all_thresholds_changed_median", median(cold), "ms", "none"),
         Figure("metrics.all_thresholds_changed_p95", p95(cold), "ms", "none"),
         Figure("metrics.cache_build", build_ms, "ms", "none (once per sample)"),
+        Figure(f"metrics.recommend_min_cost_{REC_PARTS}x{REC_CLASSES}", t1 - t0, "s", "none"),
+        Figure(f"metrics.recommend_escape_cap_{REC_PARTS}x{REC_CLASSES}", t2 - t1, "s", "none"),
     ]
