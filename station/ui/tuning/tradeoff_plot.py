@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QGraphicsLineItem,
     QLabel,
     QStackedWidget,
     QVBoxLayout,
@@ -75,6 +76,32 @@ class Dot(QGraphicsEllipseItem):
         return self.pos().x(), self.pos().y()
 
 
+class VLine(QGraphicsLineItem):
+    """The threshold line: a vertical segment over a fixed y-range, moved by `setLine` only.
+
+    Cheaper than pyqtgraph's InfiniteLine, which recomputes its extent from the view on
+    every move (the ranges never change while a slider drags).
+    """
+
+    def __init__(self, width: float, y0: float = 0.0, y1: float = 1.0):
+        super().__init__()
+        self.setPen(pg.mkPen(LINE_COLOR, width=width))  # cosmetic: width in pixels
+        self.setZValue(5)
+        self._x = 0.0
+        self._y = (y0, y1)
+
+    def set_y_range(self, y0: float, y1: float) -> None:
+        self._y = (y0, y1)
+        self.move_to(self._x)
+
+    def move_to(self, x: float) -> None:
+        self._x = float(x)
+        self.setLine(self._x, self._y[0], self._x, self._y[1])
+
+    def value(self) -> float:
+        return self._x
+
+
 class TradeoffPlot(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -115,7 +142,7 @@ class TradeoffPlot(QWidget):
         )
         self.hist.addItem(self.h_good)
         self.hist.addItem(self.h_def)
-        self.h_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(LINE_COLOR, width=2))
+        self.h_line = VLine(2)
         self.hist.addItem(self.h_line)
         self.hist.setXRange(0, 1, padding=0.01)
 
@@ -125,7 +152,7 @@ class TradeoffPlot(QWidget):
         )
         self.c_far = self.rates.plot(pen=pg.mkPen(DEF_COLOR, width=2), name="FAR (escapes)")
         self.c_frr = self.rates.plot(pen=pg.mkPen(GOOD_COLOR, width=2), name="FRR (scrap)")
-        self.r_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(LINE_COLOR, width=1))
+        self.r_line = VLine(1, -0.02, 1.02)
         self.rates.addItem(self.r_line)
         self.far_point = Dot(DEF_COLOR)
         self.frr_point = Dot(GOOD_COLOR)
@@ -169,7 +196,9 @@ class TradeoffPlot(QWidget):
         self.legend.addItem(self.h_def, f"parts with a {name} defect ({curves.n_defective})")
         self.legend.addItem(self.h_good, f"good parts ({curves.n_good})")
         top = max(float(hd.max(initial=0)), float(hg.max(initial=0)))
-        self.hist.setYRange(0, max(top, 0.1) * 1.08, padding=0)
+        y_top = max(top, 0.1) * 1.08
+        self.hist.setYRange(0, y_top, padding=0)
+        self.h_line.set_y_range(0, y_top)
         sw = curves.sweep
         self.rates.setTitle(f"{name}: FAR / FRR as its threshold moves, others held")
         self.roc.setTitle(f"{name}: ROC of the same sweep")
@@ -179,8 +208,8 @@ class TradeoffPlot(QWidget):
 
     def show_point(self, f: Figures) -> None:
         t = f.threshold
-        self.h_line.setPos(t)
-        self.r_line.setPos(t)
+        self.h_line.move_to(t)
+        self.r_line.move_to(t)
         far = np.nan if f.far is None else f.far
         frr = np.nan if f.frr is None else f.frr
         self.far_point.move_to(t, far)

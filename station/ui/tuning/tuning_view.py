@@ -134,7 +134,7 @@ class TuningView(QWidget):
         self.changed = ChangedPartsPanel(vm)
         self.live_label = QLabel(vm.live_text())
         self.live_label.setWordWrap(True)
-        self.drift_label = QLabel("drift: waiting for live parts")
+        self.drift_label = QLabel("drift: the live scores are compared with the tuning sample")
         self.drift_label.setWordWrap(True)
         live = QGroupBox("Live on the line (this shift)")
         live_lay = QVBoxLayout(live)
