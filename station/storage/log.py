@@ -76,12 +76,53 @@ class _Item:
         self.error: StationError | None = None
 
 
+class _Done:
+    """A one-shot event that wakes each waiter through its own lock.
+
+    `threading.Event` makes every woken waiter re-acquire one shared lock; with
+    dozens of callers in one commit that queue costs more than the commit.
+    """
+
+    __slots__ = ("_flag", "_lock", "_waiters")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._lock = threading.Lock()
+        self._waiters: list[threading.Lock] = []
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        with self._lock:
+            self._flag = True
+            waiters, self._waiters = self._waiters, []
+        for w in waiters:
+            w.release()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        if self._flag:
+            return True
+        waiter = threading.Lock()
+        waiter.acquire()
+        with self._lock:
+            if self._flag:
+                return True
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=-1 if timeout_s is None else timeout_s):
+            return True
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return self._flag
+
+
 class _Batch:
     __slots__ = ("done", "error", "items")
 
     def __init__(self) -> None:
         self.items: list[_Item] = []
-        self.done = threading.Event()
+        self.done = _Done()
         self.error: LogUnavailable | None = None
 
 
