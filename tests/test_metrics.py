@@ -235,3 +235,12 @@ def test_sample_validation() -> None:
         ScoredSample(CLASSES, np.zeros((2, 2), np.float32), np.zeros((2, 2), bool), ("a", "b"), "")
     with pytest.raises(StationError, match="part_ids"):
         ScoredSample(CLASSES, np.zeros((2, 3), np.float32), np.zeros((2, 3), bool), ("a",), "")
+
+
+@pytest.mark.parametrize("bad", [[0.5, NAN, 0.5], [0.5, 1.5, 0.5], [-0.1, 0.5, 0.5], [0.5, 0.5]])
+def test_bad_threshold_vectors_are_refused(bad: list[float]) -> None:
+    s = sample(ROWS)
+    with pytest.raises(StationError, match="thresholds"):
+        confusion(s, np.array(bad, np.float32), NOT_OK)
+    with pytest.raises(StationError, match="thresholds"):
+        SweepCache(s, NOT_OK).evaluate(np.array(bad, np.float32), 0)

@@ -63,6 +63,8 @@ def _levels(col: np.ndarray) -> list[np.float32]:
     u = np.unique(col[np.isfinite(col)])
     if not len(u):
         return [np.float32(0.5)]
+    if u[-1] >= 1.0:  # no threshold in [0, 1] passes a score of 1.0
+        return list(u)
     return [*u, np.nextafter(u[-1], np.float32(2))]
 
 

@@ -131,6 +131,8 @@ def _as_thresholds(thresholds_vec: npt.ArrayLike, n_classes: int) -> F32Array:
     t = np.asarray(thresholds_vec, dtype=np.float32).reshape(-1)
     if t.shape != (n_classes,):
         raise StationError(f"thresholds: expected {n_classes} values, got {t.shape[0]}")
+    if not bool(np.all((t >= 0) & (t <= 1))):  # also catches NaN, which would pass everything
+        raise StationError(f"thresholds: expected values in [0, 1], got {t.tolist()}")
     return t
 
 
