@@ -18,6 +18,7 @@ No Qt here: the tuning view-model calls it; tests call it directly.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +30,10 @@ from station.core.thresholds import ThresholdSet
 from station.tuning_store import PinStore
 
 EVENT_REFUSED = "threshold_change_refused"
+MAX_WRONG_PINS = 5
+LOCKOUT_S = 60.0
+"""After MAX_WRONG_PINS wrong PINs in a row, applying is refused for LOCKOUT_S seconds:
+a 4-digit PIN must not be guessable by trying them all at the station."""
 EVENT_FAILED = "threshold_change_failed"
 
 
@@ -97,12 +102,16 @@ class ThresholdChanger:
         audit: AuditSink,
         save: Callable[[ThresholdSet], object],
         deliver: Callable[[ThresholdSet], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.pins = pins
         self.audit = audit
         self.save = save
         self.deliver = deliver
         self.history: list[AppliedChange] = []
+        self._clock = clock
+        self._failures = 0
+        self._locked_until = 0.0
 
     def pin_is_set(self) -> bool:
         return self.pins.is_set()
@@ -118,14 +127,25 @@ class ThresholdChanger:
             self.audit.record_event(
                 "supervisor_pin_set", f"supervisor PIN set on first use by {change.who}"
             )
-        elif not self.pins.verify(pin):
-            self.audit.record_event(
-                EVENT_REFUSED,
-                f"wrong PIN: threshold change by {change.who} refused ({change.describe()})",
-                who=change.who,
-                model_sha256=change.model_sha256,
-            )
-            raise WrongPinError("wrong PIN: thresholds not changed")
+        else:
+            wait_s = self._locked_until - self._clock()
+            if wait_s > 0:
+                raise WrongPinError(
+                    f"too many wrong PINs: try again in {wait_s:.0f} s; thresholds not changed"
+                )
+            if not self.pins.verify(pin):
+                self._failures += 1
+                if self._failures >= MAX_WRONG_PINS:
+                    self._locked_until = self._clock() + LOCKOUT_S
+                    self._failures = 0
+                self.audit.record_event(
+                    EVENT_REFUSED,
+                    f"wrong PIN: threshold change by {change.who} refused ({change.describe()})",
+                    who=change.who,
+                    model_sha256=change.model_sha256,
+                )
+                raise WrongPinError("wrong PIN: thresholds not changed")
+            self._failures = 0
         new = change.new.bound_to(change.model_sha256)
         change = ThresholdChange(
             change.who,

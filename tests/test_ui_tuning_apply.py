@@ -180,3 +180,18 @@ def test_changer_refuses_bad_first_pin(station) -> None:
     pins.set_first("9999")
     with pytest.raises(WrongPinError):
         changer.apply(change, "9998")
+
+
+def test_wrong_pins_lock_applying_for_a_while(station) -> None:
+    recipe, _log, pins, _sink, changer, _state = station
+    now = [1000.0]
+    changer._clock = lambda: now[0]
+    pins.set_first("2468")
+    change = ThresholdChange("Eve", "guessing", recipe.thresholds, recipe.thresholds, MODEL)
+    for guess in ("0000", "1111", "2222", "3333", "4444"):
+        with pytest.raises(WrongPinError, match="wrong PIN"):
+            changer.apply(change, guess)
+    with pytest.raises(WrongPinError, match="too many wrong PINs: try again in 60 s"):
+        changer.apply(change, "2468")  # even the right one, during the lockout
+    now[0] += 61.0
+    assert changer.apply(change, "2468").applied.model_sha256 == MODEL
