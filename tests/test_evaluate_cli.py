@@ -314,3 +314,15 @@ def test_shipped_model_on_a_generated_sample(
     assert out["parts"] == 24
     assert out["false_accepts"] + out["true_rejects"] == out["defective_parts"]
     assert set(out["recommended"]) == {"min_cost", "escape_cap"}  # the recipe has costs and a cap
+
+
+def test_recipe_naming_a_class_the_model_lacks_is_refused_naming_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model: Path, sample: tuple
+) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        f'[product]\nname = "p"\n[model]\npath = "{model.name}"\n[thresholds.classes]\nrde = 0.5\n'
+    )
+    code, _, err = run(capsys, "--recipe", str(recipe), "--data", str(sample[0]))
+    assert code == 2 and str(recipe) in err and "thresholds.classes: 'rde'" in err
+    assert "red, green, blue" in err

@@ -174,6 +174,10 @@ def _main(args: argparse.Namespace) -> int:
     info = detector.info
     names = info.class_names
 
+    if recipe is not None:
+        from station.recipe import check_against_model
+
+        check_against_model(recipe, names)  # names the recipe file and field
     base = recipe.thresholds if recipe is not None else ThresholdSet()
     tset = _thresholds(args, base, names)
     if args.reject_classes is not None:
