@@ -195,3 +195,26 @@ def test_wrong_pins_lock_applying_for_a_while(station) -> None:
         changer.apply(change, "2468")  # even the right one, during the lockout
     now[0] += 61.0
     assert changer.apply(change, "2468").applied.model_sha256 == MODEL
+
+
+def test_build_tuning_from_the_shipped_recipe_and_model(qtbot, tmp_path) -> None:
+    from station.detectors import load_detector
+    from station.ui.tuning.wiring import build_tuning
+
+    recipe = load_recipe(default_recipe_path())
+    info = load_detector(recipe.model.path).info
+    delivered: list[ThresholdSet] = []
+    with SqliteInspectionLog(tmp_path / "log.sqlite3") as log:
+        view, vm = build_tuning(
+            recipe, info, log, delivered.append, pins=PinStore(tmp_path / "pin.json", cost=FAST)
+        )
+        _KEEP[-1].keep(vm, view)
+        assert vm.class_names == tuple(info.class_names)
+        assert vm.costs.escape == recipe.costs.escape
+        assert vm.costs.max_escape_rate == recipe.costs.max_escape_rate
+        for name in info.class_names:
+            assert view.sliders[name].value() == pytest.approx(
+                recipe.thresholds.threshold_for(name)
+            )
+        assert (view.banner.text() == "") == (not recipe.thresholds_need_retuning(info.sha256))
+        assert [e.kind for e in vm.sample_entries()] == ["shipped"]

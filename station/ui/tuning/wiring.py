@@ -1,10 +1,11 @@
-"""Puts the tuning tab into the running station: one call from the composition root.
+"""Builds the tuning tab for a recipe and a loaded model: one call for a composition root.
 
-`add_tuning_tab(window, parts)` builds the view-model from the recipe and the
-loaded model, routes "apply" through the guarded transaction (supervisor PIN,
-audit trail in the station's log, recipe written atomically, then the
-station's worker, which switches between two parts), and feeds the live
-parts into the live estimate and the drift alarm.
+`build_tuning` makes the view-model from the recipe and the model, routes
+"apply" through the guarded transaction (supervisor PIN, audit trail in the
+station's log, recipe written atomically, then `deliver`, which hands the set
+to the station's worker, applied between two parts). Connect the station's
+`part_inspected` to `TuningViewModel.on_part` for the live estimate and the
+drift alarm.
 """
 
 from __future__ import annotations
@@ -56,15 +57,3 @@ def build_tuning(
     )
     view = TuningView(vm)
     return view, vm
-
-
-def add_tuning_tab(window: Any, parts: Any) -> TuningViewModel:
-    """For `station.app`: adds the "Tuning" tab to `window` (a MainWindow) for `parts`."""
-    station_vm = window.vm
-    view, vm = build_tuning(
-        parts.recipe, parts.detector.info, parts.log, station_vm.apply_thresholds, parts.db_path
-    )
-    station_vm.part_inspected.connect(vm.on_part)
-    window.add_tab(view, "Tuning")
-    window.tuning_vm = vm  # the window holds it: a view-model must outlive its signals
-    return vm
