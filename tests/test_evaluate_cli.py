@@ -270,6 +270,20 @@ def test_recipe_pinned_to_another_model_is_refused(
     assert code == 2 and "model.sha256" in err
 
 
+def test_recipe_tuned_on_another_model_is_flagged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model: Path, sample: tuple
+) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        f'[product]\nname = "p"\n[model]\npath = "{model.name}"\n'
+        f'[thresholds]\ntuned_on_model_sha256 = "{"1" * 64}"\n'
+    )
+    args = ["--recipe", str(recipe), "--data", str(sample[0]), "--cache-dir", str(tmp_path / "c")]
+    code, out, err = run(capsys, *args)
+    assert code == 0 and "THRESHOLDS NEED RE-TUNING" in out and "need re-tuning" in err
+    assert run_json(capsys, *args)["thresholds_need_retuning"] is True
+
+
 def test_unreadable_image_is_no_decision_never_a_pass(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, model: Path, sample: tuple
 ) -> None:

@@ -239,6 +239,14 @@ def _main(args: argparse.Namespace) -> int:
 
     # thresholds from a recipe belong to a model; flags alone are not bound to any
     retune = recipe.thresholds_need_retuning(info.sha256) if recipe is not None else None
+    if retune and recipe is not None:
+        sha = recipe.thresholds.model_sha256
+        tuned = f"{sha[:12]}…" if sha else "(none recorded)"
+        print(
+            f"warning: {recipe.path}: thresholds need re-tuning: tuned on model {tuned}, "
+            f"this model is {info.sha256[:12]}…",
+            file=sys.stderr,
+        )
     written: Path | None = None
     if args.write_recipe is not None:
         written = _write_recipe(
