@@ -184,3 +184,17 @@ def test_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["report", "--db", str(tmp_path / "nope.sqlite3")]) == 2
     err = capsys.readouterr().err
     assert "no such file" in err and "Traceback" not in err
+
+
+def test_report_on_a_schema_1_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An old log has no shift bounds: its first and last inspection bound each shift."""
+    from test_storage_schema import T0, make_schema1_db
+
+    db = tmp_path / "old.sqlite3"
+    make_schema1_db(db, n=5)
+    doc = _json(capsys, "--db", str(db))
+    [shift] = doc["shifts"]
+    assert shift["id"] == "2026-05-28/night" and shift["name"] == "night"
+    assert (shift["inspected"], shift["passed"], shift["rejected"]) == (5, 3, 2)
+    assert shift["start"] == datetime.fromtimestamp(T0, ZoneInfo("UTC")).isoformat()
+    assert shift["rejects_by_class"] == {"crack": 2}
