@@ -17,12 +17,13 @@ Exit status: 0 when every benchmark ran (skips included), 1 when one failed,
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import sys
 import time
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -33,9 +34,19 @@ for p in (BENCH_DIR, ROOT):  # benchlib and station import without installing an
 from benchlib import Figure, Skip  # noqa: E402
 
 
-def discover() -> dict[str, Path]:
-    """Benchmark name -> module file, for every ``bench_<name>.py`` beside this script."""
-    return {p.stem.removeprefix("bench_"): p for p in sorted(BENCH_DIR.glob("bench_*.py"))}
+def discover(bench_dir: Path = BENCH_DIR) -> dict[str, Path]:
+    """Benchmark name -> module file, for every ``bench_<name>.py`` in `bench_dir`."""
+    return {p.stem.removeprefix("bench_"): p for p in sorted(bench_dir.glob("bench_*.py"))}
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def format_figure(fig: Figure) -> str:
@@ -54,8 +65,8 @@ def _figures(result: Iterable[object]) -> list[Figure]:
     return figures
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    available = discover()
+def main(argv: Sequence[str] | None = None, bench_dir: Path = BENCH_DIR) -> int:
+    available = discover(bench_dir)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"one of: {', '.join(available)}")
     args = parser.parse_args(argv)
@@ -73,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[bench] {name}: running...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         try:
-            module = importlib.import_module(f"bench_{name}")
+            module = _load(name, available[name])
             figures = _figures(module.run())
         except Skip as why:
             lines.append(f"{name}: skipped ({why})")
