@@ -14,8 +14,6 @@ this object emits. Three signals, by cost:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +23,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 from station.core import metrics, recommend
 from station.core.drift import DriftMonitor, DriftReport
 from station.core.errors import StationError
-from station.core.rates import Rate
 from station.core.thresholds import ThresholdSet, reject_mask
 from station.threshold_change import (
     AppliedChange,
@@ -34,132 +31,35 @@ from station.threshold_change import (
     WrongPinError,
 )
 from station.tuning_samples import LoadedSample, SampleCatalog, SampleEntry, loaded_from_any
+from station.ui.tuning.figures import (
+    DEFAULT_KEY,
+    MAX_CHANGED_SHOWN,
+    ChangedParts,
+    Costs,
+    Curves,
+    Figures,
+    PartDetail,
+    escape_text,
+    read_yolo_boxes,
+    scrap_text,
+)
+from station.ui.tuning.live import LiveEstimate
 from station.ui.tuning.scoring_worker import JobRunner
 
-DEFAULT_KEY = "__default__"
+__all__ = [
+    "DEFAULT_KEY",
+    "MAX_CHANGED_SHOWN",
+    "ChangedParts",
+    "Costs",
+    "Curves",
+    "Figures",
+    "PartDetail",
+    "TuningViewModel",
+    "escape_text",
+    "scrap_text",
+]
+
 HIST_BINS = 50
-MAX_CHANGED_SHOWN = 24
-
-
-@dataclass(frozen=True, slots=True)
-class Costs:
-    """Cost of one escaped defective part and one scrapped good part; optional escape cap."""
-
-    escape: float = 1.0
-    scrap: float = 1.0
-    max_escape_rate: float | None = None
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ChangedParts:
-    """Parts whose outcome differs between the saved and the dragged set."""
-
-    newly_rejected: npt.NDArray[np.intp]
-    newly_passed: npt.NDArray[np.intp]
-    caught: int  # defective parts now rejected (were escaping)
-    scrapped: int  # good parts now rejected
-    escaping: int  # defective parts now passed
-    rescued: int  # good parts now passed
-
-    @property
-    def total(self) -> int:
-        return int(self.newly_rejected.size + self.newly_passed.size)
-
-    def summary(self) -> str:
-        if not self.total:
-            return "no sample part changes outcome against the saved thresholds"
-        return (
-            f"{self.total} parts change outcome vs saved: "
-            f"{self.newly_rejected.size} now rejected ({self.caught} defective caught, "
-            f"{self.scrapped} good scrapped), {self.newly_passed.size} now passed "
-            f"({self.escaping} defective escape, {self.rescued} good saved)"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class PartDetail:
-    """One sample part as the part dialog shows it.
-
-    `truth_boxes` are YOLO-normalised (cx, cy, w, h, class name) from the label
-    file; `scores` are (class, max score, saved T, dragged T).
-    """
-
-    index: int
-    part_id: str
-    image_path: str | None
-    truth_boxes: tuple[tuple[float, float, float, float, str], ...]
-    truth_classes: tuple[str, ...]
-    defective: bool
-    scores: tuple[tuple[str, float, float, float], ...]
-    saved_outcome: str
-    dragged_outcome: str
-
-
-def read_yolo_boxes(
-    path: str | None, class_names: Sequence[str]
-) -> tuple[tuple[float, float, float, float, str], ...]:
-    """Boxes of a YOLO label file; () when missing or unreadable (a thumbnail, not a verdict)."""
-    if not path:
-        return ()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError:
-        return ()
-    out = []
-    for line in text.splitlines():
-        f = line.split()
-        if len(f) < 5:
-            continue
-        try:
-            c = int(f[0])
-            cx, cy, w, h = (float(x) for x in f[1:5])
-        except ValueError:
-            continue
-        name = class_names[c] if 0 <= c < len(class_names) else f"class {c}"
-        out.append((cx, cy, w, h, name))
-    return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """What the figures panel shows for the dragged set."""
-
-    confusion: metrics.Confusion
-    cost: metrics.CostEstimate | None
-    escape_text: str
-    scrap_text: str
-    cost_text: str
-    selected: str
-    threshold: float
-    far: float | None
-    frr: float | None
-    changed: ChangedParts
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Curves:
-    """Histogram and curves of the selected class, or `problem` instead of them."""
-
-    class_name: str
-    problem: str | None
-    edges: npt.NDArray[np.float64] | None = None
-    hist_defective: npt.NDArray[np.float64] | None = None
-    hist_good: npt.NDArray[np.float64] | None = None
-    n_defective: int = 0
-    n_good: int = 0
-    n_undetected: int = 0
-    sweep: metrics.Sweep | None = None
-
-
-def escape_text(r: Rate) -> str:
-    """'3 of 212 defective parts escape: 1.4% (0.5–4.1%)'."""
-    tail = str(r).split(": ", 1)[1]
-    return f"{r.count} of {r.total} defective parts escape: {tail}"
-
-
-def scrap_text(r: Rate) -> str:
-    tail = str(r).split(": ", 1)[1]
-    return f"{r.count} of {r.total} good parts scrapped: {tail}"
 
 
 class TuningViewModel(QObject):
@@ -220,9 +120,7 @@ class TuningViewModel(QObject):
         self._last_curves: Curves | None = None
         self.last_figures: Figures | None = None
         self.drift: DriftMonitor | None = None
-        self._live_shift = ""
-        self._live = {"parts": 0, "defective": 0, "escapes": 0, "good": 0, "scrap": 0}
-        self._live_confirmed = {"defective": 0, "escapes": 0, "good": 0, "scrap": 0}
+        self.live = LiveEstimate()
 
     @classmethod
     def from_recipe(
@@ -720,29 +618,19 @@ class TuningViewModel(QObject):
     def on_part(self, result: Any) -> None:
         """A `PartResult` (or an `Inspection`) from the running station."""
         insp = getattr(result, "inspection", result)
-        if insp.shift_id != self._live_shift:
-            self.reset_live(insp.shift_id)
+        if self.live.new_shift(insp.shift_id) and self.drift is not None:
+            self.drift.reset()
         self.live_scores(insp.max_scores)
-        truth = insp.truth_defective
-        if truth is not None:
-            self._count(self._live, bool(truth), insp.outcome.value == "PASS")
-            self._live["parts"] += 1
-        self.live_changed.emit(self.live_text())
+        if insp.truth_defective is not None:
+            self.live.line.add(bool(insp.truth_defective), insp.outcome.value == "PASS")
+        self.live_changed.emit(self.live.text())
 
     @Slot(bool, bool)
-    def on_confirmation(self, defective: bool, passed: bool) -> None:
-        """An operator confirmed a logged part: really defective / really good."""
-        self._count(self._live_confirmed, defective, passed)
-        self.live_changed.emit(self.live_text())
-
-    @staticmethod
-    def _count(d: dict[str, int], defective: bool, passed: bool) -> None:
-        if defective:
-            d["defective"] += 1
-            d["escapes"] += int(passed)
-        else:
-            d["good"] += 1
-            d["scrap"] += int(not passed)
+    def on_confirmation(self, defective: bool, shipped: bool) -> None:
+        """An operator confirmed a logged part: really defective / really good; `shipped`:
+        whether the station passed it."""
+        self.live.confirmed.add(defective, shipped)
+        self.live_changed.emit(self.live.text())
 
     @Slot(object)
     def live_scores(self, max_scores: Any) -> None:
@@ -756,29 +644,5 @@ class TuningViewModel(QObject):
     def drift_report(self) -> DriftReport | None:
         return None if self.drift is None else self.drift.report()
 
-    def reset_live(self, shift_id: str = "") -> None:
-        self._live_shift = shift_id
-        self._live = dict.fromkeys(self._live, 0)
-        self._live_confirmed = dict.fromkeys(self._live_confirmed, 0)
-        if self.drift is not None:
-            self.drift.reset()
-
     def live_text(self) -> str:
-        lines = []
-        d = self._live
-        if d["defective"] or d["good"]:
-            lines.append(
-                "line truth since shift start: "
-                + escape_text(Rate.of(d["escapes"], d["defective"]))
-                + "; "
-                + scrap_text(Rate.of(d["scrap"], d["good"]))
-            )
-        q = self._live_confirmed
-        if q["defective"] or q["good"]:
-            lines.append(
-                "operator-confirmed: "
-                + escape_text(Rate.of(q["escapes"], q["defective"]))
-                + "; "
-                + scrap_text(Rate.of(q["scrap"], q["good"]))
-            )
-        return "\n".join(lines) or "live: no parts with known truth this shift yet"
+        return self.live.text()

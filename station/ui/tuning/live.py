@@ -1,0 +1,67 @@
+"""Escapes and scrap observed on the line since the shift began (no Qt).
+
+Two sources of truth, counted apart: the synthetic line knows each part's
+truth (`Inspection.truth_defective`), and operators confirm logged parts
+("really defective" / "really good"). A part not shipped (rejected or no
+decision) counts as scrap when it was good, as the metrics core does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from station.core.rates import Rate
+from station.ui.tuning.figures import escape_text, scrap_text
+
+
+@dataclass(slots=True)
+class Tally:
+    defective: int = 0
+    escapes: int = 0
+    good: int = 0
+    scrap: int = 0
+
+    def add(self, defective: bool, shipped: bool) -> None:
+        if defective:
+            self.defective += 1
+            self.escapes += int(shipped)
+        else:
+            self.good += 1
+            self.scrap += int(not shipped)
+
+    def text(self) -> str | None:
+        if not (self.defective or self.good):
+            return None
+        return (
+            f"{escape_text(Rate.of(self.escapes, self.defective))}; "
+            f"{scrap_text(Rate.of(self.scrap, self.good))}"
+        )
+
+
+class LiveEstimate:
+    """Both tallies of the current shift; a part from another shift starts them afresh."""
+
+    def __init__(self) -> None:
+        self.shift_id = ""
+        self.line = Tally()
+        self.confirmed = Tally()
+
+    def reset(self, shift_id: str = "") -> None:
+        self.shift_id = shift_id
+        self.line = Tally()
+        self.confirmed = Tally()
+
+    def new_shift(self, shift_id: str) -> bool:
+        """Reset when `shift_id` is not the current shift; True when it did."""
+        if shift_id == self.shift_id:
+            return False
+        self.reset(shift_id)
+        return True
+
+    def text(self) -> str:
+        lines = []
+        if (line := self.line.text()) is not None:
+            lines.append(f"line truth since shift start: {line}")
+        if (conf := self.confirmed.text()) is not None:
+            lines.append(f"operator-confirmed: {conf}")
+        return "\n".join(lines) or "live: no parts with known truth this shift yet"
