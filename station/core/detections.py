@@ -39,7 +39,9 @@ class Detections:
         cls = np.asarray(self.class_id, dtype=np.int64).reshape(-1)
         n = len(xyxy)
         if len(conf) != n or len(cls) != n:
-            raise ValueError(f"column lengths differ: xyxy {n}, confidence {len(conf)}, class_id {len(cls)}")
+            raise ValueError(
+                f"column lengths differ: xyxy {n}, confidence {len(conf)}, class_id {len(cls)}"
+            )
         for name, col in self.data.items():
             if len(col) != n:
                 raise ValueError(f"data column {name!r} has {len(col)} rows, expected {n}")
