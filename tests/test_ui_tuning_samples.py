@@ -125,3 +125,41 @@ def test_a_bad_folder_says_why(qtbot, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: "sample not loaded" in view.message.text(), timeout=30000)
     assert "images/" in view.message.text()
     vm.shutdown()
+
+
+def test_operator_confirmed_parts_from_the_log(qtbot, tmp_path: Path) -> None:
+    import time
+
+    from storage_support import CLASSES, MODEL, make_inspection
+
+    from station.storage.log import SqliteInspectionLog
+
+    db = tmp_path / "log.sqlite3"
+    now = time.time()
+    with SqliteInspectionLog(db) as log:
+        good = log.record(make_inspection(1, now, scores={"scratch": 0.3}))
+        reject = log.record(make_inspection(2, now, scores={"crack": 0.8}, image_seed=2))
+        escape = log.record(make_inspection(3, now, scores={"dent": 0.4}))
+        log.confirm(good, False, None, operator="a")
+        log.confirm(reject, True, None, operator="a")
+        log.confirm(escape, True, "dent", operator="a")
+    catalog = SampleCatalog.for_model(HEURISTIC, db_path=db, model_sha256=MODEL)
+    vm = TuningViewModel(
+        CLASSES, ThresholdSet({"crack": 0.5, "dent": 0.6}, 0.4, MODEL), MODEL, catalog=catalog
+    )
+    view = TuningView(vm, auto_load=False)
+    _KEEP[-1].keep(vm, view)
+    entry = next(e for e in vm.sample_entries() if e.kind == "confirmed")
+    vm.load_sample(entry)
+    qtbot.waitUntil(lambda: vm.loaded is not None and not vm.runner.running, timeout=30000)
+    assert vm.loaded.sample.n_parts == 3
+    assert view.sample_size.text().endswith("3 parts (2 defective, 1 good)")
+    # The dent escape shows at the saved thresholds (dent 0.4 < 0.6): 1 of 2 escape.
+    assert view.escape_label.text().startswith("1 of 2 defective parts escape")
+    # The size is now known in the chooser.
+    assert any(
+        view.sample_combo.itemText(i) == "operator-confirmed parts (3 parts)"
+        for i in range(view.sample_combo.count())
+    )
+    # The rejected part's archived frame is its image.
+    assert vm.loaded.image_paths[1] is not None and vm.loaded.image_paths[0] is None
