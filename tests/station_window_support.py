@@ -113,9 +113,10 @@ def build_station(
     thresholds: ThresholdSet,
     reject_classes: tuple[str, ...] | None = None,
     read_timeout_s: float = 0.5,
+    busy_timeout_s: float = 2.0,
 ) -> StationHarness:
     db_path = tmp_path / "log.sqlite3"
-    log = SqliteInspectionLog(db_path)
+    log = SqliteInspectionLog(db_path, busy_timeout_s=busy_timeout_s)
     setup = WorkerSetup(
         source=source,
         detector=detector,

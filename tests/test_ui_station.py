@@ -255,3 +255,35 @@ def test_window_remembers_its_geometry(qtbot, tmp_path: Path) -> None:
     qtbot.addWidget(window)
     assert window.width() == size.width()  # restored, not the default 1560 × 940
     assert window.height() <= size.height()  # (clamped to the 800-pixel offscreen screen)
+
+
+def test_a_part_the_log_refuses_is_no_decision_and_the_fault_is_shown(
+    qtbot, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    detector = constant_model(tmp_path, 0.1)  # every part would pass
+    station = build_station(
+        qtbot, tmp_path, synthetic_line(), detector, ThresholdSet({}, 0.5), busy_timeout_s=0.1
+    )
+    station.vm.trigger()
+    qtbot.waitUntil(lambda: len(station.sink.parts) == 1, timeout=10000)
+    other = sqlite3.connect(station.db_path, isolation_level=None)  # e.g. a database browser
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        station.vm.trigger()
+        qtbot.waitUntil(lambda: len(station.sink.parts) == 2, timeout=10000)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    refused = station.sink.parts[1]
+    assert refused.outcome is Outcome.NO_DECISION and not refused.logged
+    assert refused.inspection.decision.why == "log unavailable: part not recorded"
+    assert station.window.banner.state.kind is BannerKind.NO_DECISION
+    assert station.window.status.fault.isVisible()
+    assert "locked by another program" in station.window.status.fault.text()
+
+    station.vm.trigger()  # the log is back: the next part is logged and passes
+    qtbot.waitUntil(lambda: len(station.sink.parts) == 3, timeout=10000)
+    assert station.sink.parts[2].outcome is Outcome.PASS and station.sink.parts[2].logged
+    assert station.db_counts() == {"PASS": 2}
