@@ -52,17 +52,20 @@ class OutcomeBanner(QFrame):
         return self._state
 
     def show_state(self, state: BannerState) -> None:
-        self._state = state
-        bg, fg = COLOURS[state.kind]
-        self.setStyleSheet(
-            f"#OutcomeBanner {{ background: {bg}; border-radius: 8px; }}"
-            f"#BannerHeadline {{ color: {fg}; font-weight: 800; }}"
-            f"#BannerDetail {{ color: {fg}; font-size: 26px; font-weight: 600; }}"
-        )
+        previous, self._state = self._state, state
+        if state.kind is not previous.kind or not self.styleSheet():
+            # Restyling is costly: only when the colour changes, not on every part.
+            bg, fg = COLOURS[state.kind]
+            self.setStyleSheet(
+                f"#OutcomeBanner {{ background: {bg}; border-radius: 8px; }}"
+                f"#BannerHeadline {{ color: {fg}; font-weight: 800; }}"
+                f"#BannerDetail {{ color: {fg}; font-size: 26px; font-weight: 600; }}"
+            )
         self.headline.setText(state.headline)
         self.detail.setText(state.detail)
         self.setAccessibleName(f"{state.headline}: {state.detail}")
-        self._fit_headline()
+        if state.headline != previous.headline:
+            self._fit_headline()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
