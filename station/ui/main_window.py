@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.setStyleSheet("QTabBar::tab { font-size: 16px; padding: 6px 18px; }")
         self.tabs.addTab(inspection, "Inspection")
         central = QWidget()
         col = QVBoxLayout(central)
