@@ -275,6 +275,7 @@ def _search(
     objective: Objective,
     exhaustive_limit: int,
     starts: list[IntpArray] | None = None,
+    polish: int = 3,
 ) -> tuple[IntpArray, bool]:
     """Candidate indices of the best thresholds, and whether the search was exhaustive.
 
@@ -305,7 +306,7 @@ def _search(
         pj, pv = _descend(prob, j, objective, pairs=True)
         if pv < best_v:
             best_j, best_v = pj, pv
-        if len(seen) == 3:
+        if len(seen) == polish:
             break
     return best_j, False
 
@@ -326,15 +327,18 @@ def _cap_starts(prob: _Problem, limit: int) -> list[IntpArray]:
     lowest = np.zeros(len(prob.cands), np.intp)
     out = [lowest]
     ratio = prob.n_good / max(1, prob.n_def)
+    # escapes fall as lam grows: the first feasible solutions scrap least, so stop after two
     for lam in (1.0, 3.0, 10.0, 30.0, 100.0, 1000.0):
         weight = lam * ratio
 
         def lagrangian(escapes: F64Array, scrap: F64Array, w: float = weight) -> F64Array:
             return w * escapes + scrap
 
-        j, _ = _search(prob, lagrangian, 0)
+        j, _ = _search(prob, lagrangian, 0, polish=1)
         if _evaluate(prob, j)[0] <= limit:
             out.append(j)
+            if len(out) == 3:
+                break
     return out
 
 
