@@ -54,7 +54,7 @@ class ChangedPartsPanel(QWidget):
         self.list.setIconSize(THUMB)
         self.list.setFlow(QListWidget.Flow.LeftToRight)
         self.list.setWrapping(False)
-        self.list.setFixedHeight(THUMB.height() + 44)
+        self.list.setFixedHeight(THUMB.height() + 56)
         self.list.setMovement(QListWidget.Movement.Static)
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
