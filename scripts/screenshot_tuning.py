@@ -36,9 +36,9 @@ def wait(app: QApplication, cond, timeout_s: float, what: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "assets")
-    parser.add_argument("--cls", default="scratch", help="class whose slider is moved")
-    parser.add_argument("--low", type=float, default=0.15)
-    parser.add_argument("--high", type=float, default=0.70)
+    parser.add_argument("--cls", default="crack", help="class whose slider is moved")
+    parser.add_argument("--low", type=float, default=0.05)
+    parser.add_argument("--high", type=float, default=0.30)
     parser.add_argument(
         "--saved",
         action="store_true",
