@@ -161,16 +161,26 @@ def train(args: argparse.Namespace) -> TinyDetector:
     net = TinyDetector(nc).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
     warmup = min(50, args.steps // 10)
+    budget_s = args.max_minutes * 60
 
-    def lr_at(step: int) -> float:
+    def lr_at(step: int, elapsed_s: float) -> float:
+        """Warm-up, then cosine decay over whichever budget (steps or time) runs out first."""
         if step < warmup:
-            return args.lr * (step + 1) / warmup
+            return float(args.lr * (step + 1) / warmup)
         frac = (step - warmup) / max(1, args.steps - warmup)
-        return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        if budget_s > 0:
+            frac = max(frac, elapsed_s / budget_s)
+        return float(args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))))
 
     net.train()
     t_train = time.perf_counter()
+    done = 0
     for step in range(args.steps):
+        elapsed = time.perf_counter() - t_train
+        if budget_s > 0 and elapsed > budget_s:
+            print(f"stopping at step {step}: --max-minutes {args.max_minutes} reached", flush=True)
+            break
+        lr = lr_at(step, elapsed)
         idx = rng.choice(args.parts, size=args.batch, replace=False)
         imgs, tg = augment(images[idx], [targets[i] for i in idx], rng, args.crop)
         heat, tbox, wbox = build_targets(tg, nc, grid)
@@ -180,7 +190,7 @@ def train(args: argparse.Namespace) -> TinyDetector:
         bias = torch.from_numpy(rng.uniform(-0.05, 0.05, (args.batch, 1, 1, 1)).astype(np.float32))
         x = (x * gain + bias).clamp_(0, 1).contiguous(memory_format=torch.channels_last)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+            g["lr"] = lr
         logits, dist = net(x)
         l_cls = focal_loss(logits, torch.from_numpy(heat))
         l_box = giou_loss(dist, torch.from_numpy(tbox), torch.from_numpy(wbox))
@@ -189,18 +199,15 @@ def train(args: argparse.Namespace) -> TinyDetector:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
         opt.step()
+        done += 1
         if step % 25 == 0 or step == args.steps - 1:
-            el = time.perf_counter() - t_train
             print(
                 f"step {step:5d}/{args.steps} cls {l_cls.item():.3f} box {l_box.item():.3f} "
-                f"lr {lr_at(step):.4f} {el / 60:.1f} min",
+                f"lr {lr:.5f} {elapsed / 60:.1f} min",
                 flush=True,
             )
-        if args.max_minutes and time.perf_counter() - t_train > args.max_minutes * 60:
-            print(f"stopping at step {step}: --max-minutes {args.max_minutes} reached", flush=True)
-            break
     minutes = (time.perf_counter() - t0) / 60
-    print(f"trained in {minutes:.1f} min (cache included)", flush=True)
+    print(f"trained {done} steps in {minutes:.1f} min (cache included)", flush=True)
     return net
 
 
@@ -250,16 +257,22 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("models/defects.onnx"))
-    p.add_argument("--parts", type=int, default=4000, help="training parts in the cache")
-    p.add_argument("--steps", type=int, default=1200)
+    p.add_argument("--parts", type=int, default=3000, help="training parts in the cache")
+    p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--crop", type=int, default=192, help="training crop (multiple of 32)")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--max-minutes", type=float, default=0.0, help="stop early (0: no limit)")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=35.0,
+        help="time budget: the schedule ends at whichever of --steps or this comes first "
+        "(0: steps only, fully reproducible)",
+    )
     args = p.parse_args(argv)
     command = "python -m station.training.train " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("threads",)
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("threads", "out")
     )
     net = train(args)
     export(net, args.out, command)

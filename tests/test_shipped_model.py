@@ -1,0 +1,103 @@
+"""The shipped model: a real YOLOv8-layout ONNX file whose scores rank defective parts."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from station.synthetic.line import CLASS_NAMES, PartGenerator, SyntheticPart
+from station.training.letterbox import letterbox, to_input
+
+MODEL = Path(__file__).resolve().parents[1] / "models" / "defects.onnx"
+CARD = MODEL.parent / "README.md"
+
+
+@pytest.fixture(scope="module")
+def session() -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    return ort.InferenceSession(str(MODEL), opts, providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def scored(session: ort.InferenceSession) -> list[tuple[SyntheticPart, np.ndarray]]:
+    """40 parts from a seed used neither for training nor for the model card."""
+    gen = PartGenerator(2024)
+    out = []
+    for i in range(40):
+        part = gen.part(i)
+        out.append((part, session.run(None, {"images": to_input(part.image, 320)})[0]))
+    return out
+
+
+def test_model_is_small_and_its_card_names_its_sha256() -> None:
+    assert MODEL.stat().st_size < 5_000_000
+    sha = hashlib.sha256(MODEL.read_bytes()).hexdigest()
+    assert sha in CARD.read_text(), "models/README.md must state the shipped file's SHA-256"
+
+
+def test_io_is_the_ultralytics_v8_layout(session: ort.InferenceSession) -> None:
+    (inp,) = session.get_inputs()
+    (out,) = session.get_outputs()
+    assert inp.name == "images" and inp.shape == [1, 3, 320, 320] and inp.type == "tensor(float)"
+    assert out.name == "output0" and out.shape == [1, 4 + len(CLASS_NAMES), (320 // 8) ** 2]
+
+
+def test_metadata_parses_like_an_ultralytics_export(session: ort.InferenceSession) -> None:
+    meta = session.get_modelmeta().custom_metadata_map
+    assert ast.literal_eval(meta["names"]) == dict(enumerate(CLASS_NAMES))
+    assert ast.literal_eval(meta["imgsz"]) == [320, 320]
+    assert ast.literal_eval(meta["stride"]) == 8
+    assert meta["task"] == "detect"
+    assert meta["description"] and meta["author"]
+
+
+def test_outputs_are_boxes_in_input_pixels_and_scores_in_unit_range(
+    scored: list[tuple[SyntheticPart, np.ndarray]],
+) -> None:
+    for _, out in scored[:5]:
+        assert out.shape == (1, 9, 1600) and out.dtype == np.float32
+        assert np.isfinite(out).all()
+        boxes, scores = out[0, :4], out[0, 4:]
+        assert (scores >= 0).all() and (scores <= 1).all()
+        assert (boxes[2:] >= 0).all()  # widths and heights
+        assert (boxes[:2] > -50).all() and (boxes[:2] < 370).all()
+
+
+def test_defective_parts_score_higher_than_good_parts(
+    scored: list[tuple[SyntheticPart, np.ndarray]],
+) -> None:
+    part_max = np.array([out[0, 4:].max() for _, out in scored])
+    defective = np.array([p.defective for p, _ in scored])
+    assert 5 <= defective.sum() <= 35
+    assert part_max[defective].mean() > part_max[~defective].mean() + 0.15
+    # Ranking: a random defective part outscores a random good one most of the time.
+    auroc = (part_max[defective][:, None] > part_max[~defective][None, :]).mean()
+    assert auroc > 0.75
+
+
+def test_confident_detections_point_at_the_labeled_defect(
+    scored: list[tuple[SyntheticPart, np.ndarray]],
+) -> None:
+    hits = []
+    for part, out in scored:
+        if not part.defective:
+            continue
+        _, r, (px, py) = letterbox(part.image, 320)
+        scores = out[0, 4:]
+        c, a = np.unravel_index(scores.argmax(), scores.shape)
+        if scores[c, a] < 0.3:
+            continue
+        cx = (out[0, 0, a] - px) / r
+        cy = (out[0, 1, a] - py) / r
+        boxes = part.boxes_xyxy
+        near = (boxes[:, 0] - 16 <= cx) & (cx <= boxes[:, 2] + 16)
+        near &= (boxes[:, 1] - 16 <= cy) & (cy <= boxes[:, 3] + 16)
+        hits.append(bool(near.any()))
+    assert len(hits) >= 5
+    assert np.mean(hits) >= 0.7
