@@ -270,7 +270,7 @@ def test_live_estimate_and_drift_alarm(qtbot, matrix) -> None:
     assert "1 of 2 defective parts escape: 50.0%" in text
     assert "1 of 3 good parts scrapped: 33.3%" in text
     vm.on_confirmation(True, True)
-    assert "operator-confirmed: 1 of 1 defective parts escape" in view.live_label.text()
+    assert "Operator-confirmed parts:\n1 of 1 defective parts escape" in view.live_label.text()
     # A new shift starts afresh.
     vm.on_part(_inspection(99, ref[5], None, Outcome.PASS, shift="s2"))
     assert "no parts with known truth" in view.live_label.text()

@@ -33,7 +33,7 @@ class Tally:
         if not (self.defective or self.good):
             return None
         return (
-            f"{escape_text(Rate.of(self.escapes, self.defective))}; "
+            f"{escape_text(Rate.of(self.escapes, self.defective))}\n"
             f"{scrap_text(Rate.of(self.scrap, self.good))}"
         )
 
@@ -61,7 +61,7 @@ class LiveEstimate:
     def text(self) -> str:
         lines = []
         if (line := self.line.text()) is not None:
-            lines.append(f"line truth since shift start: {line}")
+            lines.append(f"Line truth since the shift began:\n{line}")
         if (conf := self.confirmed.text()) is not None:
-            lines.append(f"operator-confirmed: {conf}")
+            lines.append(f"Operator-confirmed parts:\n{conf}")
         return "\n".join(lines) or "live: no parts with known truth this shift yet"

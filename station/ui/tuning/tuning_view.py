@@ -109,6 +109,7 @@ class TuningView(QWidget):
         left_lay.addWidget(scroll, 1)
         left_lay.addLayout(buttons)
         left_lay.addWidget(self.message)
+        self._left_lay = left_lay
 
         # -- right: figures, plots, changed parts, live
         self.escape_label = QLabel("—")
@@ -146,7 +147,7 @@ class TuningView(QWidget):
         right_lay.addWidget(figures)
         right_lay.addWidget(self.plot, 1)
         right_lay.addWidget(self.changed)
-        right_lay.addWidget(live)
+        self._left_lay.addWidget(live)  # the slider column has room; the plots get the height
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
