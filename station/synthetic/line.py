@@ -19,6 +19,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+GENERATOR_VERSION = 2
+"""Bumped whenever the pixels or boxes drawn for a given (seed, index) change: key any cache
+of generated samples on it (with the seed and the part count)."""
+
 CLASS_NAMES: tuple[str, ...] = ("scratch", "pit", "stain", "crack", "missing_hole")
 """Defect classes, indexed by class id (0..4)."""
 
