@@ -69,7 +69,14 @@ def write_yolo_sample(
         if not cv2.imwrite(str(images / f"{stem}.png"), part.image):
             raise StationError(f"{images / stem}.png: could not write the image")
         text = "\n".join(yolo_label_lines(part.boxes_xyxy, part.class_ids, width, height))
-        (labels / f"{stem}.txt").write_text(text + "\n" if text else "")
+        _write_text(labels / f"{stem}.txt", text + "\n" if text else "")
     data_yaml = out_dir / "data.yaml"
-    data_yaml.write_text(data_yaml_text(out_dir))
+    _write_text(data_yaml, data_yaml_text(out_dir))
     return data_yaml
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise StationError(f"{path}: could not write ({exc.strerror})") from exc
