@@ -178,6 +178,20 @@ def test_nan_in_model_output_is_a_detector_error_not_an_empty_frame(tmp_path):
         det.detect(frame())
 
 
+def test_detect_from_several_threads_gives_each_its_own_result(tmp_path):
+    """detect() reuses an input buffer per thread; threads must never see each other's frame."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    det = load_detector(channel_mean_model(tmp_path / "m.onnx"), family="classifier")
+    colours = [(v, 0, 255 - v) for v in (0, 60, 120, 180, 240)]  # BGR: distinct channel means
+    frames = [np.full((48, 64, 3), c, np.uint8) for c in colours] * 8
+    expected = [det.detect(f).confidence.tolist() for f in frames]
+    assert len({tuple(e) for e in expected}) == len(colours)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        got = list(pool.map(lambda f: det.detect(f).confidence.tolist(), frames))
+    assert got == expected
+
+
 # ---- YOLOv5 -------------------------------------------------------------------------------
 
 

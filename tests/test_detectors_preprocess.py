@@ -99,3 +99,13 @@ def test_bad_frames_raise_detector_error(frame, message):
 def test_bgra_frame_drops_alpha():
     frame = np.zeros((4, 4, 4), np.uint8)
     assert check_frame(frame).shape == (4, 4, 3)
+
+
+def test_tensor_into_a_reused_buffer_is_fully_overwritten():
+    plan = plan_letterbox((48, 64), (64, 64))
+    buf = np.full((1, 3, 64, 64), np.nan, np.float32)
+    frame = np.full((48, 64, 3), 200, np.uint8)
+    assert to_input_tensor(frame, plan, out=buf) is buf
+    np.testing.assert_array_equal(buf, to_input_tensor(frame, plan))
+    with pytest.raises(ValueError, match="out must be"):
+        to_input_tensor(frame, plan, out=np.empty((1, 3, 32, 32), np.float32))

@@ -10,6 +10,7 @@ sees the whole score distribution, not just what cleared today's setting.
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +33,7 @@ DETECTION_FLOOR = 0.001
 MAX_DETECTIONS = 300
 """About this many detections per frame leave `detect`: the highest-scoring, plus the
 best of any class not among them (so every class's maximum is exact)."""
-MAX_CANDIDATES_PER_CLASS = 50
+MAX_CANDIDATES_PER_CLASS = 20
 """Each class's best this-many candidates enter NMS, bounding its cost; a class's best
 candidate always survives, so the per-class maximum a reject decision rests on is exact."""
 
@@ -67,6 +68,9 @@ class OnnxDetector:
         self._output_names: list[str] = [session.get_outputs()[0].name]
         self._n_classes = len(info.class_names)
         self._nms_iou = family.nms_iou
+        # One reusable input buffer per calling thread: detect() may run on several threads.
+        self._local = threading.local()
+        self._reuse_buffer = not nhwc and input_dtype is np.float32
 
     @property
     def info(self) -> ModelInfo:
@@ -90,7 +94,7 @@ class OnnxDetector:
         return list(self._output_names)
 
     def prepare(self, frame: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.floating], Letterbox]:
-        """The model input for a frame and the letterbox used; DetectorError for a bad frame."""
+        """A new model input for a frame and the letterbox used; DetectorError for a bad frame."""
         img = check_frame(frame)
         plan = _plan(img.shape[:2], self._input_hw)
         x: npt.NDArray[np.floating] = to_input_tensor(img, plan)
@@ -102,7 +106,15 @@ class OnnxDetector:
 
     def detect(self, frame: npt.NDArray[np.uint8]) -> Detections:
         """Detections in frame pixels, best first; DetectorError on a bad frame or model error."""
-        x, plan = self.prepare(frame)
+        if self._reuse_buffer:
+            img = check_frame(frame)
+            plan = _plan(img.shape[:2], self._input_hw)
+            buf = getattr(self._local, "buffer", None)
+            if buf is None:
+                buf = self._local.buffer = np.empty((1, 3, *self._input_hw), np.float32)
+            x: npt.NDArray[np.floating] = to_input_tensor(img, plan, out=buf)
+        else:
+            x, plan = self.prepare(frame)
         try:
             out = self._session.run(self._output_names, {self._input_name: x})[0]
         except Exception as exc:  # onnxruntime raises its own exception types
