@@ -18,9 +18,13 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
     if not exe.exists():
         found = shutil.which(cmd[0])
         if found is None:
-            pytest.fail(f"{cmd[0]} is not installed: install the test extra (scripts/setup.sh test)")
+            pytest.fail(
+                f"{cmd[0]} is not installed: install the test extra (scripts/setup.sh test)"
+            )
         exe = Path(found)
-    return subprocess.run([str(exe), *cmd[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(exe), *cmd[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ class CameraInfo:
     fps: float = 0.0
 
 
-class CameraLost(RuntimeError):
+class CameraLost(RuntimeError):  # noqa: N818 - reads as the domain event
     """The camera stopped delivering frames (cable pulled, process gone, timeout)."""
 
 
