@@ -73,7 +73,7 @@ def reasons_in_words(decision: Decision, max_classes: int = 3) -> str:
 def banner_for(part: PartResult) -> BannerState:
     decision = part.inspection.decision
     if decision.outcome is Outcome.PASS:
-        return BannerState(BannerKind.PASS, "PASS", "no defect at or above its class threshold")
+        return BannerState(BannerKind.PASS, "PASS", "every score below its threshold")
     if decision.outcome is Outcome.REJECT:
         return BannerState(BannerKind.REJECT, "REJECT", reasons_in_words(decision))
     return BannerState(BannerKind.NO_DECISION, "NO DECISION", decision.why or "could not decide")
@@ -249,7 +249,7 @@ class StationViewModel(QObject):
         self._camera = status
         if status.state is CameraState.LOST:
             why = status.message.split(": ", 1)[-1] if status.message else "no frames"
-            detail = f"{why}\nreconnecting (attempt {status.attempt}) · no part is passed"
+            detail = f"{why}\nreconnecting, attempt {status.attempt}\nno part passes meanwhile"
             self._set_banner(BannerState(BannerKind.CAMERA_LOST, "CAMERA LOST", detail))
         elif status.state is CameraState.CONNECTED and self._banner.kind is BannerKind.CAMERA_LOST:
             self._set_banner(

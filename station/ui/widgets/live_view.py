@@ -121,8 +121,13 @@ def paint_part(
         boxes.append((rect, pen))
         if label_px > 0:
             label = _place_label(rect, metrics, text, target, placed)
-            placed.append(label)
-            labels.append((label, fill, ink, text))
+            if label is None and cleared[i]:  # a reason for the outcome is always labelled
+                w, h = metrics.horizontalAdvance(text) + 8, metrics.height() + 2
+                x = max(target.left(), min(rect.left(), target.right() - w))
+                label = QRectF(x, max(target.top(), rect.top() - h), w, h)
+            if label is not None:
+                placed.append(label)
+                labels.append((label, fill, ink, text))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     for rect, pen in reversed(boxes):
         painter.setPen(pen)
@@ -136,19 +141,24 @@ def paint_part(
 
 def _place_label(
     box: QRectF, metrics: QFontMetricsF, text: str, frame: QRectF, taken: list[QRectF]
-) -> QRectF:
-    """Above the box, else below it, else stacked clear of the labels already placed."""
+) -> QRectF | None:
+    """A spot for a box's label that covers no other label: above, below, beside, stacked.
+
+    None when there is none (the caller then draws the box alone, or, for a detection
+    that decides the part, the label above the box anyway).
+    """
     w = metrics.horizontalAdvance(text) + 8
     h = metrics.height() + 2
     x = max(frame.left(), min(box.left(), frame.right() - w))
-    candidates = [box.top() - h, box.bottom(), box.top()]
-    candidates += [box.bottom() + k * h for k in range(1, 6)]
-    for y in candidates:
-        rect = QRectF(x, y, w, h)
-        inside = frame.top() <= y and y + h <= frame.bottom()
-        if inside and not any(rect.intersects(t) for t in taken):
+    spots = [(x, box.top() - h), (x, box.bottom()), (box.right() + 2, box.top())]
+    spots += [(box.left() - w - 2, box.top())]
+    spots += [(x, box.top() - h * k) for k in range(2, 5)]
+    spots += [(x, box.bottom() + h * k) for k in range(1, 4)]
+    for sx, sy in spots:
+        rect = QRectF(sx, sy, w, h)
+        if frame.contains(rect) and not any(rect.intersects(t) for t in taken):
             return rect
-    return QRectF(x, max(frame.top(), min(candidates[0], frame.bottom() - h)), w, h)
+    return None
 
 
 def render_thumbnail(part: PartResult, class_names: Sequence[str], size: QSize) -> QPixmap:
