@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -113,7 +114,8 @@ class StationStatusBar(QFrame):
 
     def show_fault(self, message: str) -> None:
         first = message.splitlines()[0] if message else ""
-        self.fault.setText(f"⚠ {first}")
+        when = datetime.now().strftime("%H:%M:%S")  # the last fault may be an old one
+        self.fault.setText(f"⚠ {when} {first}")
         self.fault.setToolTip(message)
         self.fault.setStyleSheet(BAD_STYLE)
         self.fault.setVisible(bool(first))
