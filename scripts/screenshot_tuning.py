@@ -2,9 +2,9 @@
 
 Opens the tuning tab as the station builds it (default recipe, shipped model)
 on the shipped held-out sample (written and scored on first use, then read
-from the score cache), selects one class, and saves the whole tab at two
-positions of its slider. The log and the PIN file are temporary: nothing is
-applied. Needs a display; on a headless machine:
+from the score cache), starting from the recipe's saved thresholds, and saves
+the whole tab at two positions of one class's slider. The log and the PIN file
+are temporary: nothing is applied. Needs a display; on a headless machine:
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_tuning.py
 
@@ -36,13 +36,13 @@ def wait(app: QApplication, cond, timeout_s: float, what: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "assets")
-    parser.add_argument("--cls", default="crack", help="class whose slider is moved")
-    parser.add_argument("--low", type=float, default=0.05)
-    parser.add_argument("--high", type=float, default=0.30)
+    parser.add_argument("--cls", default="scratch", help="class whose slider is moved")
+    parser.add_argument("--low", type=float, default=0.10)
+    parser.add_argument("--high", type=float, default=0.35)
     parser.add_argument(
-        "--saved",
+        "--recommend",
         action="store_true",
-        help="start from the recipe's saved thresholds (default: press 'Minimum cost' first)",
+        help="press 'Minimum cost' first (default: start from the recipe's saved thresholds)",
     )
     args = parser.parse_args()
 
@@ -63,7 +63,7 @@ def main() -> int:
         view.resize(*SIZE)
         view.show()
         wait(app, lambda: vm.loaded is not None and not vm.runner.running, 900, "the sample")
-        if not args.saved:
+        if args.recommend:
             view.btn_min_cost.click()
             wait(app, lambda: not vm.rec_runner.running, 600, "the recommendation")
             print(f"recommendation: {view.message.text()}")

@@ -47,7 +47,8 @@ class ChangedParts:
         if not self.total:
             return "no sample part changes outcome against the saved thresholds"
         return (
-            f"{self.total} parts change outcome vs saved: "
+            f"{self.total} {'part changes' if self.total == 1 else 'parts change'} outcome "
+            "vs saved: "
             f"{self.newly_rejected.size} now rejected ({self.caught} defective caught, "
             f"{self.scrapped} good scrapped), {self.newly_passed.size} now passed "
             f"({self.escaping} defective escape, {self.rescued} good saved)"
