@@ -22,6 +22,7 @@ import numpy.typing as npt
 from station.core.ports import DetectorError
 
 PAD_VALUE = 114
+_PAD_SCALED = np.float32(PAD_VALUE) / np.float32(255.0)
 _255 = np.float32(255.0)  # divide, as Ultralytics does: x * (1/255) can differ by 1 ulp
 
 
@@ -118,32 +119,35 @@ def to_input_tensor(
     elif out.shape != (1, 3, in_h, in_w) or out.dtype != np.float32:
         raise ValueError(f"out must be float32 (1, 3, {in_h}, {in_w}), got {out.dtype} {out.shape}")
     plane = out[0]
+    pad = _PAD_SCALED
     if top:
-        plane[:, :top, :] = PAD_VALUE
+        plane[:, :top, :] = pad
     if top + rh < in_h:
-        plane[:, top + rh :, :] = PAD_VALUE
+        plane[:, top + rh :, :] = pad
     if left:
-        plane[:, top : top + rh, :left] = PAD_VALUE
+        plane[:, top : top + rh, :left] = pad
     if left + rw < in_w:
-        plane[:, top : top + rh, left + rw :] = PAD_VALUE
+        plane[:, top : top + rh, left + rw :] = pad
     inner = plane[:, top : top + rh, left : left + rw]
+    # uint8 -> float32 and the division in one pass per channel (float32 math, as x / 255).
     if img.ndim == 2:
-        inner[:] = img
+        np.divide(img, _255, out=inner[0])
+        inner[1] = inner[0]
+        inner[2] = inner[0]
     else:
-        b, g, r = cv2.split(img)
-        inner[0], inner[1], inner[2] = r, g, b
-    out /= _255
+        for dst, channel in zip(inner, cv2.split(img)[::-1], strict=True):
+            np.divide(channel, _255, out=dst)
     return out
 
 
 def boxes_to_frame(xyxy: npt.NDArray[np.float32], plan: Letterbox) -> npt.NDArray[np.float32]:
     """Boxes (n, 4) in model-input pixels -> frame pixels, clipped to the frame (float32)."""
     # float64 arithmetic, one rounding to float32 at the end.
-    b = np.asarray(xyxy, dtype=np.float64)
-    out = np.empty(b.shape, dtype=np.float64)
     h, w = plan.frame_hw
-    out[:, 0::2] = np.clip((b[:, 0::2] - plan.pad_left) / plan.scale_x, 0, w)
-    out[:, 1::2] = np.clip((b[:, 1::2] - plan.pad_top) / plan.scale_y, 0, h)
+    offset = np.array([plan.pad_left, plan.pad_top, plan.pad_left, plan.pad_top], np.float64)
+    scale = np.array([plan.scale_x, plan.scale_y, plan.scale_x, plan.scale_y], np.float64)
+    out = (xyxy - offset) / scale
+    np.clip(out, 0.0, np.array([w, h, w, h], np.float64), out=out)
     return out.astype(np.float32)
 
 
