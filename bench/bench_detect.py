@@ -18,7 +18,7 @@ from benchlib import Figure, Skip, median, p95, time_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "defects.onnx"
-REPEAT = 200
+REPEAT = 300
 WARMUP = 10
 TARGET_RATIO = 1.10
 

@@ -10,6 +10,7 @@ sees the whole score distribution, not just what cleared today's setting.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 
 import numpy as np
@@ -126,8 +127,9 @@ class OnnxDetector:
         out = np.asarray(output, dtype=np.float32)
         if out.shape != self._output_shape:
             raise DetectorError(f"model output shape {out.shape}, expected {self._output_shape}")
-        if not np.isfinite(out).all():
+        if not math.isfinite(float(out.sum())):
             # A NaN must never be filtered away as "below the floor": that would pass a part.
+            # One sum catches NaN and inf alike (and absurd magnitudes, a broken model too).
             raise DetectorError("model output contains NaN or infinity")
         cand = self._family.decode(out, DETECTION_FLOOR, MAX_CANDIDATES_PER_CLASS, self._n_classes)
         if self._family.per_image:

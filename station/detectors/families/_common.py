@@ -25,11 +25,7 @@ def top_per_class(
     return cls, anchor, scores[cls, anchor]
 
 
-def cxcywh_to_xyxy(
-    cx: npt.NDArray[np.float32],
-    cy: npt.NDArray[np.float32],
-    w: npt.NDArray[np.float32],
-    h: npt.NDArray[np.float32],
-) -> npt.NDArray[np.float32]:
-    half_w, half_h = w * np.float32(0.5), h * np.float32(0.5)
-    return np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1).astype(np.float32)
+def cxcywh_to_xyxy(box: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """(4, n) rows cx, cy, w, h -> (n, 4) x1, y1, x2, y2 (float32)."""
+    centre, half = box[:2], box[2:] * np.float32(0.5)
+    return np.concatenate([centre - half, centre + half]).T

@@ -44,10 +44,7 @@ class YoloV5Family(OutputFamily):
         cls, local, conf = top_per_class(scores, floor, max_per_class)
         if not cls.size:
             return Candidates.empty()
-        box = p[rows[local], :4]
-        return Candidates(
-            cxcywh_to_xyxy(box[:, 0], box[:, 1], box[:, 2], box[:, 3]), conf, cls.astype(np.int64)
-        )
+        return Candidates(cxcywh_to_xyxy(p[rows[local], :4].T), conf, cls.astype(np.int64))
 
 
 REGISTRY.register(YoloV5Family())

@@ -44,10 +44,7 @@ class YoloV8Family(OutputFamily):
         cls, anchor, conf = top_per_class(p[4:], floor, max_per_class)
         if not cls.size:
             return Candidates.empty()
-        box = p[:4, anchor]
-        return Candidates(
-            cxcywh_to_xyxy(box[0], box[1], box[2], box[3]), conf, cls.astype(np.int64)
-        )
+        return Candidates(cxcywh_to_xyxy(p[:4, anchor]), conf, cls.astype(np.int64))
 
 
 REGISTRY.register(YoloV8Family())
