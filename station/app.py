@@ -63,6 +63,9 @@ def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> Sta
         raise StationError(f"--db {db}: cannot create its folder ({exc.strerror})") from None
     log = SqliteInspectionLog(db, schedule=recipe.shifts)
     try:
+        # Parts are logged with their threshold set's id; registered, a logged part shows
+        # every class's threshold in force (not only those of its reject reasons).
+        log.register_thresholds(recipe.thresholds)
         log.record_event(
             "model_loaded",
             f"model {Path(str(model.path)).name} loaded",
@@ -133,54 +136,46 @@ def _seed_counters(vm: Any, parts: StationParts) -> None:
 
 
 def _add_tabs(window: Any, parts: StationParts) -> None:
-    """The shift tab (the log's view of the shift) and the tuning tab (thresholds, PIN)."""
-    from station.recipe import save_recipe_thresholds
-    from station.threshold_change import ThresholdChanger
-    from station.tuning_samples import SampleCatalog, cache_root
-    from station.tuning_store import PinStore
-    from station.ui.tuning import TuningView, TuningViewModel
+    """The shift tab (the log's view of the shift) and the tuning tab (thresholds, PIN).
+
+    Tuning listens to the line (live estimate, drift), to operators' confirmations
+    (live estimate) and speaks to the status line (drift alarm): every connection
+    is between QObjects on the GUI thread.
+    """
+    from station.tuning_samples import cache_root
+    from station.ui.tuning.wiring import build_tuning
     from station.ui.view_models.shift_vm import PartDetailViewModel, ShiftViewModel
     from station.ui.widgets.part_detail import PartDetailView
     from station.ui.widgets.part_dialog import LoggedPartDialog
     from station.ui.widgets.shift_panel import ShiftPanel
 
-    recipe, vm, info = parts.recipe, window.vm, parts.detector.info
+    vm = window.vm
+    tuning, tuning_vm = build_tuning(
+        parts.recipe,
+        parts.detector.info,
+        parts.log,
+        vm.apply_thresholds,
+        db_path=parts.db_path,
+        cache_dir=cache_root(),
+    )
+    tuning_vm.setParent(window)
+    vm.part_inspected.connect(tuning_vm.on_part)
+    tuning_vm.drift_changed.connect(window.status.show_drift)
 
     def open_logged_part(row_id: int) -> Any:
         detail = PartDetailViewModel(parts.db_path, confirm_sink=parts.log)
+        detail.part_confirmed.connect(tuning_vm.on_part_confirmed)
         dialog = LoggedPartDialog(PartDetailView(detail), f"Part (log row {row_id})", window)
         detail.setParent(dialog)
         detail.load(row_id)
         return dialog
 
     window.logged_part_opener = open_logged_part
-    shift_vm = ShiftViewModel(parts.db_path, recipe.shifts, parent=window)
+    shift_vm = ShiftViewModel(parts.db_path, parts.recipe.shifts, parent=window)
     shift_panel = ShiftPanel(shift_vm)
     shift_panel.part_requested.connect(window.open_part_row)
     window.add_tab(shift_panel, "Shift")
     window.add_closer(shift_vm.close)
-
-    current = {"recipe": recipe}
-
-    def save(new: Any) -> Any:
-        current["recipe"] = save_recipe_thresholds(current["recipe"], new)
-        return current["recipe"]
-
-    changer = ThresholdChanger(PinStore(), parts.log, save, vm.apply_thresholds)
-    catalog = SampleCatalog.for_model(
-        recipe.model.path,
-        recipe.model.labels,
-        recipe.model.family,
-        db_path=parts.db_path,
-        model_sha256=info.sha256,
-        cache_dir=cache_root(),
-    )
-    tuning_vm = TuningViewModel.from_recipe(
-        recipe, info.class_names, info.sha256, changer=changer, catalog=catalog
-    )
-    tuning_vm.setParent(window)
-    tuning = TuningView(tuning_vm)
-    vm.part_inspected.connect(tuning_vm.on_part)
     window.add_tab(tuning, "Tuning")
     window.add_closer(tuning_vm.shutdown)
 

@@ -32,11 +32,15 @@ from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, Threshold
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+HEURISTIC_PREFIX = "heuristic:"
+"""A `[model] path` starting so names a built-in detector (`heuristic:dark-blobs`), not a file:
+it is kept as written (`station.detectors.heuristic.PREFIX`; not imported: no onnxruntime here)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ModelRef:
-    """The model file, its expected SHA-256 (None: not pinned), labels file and family override."""
+    """The model file (or a `heuristic:...` spec, as written), its expected SHA-256 (None: not
+    pinned), labels file and family override."""
 
     path: Path
     sha256: str | None = None
@@ -203,7 +207,7 @@ def load_recipe(path: Path | str) -> Recipe:
         raise f.fail("model.sha256", "64 hexadecimal digits", sha)
     labels = f.text("model", "labels", None)
     model = ModelRef(
-        f.resolve(model_path),
+        Path(model_path) if model_path.startswith(HEURISTIC_PREFIX) else f.resolve(model_path),
         sha.lower() if sha else None,
         f.resolve(labels) if labels else None,
         f.text("model", "family", None),
@@ -346,6 +350,8 @@ def recipe_toml(recipe: Recipe) -> str:
     """A whole recipe as TOML, paths relative to the recipe's folder where possible."""
 
     def rel(p: Path) -> str:
+        if str(p).startswith(HEURISTIC_PREFIX):
+            return str(p)
         try:
             return os.path.relpath(p, recipe.path.parent)
         except ValueError:  # another drive on Windows

@@ -16,8 +16,8 @@ from PySide6.QtCore import QSettings
 
 from station.app import StationApp, compose
 from station.core.errors import StationError
+from station.core.inspection import threshold_set_id
 
-pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 NAMES = ["crack", "scratch"]
 
 
@@ -75,7 +75,9 @@ def test_compose_builds_every_part_from_the_recipe(tmp_path: Path) -> None:
         parts.log.close()
     with sqlite3.connect(parts.db_path) as conn:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM events")]
+        sets = [i for (i,) in conn.execute("SELECT id FROM threshold_sets")]
     assert "model_loaded" in kinds
+    assert sets == [threshold_set_id(parts.recipe.thresholds)]  # parts show every threshold
 
 
 @pytest.mark.parametrize(
@@ -264,3 +266,102 @@ def test_side_panel_apply_goes_through_the_supervisor_pin_and_the_recipe(
     with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM events")]
     assert "threshold_change" in kinds and "thresholds_changed" in kinds
+
+
+def _open_first_reject(qtbot, window):  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from station.ui.widgets.part_dialog import LoggedPartDialog
+
+    qtbot.waitUntil(lambda: window.counters.thumbnails[0].isVisible(), timeout=20000)
+    qtbot.mouseClick(window.counters.thumbnails[0], Qt.MouseButton.LeftButton)
+    (dialog,) = window.findChildren(LoggedPartDialog)
+    return dialog
+
+
+def test_confirming_a_part_counts_in_the_live_estimate_once(qtbot, tmp_path: Path) -> None:
+    from station.ui.tuning import TuningView
+
+    window = _station_app(tmp_path, autostart=None).open(write_recipe(tmp_path / "r"))
+    qtbot.addWidget(window)
+    tuning = window.findChild(TuningView)
+    dialog = _open_first_reject(qtbot, window)
+    view = dialog.view
+    window.vm.stop()
+    # Every class's threshold in force, not only the rejecting one's (registered by compose).
+    table = {
+        view.scores_table.item(r, 0).text(): view.scores_table.item(r, 2).text()
+        for r in range(view.scores_table.rowCount())
+    }
+    assert table == {"crack": "0.60", "scratch": "0.50"}
+
+    view.good_button.click()  # the station rejected it: a good part scrapped
+    confirmed = tuning.vm.live.confirmed
+    assert (confirmed.good, confirmed.scrap, confirmed.defective) == (1, 1, 0)
+    assert "Operator-confirmed parts:" in tuning.live_label.text()
+    assert "1 of 1 good parts scrapped" in tuning.live_label.text()
+    view.class_combo.setCurrentText("crack")
+    view.defective_button.click()  # changed their mind: the latest verdict counts, once
+    assert (confirmed.good, confirmed.scrap) == (0, 0)
+    assert (confirmed.defective, confirmed.escapes) == (1, 0)
+    assert "0 of 1 defective parts escape" in tuning.live_label.text()
+    dialog.close()
+
+
+def test_score_drift_alarm_shows_in_the_status_line(qtbot, tmp_path: Path) -> None:
+    import numpy as np
+
+    from station.core.drift import MIN_LIVE_PARTS, DriftMonitor
+    from station.ui.tuning import TuningView
+
+    window = _station_app(tmp_path, autostart=False).open(write_recipe(tmp_path / "r"))
+    qtbot.addWidget(window)
+    vm = window.findChild(TuningView).vm
+    # The tuning sample: crack scores around 0.2. The line: crack scores near 0.9.
+    vm.drift = DriftMonitor(NAMES, np.tile(np.float32([[0.2, -np.inf]]), (300, 1)))
+    assert not window.status.drift.isVisible()
+    for _ in range(MIN_LIVE_PARTS - 1):
+        vm.live_scores(np.float32([0.9, -np.inf]))
+    assert window.status.drift.text() == ""  # too few parts to judge
+    vm.live_scores(np.float32([0.9, -np.inf]))
+    text = window.status.drift.text()
+    assert window.status.drift.isVisible()
+    assert "crack (PSI" in text and "thresholds may no longer mean what they meant" in text
+    vm.drift.reset()  # a new shift, scores like the sample's again: the alarm goes
+    for _ in range(MIN_LIVE_PARTS):
+        vm.live_scores(np.float32([0.2, -np.inf]))
+    assert not window.status.drift.isVisible()
+
+
+def test_recipe_may_name_the_heuristic_detector(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from station.cli import main
+    from station.recipe import load_recipe, recipe_toml
+    from station.synthetic.dataset import write_yolo_sample
+
+    recipe_path = write_recipe(
+        tmp_path / "r", model="heuristic:dark-blobs", classes="dark_blob = 0.5"
+    )
+    recipe = load_recipe(recipe_path)
+    assert str(recipe.model.path) == "heuristic:dark-blobs"  # not resolved against the folder
+    assert 'path = "heuristic:dark-blobs"' in recipe_toml(recipe)  # and written back as such
+    parts = compose(recipe_path, tmp_path / "db.sqlite3")
+    parts.log.close()
+    assert parts.detector.info.class_names == ("dark_blob",)
+
+    sample = tmp_path / "sample"
+    write_yolo_sample(sample, 6, seed=3)
+    (sample / "data.yaml").write_text("names:\n  0: dark_blob\n")
+    for lab in (sample / "labels").glob("*.txt"):  # the heuristic has one class
+        rows = [ln.split(maxsplit=1) for ln in lab.read_text().splitlines() if ln.strip()]
+        lab.write_text("".join(f"0 {rest}\n" for _, rest in rows))
+    args = ["evaluate", "--recipe", str(recipe_path), "--data", str(sample), "--json"]
+    code = main([*args, "--cache-dir", str(tmp_path / "cache")])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    problem = out["ranking_problem"]
+    assert "constant score ranks nothing" in problem or "detected nothing" in problem
+    assert set(out["recommended"]["min_cost"]) == {"reason"}

@@ -14,7 +14,11 @@ from storage_support import THRESHOLDS, make_inspection
 from station.core.shifts import ShiftSchedule
 from station.storage.log import SqliteInspectionLog
 from station.storage.reports import Selection, shift_report
-from station.ui.view_models.shift_vm import PartDetailViewModel, ShiftViewModel
+from station.ui.view_models.shift_vm import (
+    PartConfirmation,
+    PartDetailViewModel,
+    ShiftViewModel,
+)
 from station.ui.widgets.part_detail import PartDetailView
 from station.ui.widgets.shift_panel import ShiftPanel
 
@@ -110,6 +114,8 @@ def test_part_detail_shows_the_part_and_confirms_it(qtbot, logged) -> None:  # t
     view = PartDetailView(vm)
     qtbot.addWidget(view)
     view.resize(1000, 600)
+    verdicts: list[PartConfirmation] = []
+    vm.part_confirmed.connect(verdicts.append)
     assert not view.good_button.isEnabled()  # nothing loaded yet
     vm.load(rows["dent"])
     assert vm.part is not None and vm.image is None  # a reject logged without a frame
@@ -141,6 +147,11 @@ def test_part_detail_shows_the_part_and_confirms_it(qtbot, logged) -> None:  # t
     finally:
         conn.close()
     assert got == [(rows["reject"], 0, None, "anna"), (rows["reject"], 1, "dent", "anna")]
+    shift = vm.part.shift_id
+    assert verdicts == [  # for the live estimate: the station did not ship this part
+        PartConfirmation(rows["reject"], shift, False, False),
+        PartConfirmation(rows["reject"], shift, True, False),
+    ]
 
 
 def test_part_detail_without_a_log_to_write_is_read_only(qtbot, logged) -> None:  # type: ignore[no-untyped-def]

@@ -26,7 +26,6 @@ from station.ui.workers.inspection_worker import CameraState
 
 NAMES = ["crack", "scratch"]
 # The offscreen platform says it cannot propagate a window's size hints: not our fault.
-pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 def constant_model(tmp_path: Path, score: float, cls: int = 0, name: str = "m.onnx"):
@@ -132,6 +131,8 @@ def test_threshold_change_takes_effect_between_two_parts(qtbot, tmp_path: Path) 
     assert panel.values["crack"].text() == "0.80"  # the slider shows the live value
     assert not panel.apply_button.isEnabled()
     assert "thresholds_changed" in [k for k, _ in station.events()]
+    # Registered where applied: a logged part shows every class's threshold in force.
+    assert (new_id,) in station.db_rows("SELECT id FROM threshold_sets")
 
 
 def test_model_error_on_nan_output_is_no_decision_with_the_reason_and_the_loop_goes_on(

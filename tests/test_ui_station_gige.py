@@ -23,7 +23,7 @@ from station.ui.workers.inspection_worker import CameraState
 
 __all__ = ["fake_gige_camera"]  # the fixture, imported for pytest
 
-pytestmark = [pytest.mark.gige, pytest.mark.qt_log_ignore("propagateSizeHints")]
+pytestmark = pytest.mark.gige
 
 
 def test_killed_camera_shows_camera_lost_then_inspection_resumes(

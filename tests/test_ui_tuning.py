@@ -15,7 +15,6 @@ from station.ui.tuning import TuningView, TuningViewModel
 from station.ui.tuning.tuning_vm import DEFAULT_KEY, Costs, escape_text, scrap_text
 
 SHA = "a" * 64
-pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 _KEEP: list[Keeper] = []
 

@@ -20,8 +20,6 @@ from station.tuning_samples import benchmark_matrix
 from station.tuning_store import PinStore
 from station.ui.tuning import TuningView, TuningViewModel
 
-pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
-
 _KEEP: list[Keeper] = []
 
 

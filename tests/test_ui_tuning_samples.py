@@ -13,8 +13,6 @@ from station.synthetic.line import CLASS_NAMES
 from station.tuning_samples import SampleCatalog, SampleEntry, shipped_sample_dir
 from station.ui.tuning import TuningView, TuningViewModel
 
-pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
-
 _KEEP: list[Keeper] = []
 
 

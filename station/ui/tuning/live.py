@@ -29,6 +29,15 @@ class Tally:
             self.good += 1
             self.scrap += int(not shipped)
 
+    def remove(self, defective: bool, shipped: bool) -> None:
+        """Take back one `add` (an operator changed their verdict on a part)."""
+        if defective:
+            self.defective -= 1
+            self.escapes -= int(shipped)
+        else:
+            self.good -= 1
+            self.scrap -= int(not shipped)
+
     def text(self) -> str | None:
         if not (self.defective or self.good):
             return None
@@ -45,11 +54,30 @@ class LiveEstimate:
         self.shift_id = ""
         self.line = Tally()
         self.confirmed = Tally()
+        self._verdicts: dict[int, tuple[bool, bool]] = {}
 
     def reset(self, shift_id: str = "") -> None:
         self.shift_id = shift_id
         self.line = Tally()
         self.confirmed = Tally()
+        self._verdicts = {}
+
+    def replace_verdict(self, row_id: int, shift_id: str, defective: bool, shipped: bool) -> bool:
+        """Prepare to count an operator's verdict on logged part `row_id`; False: do not count.
+
+        A part of another shift is not counted. The latest verdict on a part is
+        its truth (as in the log): an earlier one counted here is taken back, so
+        the caller then adds the new one once.
+        """
+        if not self.shift_id:  # no live part yet: the confirmed part's shift is the one shown
+            self.shift_id = shift_id
+        if shift_id != self.shift_id:
+            return False
+        previous = self._verdicts.get(row_id)
+        if previous is not None:
+            self.confirmed.remove(*previous)
+        self._verdicts[row_id] = (defective, shipped)
+        return True
 
     def new_shift(self, shift_id: str) -> bool:
         """Reset when `shift_id` is not the current shift; True when it did."""

@@ -633,6 +633,14 @@ class TuningViewModel(QObject):
         self.live_changed.emit(self.live.text())
 
     @Slot(object)
+    def on_part_confirmed(self, confirmation: Any) -> None:
+        """A `PartConfirmation` from the part view: counted once per part (its latest
+        verdict), and only when the part is of the shift the live estimate covers."""
+        c = confirmation
+        if self.live.replace_verdict(c.row_id, c.shift_id, c.defective, c.shipped):
+            self.on_confirmation(c.defective, c.shipped)
+
+    @Slot(object)
     def live_scores(self, max_scores: Any) -> None:
         """Per-class max scores of one live part (`Inspection.max_scores`) for the drift alarm."""
         if self.drift is None:

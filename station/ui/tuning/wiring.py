@@ -3,9 +3,10 @@
 `build_tuning` makes the view-model from the recipe and the model, routes
 "apply" through the guarded transaction (supervisor PIN, audit trail in the
 station's log, recipe written atomically, then `deliver`, which hands the set
-to the station's worker, applied between two parts). Connect the station's
-`part_inspected` to `TuningViewModel.on_part` for the live estimate and the
-drift alarm.
+to the station's worker, applied between two parts). The composition root
+(`station.app`) connects the station's `part_inspected` to
+`TuningViewModel.on_part` (live estimate, drift alarm), each part view's
+`part_confirmed` to `on_part_confirmed`, and `drift_changed` to the status line.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ def build_tuning(
     deliver: Any,
     db_path: Path | None = None,
     pins: PinStore | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[TuningView, TuningViewModel]:
     """The tab and its view-model. `deliver(ThresholdSet)` hands a set to the running worker
-    (e.g. `StationViewModel.apply_thresholds`); `log` is the station's SqliteInspectionLog."""
+    (e.g. `StationViewModel.apply_thresholds`); `log` is the station's SqliteInspectionLog;
+    `cache_dir` keeps scored samples (`station.tuning_samples.cache_root()` for the station)."""
     changer = ThresholdChanger(pins or PinStore(), log, RecipeWriter(recipe), deliver)
     catalog = SampleCatalog.for_model(
         recipe.model.path,
@@ -51,6 +54,7 @@ def build_tuning(
         recipe.model.family,
         db_path=db_path,
         model_sha256=model_info.sha256,
+        cache_dir=cache_dir,
     )
     vm = TuningViewModel.from_recipe(
         recipe, tuple(model_info.class_names), model_info.sha256, changer, catalog

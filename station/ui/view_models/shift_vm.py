@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from station.core.decision import Decision
+from station.core.decision import Decision, Outcome
 from station.core.detections import Detections
 from station.core.errors import StationError
 from station.core.inspection import Inspection
@@ -229,12 +229,31 @@ class ShiftViewModel(QObject):
         self._thread.wait()
 
 
+@dataclass(frozen=True, slots=True)
+class PartConfirmation:
+    """An operator's verdict, durably logged, on the logged part `row_id` of shift `shift_id`.
+
+    `shipped`: whether the station passed the part (a part rejected or given no
+    decision was not shipped).
+    """
+
+    row_id: int
+    shift_id: str
+    defective: bool
+    shipped: bool
+
+
 class PartDetailViewModel(QObject):
-    """One logged part for the PartDetailView, and the operator's confirmation of it."""
+    """One logged part for the PartDetailView, and the operator's confirmation of it.
+
+    `part_confirmed(PartConfirmation)` follows each confirmation the log accepted
+    (the tuning view-model counts it in its live estimate).
+    """
 
     part_changed = Signal()
     confirmed = Signal(str)
     failed = Signal(str)
+    part_confirmed = Signal(object)  # PartConfirmation
 
     def __init__(
         self,
@@ -305,6 +324,8 @@ class PartDetailViewModel(QObject):
             verdict += f" ({class_name})"
         self.load(part.row_id)
         self.confirmed.emit(f"part {part.sequence} confirmed {verdict}")
+        shipped = part.outcome is Outcome.PASS
+        self.part_confirmed.emit(PartConfirmation(part.row_id, part.shift_id, defective, shipped))
 
     def part_result(self) -> PartResult | None:
         """The part as the live view draws it: its frame, kept boxes and thresholds."""

@@ -1,13 +1,14 @@
-"""The status line: camera, model, thresholds, inference latency, and the last fault."""
+"""The status line: camera, model, thresholds, inference latency, score drift, the last fault."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
 
+from station.core.drift import DriftReport
 from station.core.ports import ModelInfo
 from station.ui.workers.inspection_worker import CameraState, CameraStatus
 
@@ -51,6 +52,13 @@ def thresholds_text(recipe_name: str, need_retuning: bool) -> tuple[str, str]:
     return f"Thresholds: {recipe_name} · tuned on this model", OK_STYLE
 
 
+def drift_text(report: DriftReport) -> str:
+    """The drift line while the live scores have drifted from the tuning sample ("" if not)."""
+    if not report.alarm:
+        return ""
+    return f"⚠ {report.message[:1].upper()}{report.message[1:]}. Re-tune on a recent sample."
+
+
 def _label(parent: QWidget) -> QLabel:
     label = QLabel(parent)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -81,6 +89,9 @@ class StationStatusBar(QFrame):
         self.thresholds = _label(self)
         self.latency = _label(self)
         self.latency.setText("Inference: – ms")
+        self.drift = _label(self)
+        self.drift.setStyleSheet(WARN_STYLE)
+        self.drift.setVisible(False)
         self.fault = _label(self)
         self.fault.setVisible(False)
         grid = QGridLayout(self)
@@ -91,7 +102,8 @@ class StationStatusBar(QFrame):
         grid.addWidget(self.latency, 0, 1)
         grid.addWidget(self.thresholds, 0, 2)
         grid.addWidget(self.model, 1, 0, 1, 3)
-        grid.addWidget(self.fault, 2, 0, 1, 3)
+        grid.addWidget(self.drift, 2, 0, 1, 3)
+        grid.addWidget(self.fault, 3, 0, 1, 3)
         grid.setColumnStretch(0, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 4)
@@ -108,6 +120,15 @@ class StationStatusBar(QFrame):
         text, style = thresholds_text(self._recipe_name, need_retuning)
         self.thresholds.setText(text)
         self.thresholds.setStyleSheet(style)
+
+    @Slot(object)
+    def show_drift(self, report: DriftReport) -> None:
+        """The tuning view-model's drift report (every live part): shown while it alarms."""
+        text = drift_text(report)
+        if text != self.drift.text():  # a report comes with every part: touch Qt on change only
+            self.drift.setText(text)
+            self.drift.setToolTip(report.message)
+            self.drift.setVisible(bool(text))
 
     def show_latency(self, latency_ms: float) -> None:
         self.latency.setText(f"Inference: {latency_ms:.1f} ms")

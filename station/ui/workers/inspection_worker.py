@@ -46,6 +46,8 @@ class InspectionLog(Protocol):
 
     def record_event(self, kind: str, message: str, **details: Any) -> Any: ...
 
+    def register_thresholds(self, thresholds: ThresholdSet) -> Any: ...
+
     def close(self) -> None: ...
 
 
@@ -221,6 +223,7 @@ class InspectionWorker(QObject):
         self._policy = policy
         self._thresholds = thresholds
         self._ts_id = threshold_set_id(thresholds)
+        self._register(thresholds)
         self._event(
             "thresholds_changed",
             "thresholds changed",
@@ -447,11 +450,19 @@ class InspectionWorker(QObject):
             return None
         return int(row) if isinstance(row, int) else -1
 
+    def _register(self, thresholds: ThresholdSet) -> None:
+        """Store the set under its id, so a logged part shows every class's threshold."""
+        self._write_log(lambda log: log.register_thresholds(thresholds))
+
     def _event(self, kind: str, message: str, **details: Any) -> None:
+        self._write_log(lambda log: log.record_event(kind, message, **details))
+
+    def _write_log(self, write: Callable[[InspectionLog], object]) -> None:
+        """`write(log)` now; a failure becomes a fault for the operator, never a crash."""
         if self._log is None and not self._open_log():
             return
         assert self._log is not None
         try:
-            self._log.record_event(kind, message, **details)
+            write(self._log)
         except Exception as exc:
             self.fault.emit(f"log unavailable: {_one_line(exc)}")
