@@ -18,22 +18,20 @@ from typing import Any
 from station.core.errors import StationError
 from station.core.ports import CameraInfo, CameraLost, Frame
 from station.sources.errors import CorruptFrame
-from station.sources.options import SourceOptions
-from station.sources.pixels import CONVERTERS, Converter, mono8
-
-OPTIONS = (
-    "camera_id",
-    "exposure_us",
-    "gain_db",
-    "pixel_format",
-    "region",
-    "trigger",
-    "frame_rate",
-    "timeout_s",
-    "n_buffers",
-    "packet_size",
+from station.sources.genicam import (
+    COMMON_OPTIONS,
+    check_choices,
+    check_offered,
+    check_range,
+    check_region,
+    converter_for,
+    option_kwargs,
+    to_image,
 )
-TRIGGERS = ("free-run", "software")
+from station.sources.options import SourceOptions
+from station.sources.pixels import Converter, mono8
+
+OPTIONS = (*COMMON_OPTIONS, "packet_size")
 
 
 def _aravis() -> Any:
@@ -80,12 +78,7 @@ class GigECamera:
         n_buffers: int = 4,
         packet_size: int | None = None,
     ) -> None:
-        if pixel_format is not None and pixel_format not in CONVERTERS:
-            raise StationError(
-                f"[camera] pixel_format = {pixel_format!r}: expected one of {', '.join(CONVERTERS)}"
-            )
-        if trigger not in TRIGGERS:
-            raise StationError(f"[camera] trigger = {trigger!r}: expected one of {TRIGGERS}")
+        check_choices(pixel_format, trigger)
         self.camera_id = camera_id
         self.exposure_us = exposure_us
         self.gain_db = gain_db
@@ -109,15 +102,7 @@ class GigECamera:
     def from_options(cls, options: Mapping[str, Any]) -> GigECamera:
         opts = SourceOptions("gige", options, OPTIONS)
         return cls(
-            camera_id=opts.get_str("camera_id"),
-            exposure_us=opts.get_float("exposure_us", None, minimum=0.0),
-            gain_db=opts.get_float("gain_db", None),
-            pixel_format=opts.get_str("pixel_format"),
-            region=opts.get_region("region"),
-            trigger=opts.get_choice("trigger", "free-run", TRIGGERS),
-            frame_rate=opts.get_float("frame_rate", None, minimum=0.0),
-            timeout_s=opts.get_float("timeout_s", None, minimum=0.01),
-            n_buffers=opts.get_int("n_buffers", 4, minimum=2) or 4,
+            **option_kwargs(opts),
             packet_size=opts.get_int("packet_size", None, minimum=576),
         )
 
@@ -174,42 +159,20 @@ class GigECamera:
         """Applies the recipe's settings, refusing values this camera cannot take."""
         if self.pixel_format is not None:
             available = camera.dup_available_pixel_formats_as_strings()
-            if self.pixel_format not in available:
-                raise StationError(
-                    f"[camera] pixel_format = {self.pixel_format!r}: camera {self.name} "
-                    f"offers {', '.join(available)}"
-                )
+            check_offered(self.name, self.pixel_format, available)
             camera.set_pixel_format_from_string(self.pixel_format)
         self._format = camera.get_pixel_format_as_string()
-        if self._format not in CONVERTERS:
-            raise StationError(
-                f"[camera] pixel_format: camera {self.name} is in {self._format!r}; "
-                f"set one of {', '.join(CONVERTERS)}"
-            )
-        self._convert = CONVERTERS[self._format]
+        self._convert = converter_for(self.name, self._format)
         if self.region is not None:
-            x, y, w, h = self.region
-            sensor_w, sensor_h = camera.get_sensor_size()
-            if x + w > sensor_w or y + h > sensor_h:
-                raise StationError(
-                    f"[camera] region = {list(self.region)}: outside the "
-                    f"{sensor_w}x{sensor_h} sensor of {self.name}"
-                )
-            camera.set_region(x, y, w, h)
+            check_region(self.name, self.region, *camera.get_sensor_size())
+            camera.set_region(*self.region)
         if self.exposure_us is not None:
             low, high = camera.get_exposure_time_bounds()
-            if not low <= self.exposure_us <= high:
-                raise StationError(
-                    f"[camera] exposure_us = {self.exposure_us}: {self.name} takes "
-                    f"{low:g} to {high:g}"
-                )
+            check_range(self.name, "exposure_us", self.exposure_us, low, high)
             camera.set_exposure_time(self.exposure_us)
         if self.gain_db is not None:
             low, high = camera.get_gain_bounds()
-            if not low <= self.gain_db <= high:
-                raise StationError(
-                    f"[camera] gain_db = {self.gain_db}: {self.name} takes {low:g} to {high:g}"
-                )
+            check_range(self.name, "gain_db", self.gain_db, low, high)
             camera.set_gain(self.gain_db)
         camera.set_acquisition_mode(aravis.AcquisitionMode.CONTINUOUS)
         if self.trigger == "software":
@@ -261,12 +224,15 @@ class GigECamera:
             }
         finally:
             stream.push_buffer(buffer)
-        try:
-            image = self._convert(data, width, height)
-        except ValueError as exc:  # payload shorter than width x height says
-            raise CorruptFrame(
-                f"GigE camera {self.name}: {exc}", sequence=sequence, timestamp_s=timestamp_s
-            ) from exc
+        image = to_image(
+            self._convert,
+            data,
+            width,
+            height,
+            who=f"GigE camera {self.name}",
+            sequence=sequence,
+            timestamp_s=timestamp_s,
+        )
         return Frame(image=image, sequence=sequence, timestamp_s=timestamp_s, meta=meta)
 
     def _device_disconnect(self) -> None:

@@ -15,21 +15,20 @@ from typing import Any
 from station.core.errors import StationError
 from station.core.ports import CameraInfo, CameraLost, Frame
 from station.sources.errors import CorruptFrame
-from station.sources.options import SourceOptions
-from station.sources.pixels import CONVERTERS, Converter, mono8
-
-OPTIONS = (
-    "camera_id",
-    "exposure_us",
-    "gain_db",
-    "pixel_format",
-    "region",
-    "trigger",
-    "frame_rate",
-    "timeout_s",
-    "n_buffers",
+from station.sources.genicam import (
+    COMMON_OPTIONS,
+    check_choices,
+    check_offered,
+    check_range,
+    check_region,
+    converter_for,
+    option_kwargs,
+    to_image,
 )
-TRIGGERS = ("free-run", "software")
+from station.sources.options import SourceOptions
+from station.sources.pixels import Converter, mono8
+
+OPTIONS = COMMON_OPTIONS
 
 
 def _pylon() -> tuple[Any, Any]:
@@ -43,14 +42,14 @@ def _pylon() -> tuple[Any, Any]:
     return pylon, genicam
 
 
-def _set_first(nodemap: Any, names: tuple[str, ...], value: Any, what: str) -> None:
+def _set_first(camera: str, nodemap: Any, names: tuple[str, ...], value: Any, what: str) -> None:
     """Sets the first of `names` the camera has (SFNC and older Basler names differ)."""
     _, genicam = _pylon()
     for name in names:
         node = nodemap.GetNode(name)
         if node is not None and genicam.IsWritable(node):
-            if hasattr(node, "Min") and not node.Min <= value <= node.Max:
-                raise StationError(f"[camera] {what} = {value}: takes {node.Min:g} to {node.Max:g}")
+            if hasattr(node, "Min"):
+                check_range(camera, what, value, node.Min, node.Max)
             node.SetValue(value)
             return
     raise StationError(f"[camera] {what}: this camera has none of {', '.join(names)}")
@@ -72,10 +71,7 @@ class PylonCamera:
         timeout_s: float | None = None,
         n_buffers: int = 4,
     ) -> None:
-        if pixel_format is not None and pixel_format not in CONVERTERS:
-            raise StationError(
-                f"[camera] pixel_format = {pixel_format!r}: expected one of {', '.join(CONVERTERS)}"
-            )
+        check_choices(pixel_format, trigger)
         self.camera_id = camera_id
         self.exposure_us = exposure_us
         self.gain_db = gain_db
@@ -92,18 +88,7 @@ class PylonCamera:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> PylonCamera:
-        opts = SourceOptions("pylon", options, OPTIONS)
-        return cls(
-            camera_id=opts.get_str("camera_id"),
-            exposure_us=opts.get_float("exposure_us", None, minimum=0.0),
-            gain_db=opts.get_float("gain_db", None),
-            pixel_format=opts.get_str("pixel_format"),
-            region=opts.get_region("region"),
-            trigger=opts.get_choice("trigger", "free-run", TRIGGERS),
-            frame_rate=opts.get_float("frame_rate", None, minimum=0.0),
-            timeout_s=opts.get_float("timeout_s", None, minimum=0.01),
-            n_buffers=opts.get_int("n_buffers", 4, minimum=2) or 4,
-        )
+        return cls(**option_kwargs(SourceOptions("pylon", options, OPTIONS)))
 
     @property
     def name(self) -> str:
@@ -156,35 +141,22 @@ class PylonCamera:
     def _configure(self, camera: Any) -> None:
         nodemap = camera.GetNodeMap()
         if self.pixel_format is not None:
-            offered = tuple(camera.PixelFormat.Symbolics)
-            if self.pixel_format not in offered:
-                raise StationError(
-                    f"[camera] pixel_format = {self.pixel_format!r}: camera {self.name} "
-                    f"offers {', '.join(offered)}"
-                )
+            check_offered(self.name, self.pixel_format, tuple(camera.PixelFormat.Symbolics))
             camera.PixelFormat.Value = self.pixel_format
         self._format = str(camera.PixelFormat.Value)
-        if self._format not in CONVERTERS:
-            raise StationError(
-                f"[camera] pixel_format: camera {self.name} is in {self._format!r}; "
-                f"set one of {', '.join(CONVERTERS)}"
-            )
-        self._convert = CONVERTERS[self._format]
+        self._convert = converter_for(self.name, self._format)
         if self.region is not None:
             x, y, w, h = self.region
-            if x + w > camera.WidthMax.Value or y + h > camera.HeightMax.Value:
-                raise StationError(
-                    f"[camera] region = {list(self.region)}: outside the "
-                    f"{camera.WidthMax.Value}x{camera.HeightMax.Value} sensor of {self.name}"
-                )
+            sensor = (int(camera.WidthMax.Value), int(camera.HeightMax.Value))
+            check_region(self.name, self.region, *sensor)
             camera.OffsetX.Value, camera.OffsetY.Value = 0, 0
             camera.Width.Value, camera.Height.Value = w, h
             camera.OffsetX.Value, camera.OffsetY.Value = x, y
         if self.exposure_us is not None:
             exposure_names = ("ExposureTime", "ExposureTimeAbs")
-            _set_first(nodemap, exposure_names, self.exposure_us, "exposure_us")
+            _set_first(self.name, nodemap, exposure_names, self.exposure_us, "exposure_us")
         if self.gain_db is not None:
-            _set_first(nodemap, ("Gain", "GainAbs"), self.gain_db, "gain_db")
+            _set_first(self.name, nodemap, ("Gain", "GainAbs"), self.gain_db, "gain_db")
         camera.TriggerSelector.Value = "FrameStart"
         if self.trigger == "software":
             camera.TriggerMode.Value = "On"
@@ -196,6 +168,7 @@ class PylonCamera:
                 if enable is not None:
                     enable.Value = True
                 _set_first(
+                    self.name,
                     nodemap,
                     ("AcquisitionFrameRate", "AcquisitionFrameRateAbs"),
                     self.frame_rate,
@@ -243,12 +216,15 @@ class PylonCamera:
             }
         finally:
             result.Release()
-        try:
-            image = self._convert(data, width, height)
-        except ValueError as exc:
-            raise CorruptFrame(
-                f"Basler camera {self.name}: {exc}", sequence=sequence, timestamp_s=timestamp_s
-            ) from exc
+        image = to_image(
+            self._convert,
+            data,
+            width,
+            height,
+            who=f"Basler camera {self.name}",
+            sequence=sequence,
+            timestamp_s=timestamp_s,
+        )
         return Frame(image=image, sequence=sequence, timestamp_s=timestamp_s, meta=meta)
 
     def _teardown(self) -> None:
