@@ -132,17 +132,17 @@ class OnnxDetector:
             # One sum catches NaN and inf alike (and absurd magnitudes, a broken model too).
             raise DetectorError("model output contains NaN or infinity")
         cand = self._family.decode(out, DETECTION_FLOOR, MAX_CANDIDATES_PER_CLASS, self._n_classes)
-        if self._family.per_image:
-            h, w = plan.frame_hw
-            xyxy = np.tile(np.array([[0, 0, w, h]], np.float32), (len(cand.confidence), 1))
-        else:
-            xyxy = boxes_to_frame(cand.xyxy, plan)
-        if self._family.needs_nms:
-            keep = nms_class_aware(xyxy, cand.confidence, cand.class_id, self._nms_iou)
+        if self._family.needs_nms:  # in model-input pixels, as Ultralytics does
+            keep = nms_class_aware(cand.xyxy, cand.confidence, cand.class_id, self._nms_iou)
         else:
             keep = np.argsort(-cand.confidence, kind="stable")
         keep = cap_keeping_class_best(keep, cand.class_id, MAX_DETECTIONS)
-        return Detections(xyxy[keep], cand.confidence[keep], cand.class_id[keep])
+        if self._family.per_image:
+            h, w = plan.frame_hw
+            xyxy = np.tile(np.array([[0, 0, w, h]], np.float32), (len(keep), 1))
+        else:
+            xyxy = boxes_to_frame(cand.xyxy[keep], plan)
+        return Detections(xyxy, cand.confidence[keep], cand.class_id[keep])
 
 
 def cap_keeping_class_best(

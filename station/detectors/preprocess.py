@@ -13,6 +13,7 @@ non-square frames.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -142,13 +143,20 @@ def to_input_tensor(
 
 def boxes_to_frame(xyxy: npt.NDArray[np.float32], plan: Letterbox) -> npt.NDArray[np.float32]:
     """Boxes (n, 4) in model-input pixels -> frame pixels, clipped to the frame (float32)."""
-    # float64 arithmetic, one rounding to float32 at the end.
-    h, w = plan.frame_hw
-    offset = np.array([plan.pad_left, plan.pad_top, plan.pad_left, plan.pad_top], np.float64)
-    scale = np.array([plan.scale_x, plan.scale_y, plan.scale_x, plan.scale_y], np.float64)
-    out = (xyxy - offset) / scale
-    np.clip(out, 0.0, np.array([w, h, w, h], np.float64), out=out)
+    # float64 arithmetic, one rounding to float32 at the end: x_frame = (x_in - pad) / scale.
+    mul, add, limit = _to_frame_affine(plan)
+    out = xyxy * mul + add
+    np.clip(out, 0.0, limit, out=out)
     return out.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def _to_frame_affine(plan: Letterbox) -> tuple[npt.NDArray[np.float64], ...]:
+    """Per-column 1/scale, -pad/scale and the frame limit, computed once per geometry."""
+    h, w = plan.frame_hw
+    scale = np.array([plan.scale_x, plan.scale_y, plan.scale_x, plan.scale_y], np.float64)
+    pad = np.array([plan.pad_left, plan.pad_top, plan.pad_left, plan.pad_top], np.float64)
+    return 1.0 / scale, -pad / scale, np.array([w, h, w, h], np.float64)
 
 
 def boxes_to_input(xyxy: npt.NDArray[np.float32], plan: Letterbox) -> npt.NDArray[np.float32]:
