@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 MIN_SIDE_PX = np.float32(0.01)
-"""Boxes narrower or flatter than this (frame pixels) enter NMS with this side instead."""
+"""Boxes narrower or flatter than this (pixels) enter NMS with this side instead."""
 
 
 def nms_class_aware(
@@ -33,8 +33,9 @@ def nms_class_aware(
     xywh = np.array(xyxy, dtype=np.float32, copy=True)
     xywh[:, 2:] -= xywh[:, :2]
     # OpenCV rates two zero-area boxes as identical (IoU 1) wherever they are, and its
-    # batched call separates classes only by position: a box clipped flat at the frame
-    # edge would suppress flat boxes of *other* classes. A sliver of MIN_SIDE keeps them apart.
+    # batched call separates classes only by position: a flat box (a zero width or height
+    # predicted, or clipped) would suppress flat boxes of *other* classes. A sliver of
+    # MIN_SIDE_PX keeps them apart.
     np.maximum(xywh[:, 2:], MIN_SIDE_PX, out=xywh[:, 2:])
     # OpenCV's stubs say Sequence; numpy arrays are what its binding converts fastest.
     boxes: Any = xywh
