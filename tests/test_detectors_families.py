@@ -118,6 +118,14 @@ def test_boxes_clipped_flat_in_the_padding_do_not_suppress_other_classes(tmp_pat
     assert dets.xyxy.tolist() == [[10, 0, 20, 0], [40, 0, 50, 0]]
 
 
+def test_flat_boxes_of_different_classes_survive_nms():
+    from station.detectors.nms import nms_class_aware
+
+    xyxy = np.array([[10, 5, 20, 5], [40, 5, 50, 5], [40, 5, 50, 5]], np.float32)  # zero height
+    keep = nms_class_aware(xyxy, np.array([0.9, 0.8, 0.7], np.float32), np.array([0, 1, 1]), 0.7)
+    assert keep.tolist() == [0, 1]  # the same-class duplicate goes, the other class stays
+
+
 def test_global_cap_keeps_every_class_best():
     order = np.arange(400)
     class_id = np.zeros(400, np.int64)
