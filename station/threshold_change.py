@@ -72,17 +72,8 @@ class ThresholdChange:
 
     def describe(self) -> str:
         """'scratch 0.40 → 0.35, pit 0.30 → 0.28' (only what changed)."""
-        names = sorted(set(self.old.class_thresholds) | set(self.new.class_thresholds))
-        parts = [
-            f"{n} {self.old.threshold_for(n):.2f} → {self.new.threshold_for(n):.2f}"
-            for n in names
-            if self.old.threshold_for(n) != self.new.threshold_for(n)
-        ]
-        if self.old.default_threshold != self.new.default_threshold:
-            parts.append(
-                f"default {self.old.default_threshold:.2f} → {self.new.default_threshold:.2f}"
-            )
-        return ", ".join(parts) or "no threshold changed (re-bound to the model)"
+        moves = self.old.moves_to(self.new)
+        return ", ".join(moves) or "no threshold changed (re-bound to the model)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,3 +152,22 @@ def test_nan_scores_are_never_kept_and_metadata_is_preserved() -> None:
 
 def test_keep_mask_on_no_detections() -> None:
     assert keep_mask(Detections.empty(), ThresholdSet().vector(CLASSES)).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "moves"),
+    [
+        (ThresholdSet({"pit": 0.3}, 0.5), ThresholdSet({"pit": 0.3}, 0.5), []),
+        (
+            ThresholdSet({"scratch": 0.4, "pit": 0.3}, 0.5),
+            ThresholdSet({"scratch": 0.35, "pit": 0.3}, 0.45),
+            ["scratch 0.40 → 0.35", "default 0.50 → 0.45"],
+        ),
+        # A class newly listed at the default it already had does not move.
+        (ThresholdSet({}, 0.5), ThresholdSet({"pit": 0.5, "dent": 0.2}, 0.5), ["dent 0.50 → 0.20"]),
+    ],
+)
+def test_moves_between_two_sets_for_people(
+    old: ThresholdSet, new: ThresholdSet, moves: list[str]
+) -> None:
+    assert old.moves_to(new) == moves

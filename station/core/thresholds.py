@@ -105,6 +105,19 @@ class ThresholdSet:
             "model_sha256": self.model_sha256,
         }
 
+    def moves_to(self, new: ThresholdSet) -> list[str]:
+        """What changes from this set to `new`, for people: ['scratch 0.40 → 0.35', ...]
+        (listed classes by name, then the default; unchanged thresholds left out)."""
+        names = sorted(set(self.class_thresholds) | set(new.class_thresholds))
+        moves = [
+            f"{c} {self.threshold_for(c):.2f} → {new.threshold_for(c):.2f}"
+            for c in names
+            if self.threshold_for(c) != new.threshold_for(c)
+        ]
+        if self.default_threshold != new.default_threshold:
+            moves.append(f"default {self.default_threshold:.2f} → {new.default_threshold:.2f}")
+        return moves
+
 
 def reject_mask(
     class_names: Sequence[str], reject_classes: Iterable[str] | None

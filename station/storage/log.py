@@ -360,15 +360,8 @@ class SqliteInspectionLog:
         `figures` are what the person saw when deciding, e.g. expected escapes
         and scrap per 1000 parts with their intervals.
         """
-        names = sorted(set(old.class_thresholds) | set(new.class_thresholds))
-        moves = [
-            f"{c} {old.threshold_for(c):.2f} → {new.threshold_for(c):.2f}"
-            for c in names
-            if old.threshold_for(c) != new.threshold_for(c)
-        ]
-        if old.default_threshold != new.default_threshold:
-            moves.append(f"default {old.default_threshold:.2f} → {new.default_threshold:.2f}")
-        message = f"{who} changed thresholds: {', '.join(moves) or 'no change'} ({reason})"
+        moves = ", ".join(old.moves_to(new)) or "no change"
+        message = f"{who} changed thresholds: {moves} ({reason})"
         self.register_thresholds(old)
         self.register_thresholds(new)
         return self.record_event(
