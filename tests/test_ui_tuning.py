@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from tuning_support import Keeper, keeper  # noqa: F401 (the fixture)
+from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core import metrics
 from station.core.sample import ScoredSample
@@ -15,15 +15,6 @@ from station.ui.tuning import TuningView, TuningViewModel
 from station.ui.tuning.tuning_vm import DEFAULT_KEY, Costs, escape_text, scrap_text
 
 SHA = "a" * 64
-
-_KEEP: list[Keeper] = []
-
-
-@pytest.fixture(autouse=True)
-def _keep_views(keeper: Keeper):  # noqa: F811
-    _KEEP.append(keeper)
-    yield
-    _KEEP.remove(keeper)
 
 
 @pytest.fixture
@@ -37,7 +28,7 @@ def make_view(qtbot, loaded: LoadedSample, saved: ThresholdSet | None = None, **
     vm = TuningViewModel(names, saved, SHA, costs=kw.pop("costs", Costs(50.0, 2.0, 0.05)), **kw)
     vm.set_sample(loaded)
     view = TuningView(vm)
-    _KEEP[-1].keep(vm, view)
+    keep(vm, view)
     view.resize(1300, 850)
     view.show()
     return vm, view

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Slot
-from tuning_support import Keeper, keeper  # noqa: F401 (the fixture)
+from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core.thresholds import ThresholdSet
 from station.recipe import default_recipe_path, load_recipe, save_recipe_thresholds
@@ -19,16 +19,6 @@ from station.threshold_change import ThresholdChange, ThresholdChanger, WrongPin
 from station.tuning_samples import benchmark_matrix
 from station.tuning_store import PinStore
 from station.ui.tuning import TuningView, TuningViewModel
-
-_KEEP: list[Keeper] = []
-
-
-@pytest.fixture(autouse=True)
-def _keep_views(keeper: Keeper):  # noqa: F811
-    _KEEP.append(keeper)
-    yield
-    _KEEP.remove(keeper)
-
 
 MODEL = "c" * 64
 FAST = {"n": 2**10, "r": 8, "p": 1}
@@ -81,7 +71,7 @@ def make(qtbot, recipe, changer):
     vm.set_sample(loaded)
     answers: list[tuple[str, str, str] | None] = []
     view = TuningView(vm, ask_apply=lambda summary, first: answers.pop(0))
-    _KEEP[-1].keep(vm, view)
+    keep(vm, view)
     view.show()
     return vm, view, answers
 
@@ -206,7 +196,7 @@ def test_build_tuning_from_the_shipped_recipe_and_model(qtbot, tmp_path) -> None
         view, vm = build_tuning(
             recipe, info, log, delivered.append, pins=PinStore(tmp_path / "pin.json", cost=FAST)
         )
-        _KEEP[-1].keep(vm, view)
+        keep(vm, view)
         assert vm.class_names == tuple(info.class_names)
         assert vm.costs.escape == recipe.costs.escape
         assert vm.costs.max_escape_rate == recipe.costs.max_escape_rate

@@ -5,23 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tuning_support import Keeper, keeper  # noqa: F401 (the fixture)
+from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core.thresholds import ThresholdSet
 from station.synthetic.dataset import write_yolo_sample
 from station.synthetic.line import CLASS_NAMES
 from station.tuning_samples import SampleCatalog, SampleEntry, shipped_sample_dir
 from station.ui.tuning import TuningView, TuningViewModel
-
-_KEEP: list[Keeper] = []
-
-
-@pytest.fixture(autouse=True)
-def _keep_views(keeper: Keeper):  # noqa: F811
-    _KEEP.append(keeper)
-    yield
-    _KEEP.remove(keeper)
-
 
 HEURISTIC = "heuristic:dark-blobs"
 
@@ -54,7 +44,7 @@ def test_shipped_sample_scored_by_a_real_onnx_model_then_switching_never_rescans
     names = det.info.class_names
     vm = TuningViewModel(names, ThresholdSet({}, 0.5, None), det.info.sha256, catalog=catalog)
     view = TuningView(vm)
-    _KEEP[-1].keep(vm, view)
+    keep(vm, view)
     view.show()
     assert view.sample_combo.count() == 1
     assert view.sample_combo.itemText(0) == "shipped held-out sample (6 parts)"
@@ -103,7 +93,7 @@ def test_heuristic_detector_on_a_folder_shows_the_reason_not_curves(qtbot, tmp_p
         det.info.class_names, ThresholdSet({}, 0.5, None), det.info.sha256, catalog=catalog
     )
     view = TuningView(vm)
-    _KEEP[-1].keep(vm, view)
+    keep(vm, view)
     vm.load_sample(SampleEntry.folder(folder))
     qtbot.waitUntil(lambda: vm.loaded is not None and not vm.runner.running, timeout=60000)
     assert view.plot.stack.currentWidget() is view.plot.problem
@@ -117,7 +107,7 @@ def test_a_bad_folder_says_why(qtbot, tmp_path: Path) -> None:
     base = SampleCatalog.for_model(HEURISTIC, cache_dir=tmp_path, shipped=(6, 1001))
     vm = TuningViewModel(("dark_blob",), ThresholdSet({}, 0.5, None), "x", catalog=base)
     view = TuningView(vm)
-    _KEEP[-1].keep(vm, view)
+    keep(vm, view)
     (tmp_path / "empty").mkdir()
     vm.load_sample(SampleEntry.folder(tmp_path / "empty"))
     qtbot.waitUntil(lambda: "sample not loaded" in view.message.text(), timeout=30000)
@@ -146,7 +136,7 @@ def test_operator_confirmed_parts_from_the_log(qtbot, tmp_path: Path) -> None:
         CLASSES, ThresholdSet({"crack": 0.5, "dent": 0.6}, 0.4, MODEL), MODEL, catalog=catalog
     )
     view = TuningView(vm, auto_load=False)
-    _KEEP[-1].keep(vm, view)
+    keep(vm, view)
     entry = next(e for e in vm.sample_entries() if e.kind == "confirmed")
     vm.load_sample(entry)
     qtbot.waitUntil(lambda: vm.loaded is not None and not vm.runner.running, timeout=30000)

@@ -3,8 +3,9 @@
 pytest-qt tracks widgets weakly; a shown top-level view whose last Python
 reference goes away is deleted by the garbage collector at an arbitrary
 moment, possibly while Qt still has paint events queued for it. Tests hold
-their views here; teardown closes them, stops their jobs and deletes them
-through the event loop.
+their views here with `keep(vm, view)`; teardown closes them, stops their
+jobs and deletes them through the event loop. A test module imports both
+`keep` and the `keeper` fixture (autouse: every test of the module gets one).
 """
 
 from __future__ import annotations
@@ -23,12 +24,22 @@ class Keeper:
         self.items.append((vm, view))
 
 
-@pytest.fixture
+_ACTIVE: list[Keeper] = []
+
+
+def keep(vm: Any, view: Any) -> None:
+    """Hold `vm` and `view` until the running test ends."""
+    _ACTIVE[-1].keep(vm, view)
+
+
+@pytest.fixture(autouse=True)
 def keeper(qapp: Any) -> Iterator[Keeper]:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     k = Keeper()
+    _ACTIVE.append(k)
     yield k
+    _ACTIVE.remove(k)
     for vm, view in k.items:
         view.close()
         vm.shutdown()
