@@ -37,6 +37,11 @@ def load_detector(
     its output shape (see `station.detectors.registry`). Class names: the
     `labels` file when given, else metadata `names`, else a sidecar
     ``<model stem>.labels.txt`` beside the model, else ``class0``, ``class1``...
+
+    Raises StationError (one line naming the file) for anything the user can
+    fix. The detector's `detect(frame)` returns every candidate with
+    confidence >= 0.001 after NMS (thresholds are the core's job) and raises
+    DetectorError for a bad frame or a model failure.
     """
     if str(model).startswith(PREFIX):
         params = parse_spec(str(model))
