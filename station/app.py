@@ -55,7 +55,10 @@ def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> Sta
         raise StationError(mismatch)
     # Thresholds and reject classes must name classes the model has: refuse now, not mid-run.
     check_against_model(recipe, tuple(detector.info.class_names))
-    source = open_source(recipe.camera)
+    try:
+        source = open_source(_camera_beside_recipe(recipe))
+    except StationError as exc:
+        raise StationError(f"{recipe.path}: {exc}") from None
     db = Path(db_path or recipe.db_path or default_db_path()).expanduser()
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -79,6 +82,20 @@ def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> Sta
         log.close()
         raise
     return StationParts(recipe, detector, log, source, db)
+
+
+def _camera_beside_recipe(recipe: Any) -> Any:
+    """The recipe's camera with a relative `path` (a folder replay) read from the recipe's folder.
+
+    Like the model, labels and log paths: a recipe and its frames travel together.
+    """
+    from dataclasses import replace
+
+    path = recipe.camera.options.get("path")
+    if not isinstance(path, str) or Path(path).expanduser().is_absolute():
+        return recipe.camera
+    options = {**recipe.camera.options, "path": str(Path(recipe.path).parent / path)}
+    return replace(recipe.camera, options=options)
 
 
 def worker_setup(parts: StationParts) -> Any:

@@ -7,9 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from onnx_graphs import channel_mean_model
+from onnx_graphs import channel_mean_model, write_yolov8_model
 
+from station.app import compose
 from station.cli import main
+from station.core.errors import StationError
 
 
 def _sample(root: Path) -> Path:
@@ -53,3 +55,37 @@ def test_write_recipe_where_no_file_can_be_created_is_one_line(
     assert len(lines) == 1 and "cannot write the recipe" in lines[0]
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def _folder_recipe(folder: Path, camera: str) -> Path:
+    write_yolov8_model(folder / "model.onnx", [(0, 0.9, (16.0, 16.0, 40.0, 40.0))], ["crack"])
+    recipe = folder / "recipe.toml"
+    recipe.write_text(
+        f'[product]\nname = "w"\n[model]\npath = "model.onnx"\n[camera]\n{camera}\n',
+        encoding="utf-8",
+    )
+    return recipe
+
+
+def test_a_relative_folder_camera_path_is_read_from_the_recipe_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    line = tmp_path / "line2"
+    (line / "frames").mkdir(parents=True)
+    cv2.imwrite(str(line / "frames" / "a.png"), np.full((24, 32, 3), 90, np.uint8))
+    recipe = _folder_recipe(line, 'kind = "folder"\npath = "frames"\nloop = false')
+    monkeypatch.chdir(tmp_path)  # not the recipe's folder
+    parts = compose(recipe, tmp_path / "db.sqlite3")
+    try:
+        info = parts.source.open()
+        assert (info.width, info.height) == (32, 24)
+        assert parts.source.read(1.0).image.shape[:2] == (24, 32)
+        parts.source.close()
+    finally:
+        parts.log.close()
+
+
+def test_a_bad_camera_table_names_the_recipe_file(tmp_path: Path) -> None:
+    recipe = _folder_recipe(tmp_path, 'kind = "bogus"')
+    with pytest.raises(StationError, match=r"recipe\.toml: \[camera\] kind = 'bogus'"):
+        compose(recipe, tmp_path / "db.sqlite3")
