@@ -89,3 +89,13 @@ def test_a_bad_camera_table_names_the_recipe_file(tmp_path: Path) -> None:
     recipe = _folder_recipe(tmp_path, 'kind = "bogus"')
     with pytest.raises(StationError, match=r"recipe\.toml: \[camera\] kind = 'bogus'"):
         compose(recipe, tmp_path / "db.sqlite3")
+
+
+@pytest.mark.parametrize("command", ["run", "model-info", "detect", "evaluate", "sample", "report"])
+def test_help_shows_no_doubled_percent_signs(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and "%%" not in out

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Score a labeled YOLO-layout sample (images/, labels/, data.yaml) once, then report "
             "escapes (defective parts passed) and scrap (good parts rejected) at the given "
-            "thresholds, with Wilson 95%% intervals, and recommend thresholds when costs or an "
+            "thresholds, with Wilson 95% intervals, and recommend thresholds when costs or an "
             "escape-rate cap are given."
         ),
     )
