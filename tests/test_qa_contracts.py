@@ -99,3 +99,17 @@ def test_help_shows_no_doubled_percent_signs(
         main([command, "--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0 and "%%" not in out
+
+
+def test_sample_refuses_a_folder_holding_files_it_would_not_write(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "s"
+    assert main(["sample", str(out), "--parts", "3", "--seed", "5"]) == 0
+    assert main(["sample", str(out), "--parts", "3", "--seed", "5"]) == 0  # same sample again
+    capsys.readouterr()
+    assert main(["sample", str(out), "--parts", "2", "--seed", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("station sample: error:") and "images/00002.png" in err
+    assert len(err.splitlines()) == 1
+    assert len(list((out / "images").glob("*.png"))) == 3  # nothing touched

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from station.core.errors import StationError
+
 DEFAULT_SAMPLE_SEED = 1001
 """Seed of the held-out sample: the model card is measured on it and the tuning view uses it.
 The model was trained on other seeds (see models/README.md)."""
@@ -34,6 +36,7 @@ def _main(args: argparse.Namespace) -> int:
     from station.synthetic.dataset import write_yolo_sample
     from station.synthetic.line import CLASS_NAMES
 
+    _refuse_foreign_files(args.out, args.parts)
     data_yaml = write_yolo_sample(args.out, args.parts, args.seed)
     labels = sorted((args.out / "labels").glob("*.txt"))
     defective = sum(1 for f in labels[: args.parts] if f.stat().st_size > 0)
@@ -42,3 +45,21 @@ def _main(args: argparse.Namespace) -> int:
         f"of seed {args.seed} to {args.out}; classes: {', '.join(CLASS_NAMES)}; {data_yaml}"
     )
     return 0
+
+
+def _refuse_foreign_files(out: Path, parts: int) -> None:
+    """Refuse a folder holding files this sample would not overwrite (a bigger or other sample):
+    they would silently join the sample (`station evaluate` reads every image). Rewriting the
+    same or a larger sample in place is fine."""
+    foreign = [
+        f
+        for sub, suffix in (("images", ".png"), ("labels", ".txt"))
+        if (out / sub).is_dir()
+        for f in sorted((out / sub).iterdir())
+        if not (f.suffix == suffix and f.stem.isdigit() and int(f.stem) < parts)
+    ]
+    if foreign:
+        raise StationError(
+            f"{out}: already holds {len(foreign)} files this sample would not write "
+            f"(e.g. {foreign[0].relative_to(out)}); write to an empty folder"
+        )
