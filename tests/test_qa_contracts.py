@@ -113,3 +113,16 @@ def test_sample_refuses_a_folder_holding_files_it_would_not_write(
     assert err.startswith("station sample: error:") and "images/00002.png" in err
     assert len(err.splitlines()) == 1
     assert len(list((out / "images").glob("*.png"))) == 3  # nothing touched
+
+
+def test_an_unreadable_image_is_not_called_a_nan_score(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    model = channel_mean_model(tmp_path / "m.onnx", names=repr({0: "red", 1: "green", 2: "blue"}))
+    sample = _sample(tmp_path / "s")
+    (sample / "images" / "3.png").write_bytes(b"not an image")
+    code = main(["evaluate", "--model", str(model), "--data", str(sample), "--no-cache"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "4 parts: 2 defective, 2 good, 1 without a decision (1 unreadable)" in out
+    assert "NaN" not in out

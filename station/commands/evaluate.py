@@ -455,8 +455,8 @@ def _table(
         + ("  THRESHOLDS NEED RE-TUNING (tuned on another model)" if retune else ""),
         f"sample  {data}  {conf.parts} parts: {conf.defective_parts} defective, "
         f"{conf.good_parts} good"
-        + (f", {conf.no_decision} without a decision (NaN score)" if conf.no_decision else "")
-        + (f", {len(scored.unreadable)} unreadable" if scored.unreadable else "")
+        + (f", {conf.no_decision} without a decision" if conf.no_decision else "")
+        + (f" ({len(scored.unreadable)} unreadable)" if scored.unreadable else "")
         + ("  (scores from cache)" if scored.from_cache else ""),
         "",
         f"{'':18}{'defective':>10}{'good':>10}",
