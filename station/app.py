@@ -297,12 +297,13 @@ def run(recipe_path: Path | None, db_path: Path | None, autostart: bool | None) 
     qapp = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "station"])
     qapp.setApplicationName("Inspection station")
     station = StationApp(db_path=db_path, autostart=autostart)
-    try:
-        station.open(recipe_path)
-    except StationError as exc:
-        print(f"station run: error: {exc}", file=sys.stderr)
-        show_error("The station cannot start", str(exc))
-        return 2
+    # Handlers first: a signal while the station opens (log, worker) closes it once the loop runs.
     with closing_on_signals(station.close):
+        try:
+            station.open(recipe_path)
+        except StationError as exc:
+            print(f"station run: error: {exc}", file=sys.stderr)
+            show_error("The station cannot start", str(exc))
+            return 2
         qapp.exec()
     return 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -126,3 +130,43 @@ def test_an_unreadable_image_is_not_called_a_nan_score(
     assert code == 0
     assert "4 parts: 2 defective, 2 good, 1 without a decision (1 unreadable)" in out
     assert "NaN" not in out
+
+
+_SIGNAL_DURING_OPEN = """
+import os, signal, sys
+from pathlib import Path
+from station import app
+
+opened = app.StationApp.open
+
+def open_then_signal(self, recipe_path):
+    window = opened(self, recipe_path)  # log open, worker running, events written
+    os.kill(os.getpid(), signal.SIGTERM)  # before the Qt loop runs
+    return window
+
+app.StationApp.open = open_then_signal
+sys.exit(app.run(Path(sys.argv[1]), Path(sys.argv[2]), None))
+"""
+
+
+def test_sigterm_while_the_station_opens_still_closes_it_cleanly(tmp_path: Path) -> None:
+    camera = 'kind = "synthetic"\nwidth = 160\nheight = 120\nparts_per_minute = 0.0'
+    recipe = _folder_recipe(tmp_path, camera)
+    db = tmp_path / "db.sqlite3"
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_DURING_OPEN, str(recipe), str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(db) as conn:
+        events = [kind for (kind,) in conn.execute("SELECT kind FROM events ORDER BY id")]
+    assert events[-1] == "station_stopped"
