@@ -170,3 +170,20 @@ def test_sigterm_while_the_station_opens_still_closes_it_cleanly(tmp_path: Path)
     with sqlite3.connect(db) as conn:
         events = [kind for (kind,) in conn.execute("SELECT kind FROM events ORDER BY id")]
     assert events[-1] == "station_stopped"
+
+
+@pytest.mark.parametrize("command", ["detect", "evaluate"])
+def test_a_misspelt_key_in_the_threshold_set_form_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    model = channel_mean_model(tmp_path / "m.onnx", names=repr({0: "red", 1: "green", 2: "blue"}))
+    sample = _sample(tmp_path / "s")
+    if command == "evaluate":
+        argv = ["evaluate", "--model", str(model), "--data", str(sample), "--no-cache"]
+    else:
+        argv = ["detect", str(model), str(sample / "images" / "0.png")]
+    typo = '{"class_thresholds": {"red": 0.5}, "default_treshold": 0.9}'
+    code = main([*argv, "--thresholds", typo])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "'default_treshold' is not a key of a threshold set" in err

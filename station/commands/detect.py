@@ -80,6 +80,19 @@ def _load_json_object(text: str) -> tuple[dict[str, object], str]:
     return obj, source
 
 
+THRESHOLD_SET_KEYS = ("class_thresholds", "default_threshold", "model_sha256")
+
+
+def check_threshold_set_keys(obj: Mapping[str, object], source: str) -> None:
+    """ThresholdSet's own JSON form takes only its keys: a typo must not drop a default."""
+    extra = sorted(set(obj) - set(THRESHOLD_SET_KEYS))
+    if extra:
+        raise StationError(
+            f"{source}: {extra[0]!r} is not a key of a threshold set; "
+            f"expected some of: {', '.join(THRESHOLD_SET_KEYS)}"
+        )
+
+
 def build_thresholds(
     thresholds: str | None, default_threshold: str | None, class_names: tuple[str, ...]
 ) -> ThresholdSet:
@@ -92,8 +105,9 @@ def build_thresholds(
     per_class: Mapping[str, object] = {}
     default: object = DEFAULT_THRESHOLD
     if thresholds is not None:
-        obj, _ = _load_json_object(thresholds)
+        obj, source = _load_json_object(thresholds)
         if isinstance(obj.get("class_thresholds"), dict):
+            check_threshold_set_keys(obj, source)
             per_class = obj["class_thresholds"]  # type: ignore[assignment]
             default = obj.get("default_threshold", DEFAULT_THRESHOLD)
         else:

@@ -110,14 +110,15 @@ def _number(text: str | None, flag: str, lo: float, hi: float | None) -> float |
 def _thresholds(
     args: argparse.Namespace, base: ThresholdSet, names: tuple[str, ...]
 ) -> ThresholdSet:
-    from station.commands.detect import _load_json_object
+    from station.commands.detect import _load_json_object, check_threshold_set_keys
 
     per_class: dict[str, object] = dict(base.class_thresholds)
     default: object = base.default_threshold
     if args.thresholds is not None:
-        obj, _ = _load_json_object(args.thresholds)
+        obj, source = _load_json_object(args.thresholds)
         nested = obj.get("class_thresholds")
         if isinstance(nested, dict):
+            check_threshold_set_keys(obj, source)
             per_class.update(nested)
             default = obj.get("default_threshold", default)
         else:
