@@ -469,5 +469,14 @@ def write_recipe(recipe: Recipe, out: Path) -> Recipe:
     out = Path(out)
     if not out.parent.is_dir():
         raise StationError(f"{out}: folder {out.parent} does not exist")
-    atomic_write_text(out, recipe_toml(replace(recipe, path=out)))
+    camera = recipe.camera
+    frames = camera.options.get("path")  # a folder replay: relative to the recipe's folder
+    if isinstance(frames, str) and not Path(frames).expanduser().is_absolute():
+        target = os.path.normpath(recipe.path.parent / frames)
+        try:
+            moved = os.path.relpath(target, out.parent)
+        except ValueError:  # another drive on Windows
+            moved = target
+        camera = replace(camera, options={**camera.options, "path": moved})
+    atomic_write_text(out, recipe_toml(replace(recipe, path=out, camera=camera)))
     return load_recipe(out)

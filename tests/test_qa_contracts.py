@@ -16,6 +16,7 @@ from onnx_graphs import channel_mean_model, write_yolov8_model
 from station.app import compose
 from station.cli import main
 from station.core.errors import StationError
+from station.recipe import load_recipe, write_recipe
 
 
 def _sample(root: Path) -> Path:
@@ -187,3 +188,15 @@ def test_a_misspelt_key_in_the_threshold_set_form_is_refused(
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "'default_treshold' is not a key of a threshold set" in err
+
+
+def test_write_recipe_elsewhere_keeps_a_relative_camera_folder_pointing_at_the_same_frames(
+    tmp_path: Path,
+) -> None:
+    line = tmp_path / "line2"
+    (line / "frames").mkdir(parents=True)
+    recipe = load_recipe(_folder_recipe(line, 'kind = "folder"\npath = "frames"'))
+    (tmp_path / "tuned").mkdir()
+    out = write_recipe(recipe, tmp_path / "tuned" / "r.toml")
+    assert out.camera.options["path"] == "../line2/frames"
+    assert (out.path.parent / out.camera.options["path"]).resolve() == (line / "frames").resolve()

@@ -194,7 +194,10 @@ def test_write_recipe_round_trips(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     out = write_recipe(r, tmp_path / "out" / "tuned.toml")
     assert out.model == r.model and out.db_path == r.db_path  # paths re-based on the new folder
-    assert out.thresholds == r.thresholds and out.camera == r.camera and out.costs == r.costs
+    assert out.thresholds == r.thresholds and out.costs == r.costs
+    # a folder camera's relative path is re-based too: still the frames beside the source recipe
+    assert out.camera.kind == r.camera.kind
+    assert dict(out.camera.options) == {**r.camera.options, "path": "../frames"}
     with pytest.raises(StationError, match="does not exist"):
         write_recipe(r, tmp_path / "missing" / "x.toml")
 
