@@ -160,7 +160,7 @@ Training parts are parts 0..{parts_minus_1} of the line with seed 50000 + `--see
 50000), letterboxed once into memory; each step takes 16 random 192 x 192 crops (holding a
 defect when the part has one), random flips and gain/offset jitter. AdamW, lr 3e-3 with
 warm-up and cosine decay. On this 2-core machine, shared with other work, the run took
-{minutes} minutes including the ~1 minute spent generating the parts. `--max-minutes` caps
+{minutes} minutes including the ~1-2 minutes spent generating the parts.{note} `--max-minutes` caps
 the run on a slower machine (the schedule then ends on time rather than on steps; pass
 `--max-minutes 0` for a run fixed by `--steps` alone). Torch on CPU is deterministic for a
 given seed and thread count only up to floating-point reduction order, so a retrained file
@@ -179,9 +179,10 @@ What the numbers say:
 
 - Scores rank: every class separates its defective parts from the rest far better than
   chance (AUROC column), yet they are not calibrated probabilities and not comparable
-  across classes: a stain scores around 0.8, a crack around 0.35, and good parts with
-  reflections or machining grooves reach 0.4-0.5 on `scratch`. One threshold for all
-  classes is therefore a poor choice; tune per class (`station evaluate`, the tuning view).
+  across classes: a stain scores around 0.85, a crack around 0.4, and good parts with
+  reflections or machining grooves reach 0.45-0.6 on `scratch`, the hardest class. One
+  threshold for all classes is therefore a poor choice; tune per class (`station evaluate`,
+  the tuning view).
 - There is a real trade-off: lowering thresholds catches more defects and scraps more good
   parts, and no threshold set reaches zero escapes and zero scrap together. Faint defects
   (about one in six is drawn at low contrast) are the escapes that remain at any sensible
@@ -202,7 +203,9 @@ OUTPUT_ROW = (
 )
 
 
-def write_card(model: Path, parts: int, seed: int, minutes: float, out: Path) -> None:
+def write_card(
+    model: Path, parts: int, seed: int, minutes: float, out: Path, note: str = ""
+) -> None:
     """Write the model card (models/README.md) with freshly measured tables."""
     opts = ort.SessionOptions()
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
@@ -229,6 +232,7 @@ def write_card(model: Path, parts: int, seed: int, minutes: float, out: Path) ->
             training=training,
             parts_minus_1=cache_parts - 1,
             minutes=f"{minutes:.0f}",
+            note=f" {note}" if note else "",
             n_parts=parts,
             seed=seed,
             tables=tables,
@@ -243,9 +247,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1001)
     p.add_argument("--write-card", type=Path, help="also write the full model card here")
     p.add_argument("--trained-minutes", type=float, default=0.0, help="for --write-card")
+    p.add_argument("--train-note", default="", help="for --write-card: how the run ended")
     args = p.parse_args(argv)
     if args.write_card:
-        write_card(args.model, args.parts, args.seed, args.trained_minutes, args.write_card)
+        write_card(
+            args.model,
+            args.parts,
+            args.seed,
+            args.trained_minutes,
+            args.write_card,
+            args.train_note,
+        )
         print(f"wrote {args.write_card}")
     else:
         print(report(args.model, args.parts, args.seed))

@@ -257,8 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("models/defects.onnx"))
-    p.add_argument("--parts", type=int, default=3000, help="training parts in the cache")
-    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--parts", type=int, default=6000, help="training parts in the cache")
+    p.add_argument("--steps", type=int, default=6000)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--crop", type=int, default=192, help="training crop (multiple of 32)")
     p.add_argument("--lr", type=float, default=3e-3)
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-minutes",
         type=float,
-        default=35.0,
+        default=45.0,
         help="time budget: the schedule ends at whichever of --steps or this comes first "
         "(0: steps only, fully reproducible)",
     )
