@@ -84,9 +84,12 @@ def shipped_defaults() -> tuple[int, int]:
 
 
 def shipped_sample_dir(root: Path | None = None, shipped: tuple[int, int] | None = None) -> Path:
+    """Keyed by the generator's version too, so a changed line never reuses stale pixels."""
+    from station.synthetic.line import GENERATOR_VERSION
+
     parts, seed = shipped or shipped_defaults()
     base = root if root is not None else cache_root()
-    return base / "samples" / f"synthetic-seed{seed}-{parts}"
+    return base / "samples" / f"synthetic-v{GENERATOR_VERSION}-seed{seed}-{parts}"
 
 
 def ensure_shipped_sample(root: Path | None = None, shipped: tuple[int, int] | None = None) -> Path:
