@@ -486,14 +486,11 @@ def _stain(
     mask: npt.NDArray[np.bool_],
 ) -> None:
     """Darken a soft ellipse on metal in a (H, W, 1) float image."""
-    h, w = mask.shape
-    x0, y0, x1, y1 = _ellipse_box(x, y, ax, ay, rot)
-    pad = 6
-    xa, ya = max(int(x0) - pad, 0), max(int(y0) - pad, 0)
-    xb, yb = min(math.ceil(x1) + pad, w), min(math.ceil(y1) + pad, h)
-    if xb <= xa or yb <= ya:
+    window = _ellipse_window(x, y, ax, ay, rot, mask.shape)
+    if window is None:
         return
-    layer = np.zeros((yb - ya, xb - xa), np.float32)
+    xa, ya, xb, yb = window
+    layer: npt.NDArray[np.float32] = np.zeros((yb - ya, xb - xa), np.float32)
     cv2.ellipse(
         layer,
         _pt16(x - xa, y - ya),
@@ -522,13 +519,10 @@ def _stain_u8(
     mask: npt.NDArray[np.bool_],
 ) -> None:
     """A brown stain on the final BGR image (darkens blue most)."""
-    h, w = mask.shape
-    x0, y0, x1, y1 = _ellipse_box(x, y, ax, ay, rot)
-    pad = 6
-    xa, ya = max(int(x0) - pad, 0), max(int(y0) - pad, 0)
-    xb, yb = min(math.ceil(x1) + pad, w), min(math.ceil(y1) + pad, h)
-    if xb <= xa or yb <= ya:
+    window = _ellipse_window(x, y, ax, ay, rot, mask.shape)
+    if window is None:
         return
+    xa, ya, xb, yb = window
     patch = img[ya:yb, xa:xb].astype(np.float32)
     tmp = np.zeros((yb - ya, xb - xa, 1), np.float32)
     _stain(tmp, x - xa, y - ya, ax, ay, rot, strength, mask[ya:yb, xa:xb])
@@ -543,6 +537,17 @@ def _ellipse_box(
     hw = math.sqrt((ax * math.cos(t)) ** 2 + (ay * math.sin(t)) ** 2)
     hh = math.sqrt((ax * math.sin(t)) ** 2 + (ay * math.cos(t)) ** 2)
     return (x - hw, y - hh, x + hw, y + hh)
+
+
+def _ellipse_window(
+    x: float, y: float, ax: float, ay: float, rot: float, shape: tuple[int, ...], pad: int = 6
+) -> tuple[int, int, int, int] | None:
+    """The padded pixel window around an ellipse, clipped to the image; None when off it."""
+    h, w = shape[:2]
+    x0, y0, x1, y1 = _ellipse_box(x, y, ax, ay, rot)
+    xa, ya = max(int(x0) - pad, 0), max(int(y0) - pad, 0)
+    xb, yb = min(math.ceil(x1) + pad, w), min(math.ceil(y1) + pad, h)
+    return None if xb <= xa or yb <= ya else (xa, ya, xb, yb)
 
 
 def _grow(box: tuple[float, float, float, float], pad: float) -> tuple[float, float, float, float]:
