@@ -503,7 +503,7 @@ def _stain(
         cv2.LINE_AA,
         4,
     )
-    layer = cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.2 * min(ax, ay)))
+    layer = np.asarray(cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.2 * min(ax, ay))), np.float32)
     layer *= mask[ya:yb, xa:xb]
     img[ya:yb, xa:xb, 0] -= strength * layer
 
