@@ -116,8 +116,21 @@ def worker_setup(parts: StationParts) -> Any:
     )
 
 
-def build_window(parts: StationParts, *, autostart: bool, settings: Any = None) -> Any:
-    """The main window for `parts`, with its view-model and worker thread running."""
+def build_window(
+    parts: StationParts,
+    *,
+    autostart: bool,
+    settings: Any = None,
+    load_tuning_sample_at_start: bool = True,
+    tuning_cache_dir: Path | None = None,
+) -> Any:
+    """The main window for `parts`, with its view-model and worker thread running.
+
+    With `load_tuning_sample_at_start` the default tuning sample is scored off the GUI
+    thread right away (through the score cache: a sample already scored by this model is
+    read back, not re-scored), so the drift alarm watches from the first part; windows
+    built by tests opt out. `tuning_cache_dir` defaults to `tuning_samples.cache_root()`.
+    """
     from station.ui.main_window import MainWindow
     from station.ui.view_models.station_vm import StationContext, StationViewModel
 
@@ -133,7 +146,9 @@ def build_window(parts: StationParts, *, autostart: bool, settings: Any = None) 
     vm = StationViewModel(worker_setup(parts), context)
     _seed_counters(vm, parts)
     window = MainWindow(vm, settings)
-    _add_tabs(window, parts)
+    tuning_vm = _add_tabs(window, parts, tuning_cache_dir)
+    if load_tuning_sample_at_start:
+        tuning_vm.load_default_sample()  # joined by the window's closer (tuning_vm.shutdown)
     if autostart:
         vm.start()
     return window
@@ -152,8 +167,10 @@ def _seed_counters(vm: Any, parts: StationParts) -> None:
     vm.seed_counters(shift.id, totals["passed"], totals["rejected"], totals["no_decision"])
 
 
-def _add_tabs(window: Any, parts: StationParts) -> None:
+def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -> Any:
     """The shift tab (the log's view of the shift) and the tuning tab (thresholds, PIN).
+
+    Returns the tuning view-model.
 
     Tuning listens to the line (live estimate, drift), to operators' confirmations
     (live estimate) and speaks to the status line (drift alarm): every connection
@@ -173,7 +190,7 @@ def _add_tabs(window: Any, parts: StationParts) -> None:
         parts.log,
         vm.apply_thresholds,
         db_path=parts.db_path,
-        cache_dir=cache_root(),
+        cache_dir=cache_dir if cache_dir is not None else cache_root(),
     )
     tuning_vm.setParent(window)
     vm.part_inspected.connect(tuning_vm.on_part)
@@ -203,15 +220,26 @@ def _add_tabs(window: Any, parts: StationParts) -> None:
         tuning.btn_apply.click()
 
     window.route_threshold_apply(apply_with_pin)
+    return tuning_vm
 
 
 class StationApp:
     """Holds the current window; a recipe opened from the File menu replaces it."""
 
-    def __init__(self, *, db_path: Path | None, autostart: bool | None, settings: Any = None):
+    def __init__(
+        self,
+        *,
+        db_path: Path | None,
+        autostart: bool | None,
+        settings: Any = None,
+        load_tuning_sample_at_start: bool = True,
+        tuning_cache_dir: Path | None = None,
+    ):
         self.db_path = db_path
         self.autostart = autostart
         self.settings = settings
+        self.load_tuning_sample_at_start = load_tuning_sample_at_start
+        self.tuning_cache_dir = tuning_cache_dir
         self.window: Any = None
 
     def open(self, recipe_path: Path | None) -> Any:
@@ -221,7 +249,13 @@ class StationApp:
         geometry = previous.saveGeometry() if previous is not None else None
         if previous is not None:
             previous.close_with_reason(f"recipe changed to {parts.recipe.path}")
-        self.window = build_window(parts, autostart=autostart, settings=self.settings)
+        self.window = build_window(
+            parts,
+            autostart=autostart,
+            settings=self.settings,
+            load_tuning_sample_at_start=self.load_tuning_sample_at_start,
+            tuning_cache_dir=self.tuning_cache_dir,
+        )
         self.window.open_recipe_requested.connect(self._open_from_menu)
         if geometry is not None:
             self.window.restoreGeometry(geometry)

@@ -92,15 +92,22 @@ def shipped_sample_dir(root: Path | None = None, shipped: tuple[int, int] | None
     return base / "samples" / f"synthetic-v{GENERATOR_VERSION}-seed{seed}-{parts}"
 
 
-def ensure_shipped_sample(root: Path | None = None, shipped: tuple[int, int] | None = None) -> Path:
-    """The shipped held-out sample's folder, written on first use (same files every time)."""
+def ensure_shipped_sample(
+    root: Path | None = None,
+    shipped: tuple[int, int] | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """The shipped held-out sample's folder, written on first use (same files every time).
+
+    `progress` may raise to stop the writing; the folder is then rewritten next time.
+    """
     from station.synthetic.dataset import write_yolo_sample
 
     parts, seed = shipped or shipped_defaults()
     folder = shipped_sample_dir(root, (parts, seed))
     done = folder / ".complete"
     if not done.exists():
-        write_yolo_sample(folder, parts, seed)
+        write_yolo_sample(folder, parts, seed, progress=progress)
         done.write_text("ok\n")
     return folder
 
@@ -211,8 +218,9 @@ class SampleCatalog:
             raise StationError("no model attached: samples cannot be scored here")
         score = self.score_folder
         if entry.kind == "shipped":
+            cache_dir, shipped = self.cache_dir, self.shipped
             return lambda progress: _label(
-                score(ensure_shipped_sample(self.cache_dir, self.shipped), progress), entry.label
+                score(ensure_shipped_sample(cache_dir, shipped, progress), progress), entry.label
             )
         if entry.kind == "folder" and entry.path is not None:
             path = entry.path

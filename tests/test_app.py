@@ -96,9 +96,19 @@ def test_a_bad_recipe_or_missing_model_names_the_problem(
         compose(write_recipe(tmp_path, **kwargs), tmp_path / "db.sqlite3")
 
 
-def _station_app(tmp_path: Path, autostart: bool | None) -> StationApp:
+def _station_app(
+    tmp_path: Path, autostart: bool | None, load_tuning_sample_at_start: bool = False
+) -> StationApp:
+    """The station as `station run` builds it; the tuning sample is scored at start-up only
+    where a test asks (it lands in `tmp_path / "cache"`)."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    return StationApp(db_path=tmp_path / "db.sqlite3", autostart=autostart, settings=settings)
+    return StationApp(
+        db_path=tmp_path / "db.sqlite3",
+        autostart=autostart,
+        settings=settings,
+        load_tuning_sample_at_start=load_tuning_sample_at_start,
+        tuning_cache_dir=tmp_path / "cache",
+    )
 
 
 def test_recipe_autostart_starts_inspection(qtbot, tmp_path: Path) -> None:
@@ -365,3 +375,81 @@ def test_recipe_may_name_the_heuristic_detector(
     problem = out["ranking_problem"]
     assert "constant score ranks nothing" in problem or "detected nothing" in problem
     assert set(out["recommended"]["min_cost"]) == {"reason"}
+
+
+def _shipped_model_recipe(folder: Path) -> Path:
+    """A recipe for the shipped model (models/defects.onnx) on a small synthetic line."""
+    model = Path(__file__).resolve().parents[1] / "models" / "defects.onnx"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "recipe.toml"
+    path.write_text(
+        f"""
+[product]
+name = "widget"
+station_id = "line-7"
+
+[model]
+path = "{model.as_posix()}"
+
+[thresholds]
+default = 0.5
+
+[camera]
+kind = "synthetic"
+seed = 1
+width = 160
+height = 120
+parts_per_minute = 0.0
+
+[station]
+autostart = false
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_drift_watch_has_its_reference_from_start_up_without_opening_tuning(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from station.synthetic.line import CLASS_NAMES
+    from station.ui.tuning import TuningView
+
+    monkeypatch.setattr("station.commands.sample.DEFAULT_SAMPLE_PARTS", 6)  # a small sample
+    recipe = _shipped_model_recipe(tmp_path / "r")
+    app = _station_app(tmp_path, autostart=False, load_tuning_sample_at_start=True)
+    window = app.open(recipe)
+    qtbot.addWidget(window)
+    tuning = window.findChild(TuningView)
+    vm = tuning.vm
+    assert window.tabs.currentWidget() is not tuning and not tuning.isVisible()
+    qtbot.waitUntil(lambda: vm.drift is not None and not vm.runner.running, timeout=60000)
+    assert not tuning.isVisible()  # the tab was never opened
+    assert vm.loaded is not None and vm.loaded.sample.n_parts == 6
+    assert vm.drift.class_names == tuple(CLASS_NAMES)
+    assert vm.drift.reference.sum() == 6 * len(CLASS_NAMES)  # every part, every class
+    scored = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "scores").iterdir()}
+    assert scored
+    window.close()
+
+    # The next start reads the sample's scores back from the cache: nothing is re-scored.
+    again = _station_app(tmp_path, autostart=False, load_tuning_sample_at_start=True).open(recipe)
+    qtbot.addWidget(again)
+    vm = again.findChild(TuningView).vm
+    qtbot.waitUntil(lambda: vm.drift is not None and not vm.runner.running, timeout=60000)
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "scores").iterdir()} == scored
+
+
+def test_closing_while_the_start_up_sample_is_scored_stops_it(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from station.ui.tuning import TuningView
+
+    monkeypatch.setattr("station.commands.sample.DEFAULT_SAMPLE_PARTS", 200)
+    app = _station_app(tmp_path, autostart=False, load_tuning_sample_at_start=True)
+    window = app.open(_shipped_model_recipe(tmp_path / "r"))
+    qtbot.addWidget(window)
+    vm = window.findChild(TuningView).vm
+    assert vm.runner.running  # off the GUI thread: open() returned while it scores
+    window.close()  # the conftest fails the test if the scoring thread is left running
+    assert not vm.runner.running and vm.drift is None

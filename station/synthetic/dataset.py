@@ -7,6 +7,7 @@ lossless, so the files hold exactly the pixels the generator made.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -45,11 +46,18 @@ def data_yaml_text(root: Path) -> str:
 
 
 def write_yolo_sample(
-    out_dir: Path, n_parts: int, seed: int, width: int = 640, height: int = 480
+    out_dir: Path,
+    n_parts: int,
+    seed: int,
+    width: int = 640,
+    height: int = 480,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write parts 0..n_parts-1 of the line with `seed`; returns the path of data.yaml.
 
     Deterministic: the same (n_parts, seed, width, height) writes identical files.
+    `progress(done, total)` is called before each part: a job off the GUI thread may
+    raise from it to stop (a window closing while the shipped sample is written).
     """
     if n_parts < 1:
         raise StationError(f"--parts must be at least 1, got {n_parts}")
@@ -64,6 +72,8 @@ def write_yolo_sample(
     gen = PartGenerator(seed, width=width, height=height)
     digits = max(5, len(str(n_parts - 1)))
     for i in range(n_parts):
+        if progress is not None:
+            progress(i, n_parts)
         part = gen.part(i)
         stem = f"{i:0{digits}d}"
         if not cv2.imwrite(str(images / f"{stem}.png"), part.image):

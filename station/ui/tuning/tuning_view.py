@@ -197,9 +197,7 @@ class TuningView(QWidget):
         super().showEvent(event)
         if self.auto_load and self.vm.loaded is None and not self.vm.runner.running:
             self.auto_load = False
-            entries = self.vm.sample_entries()
-            if entries:
-                self.vm.load_sample(entries[0])
+            self.vm.load_default_sample()
 
     # -- construction helpers
     def _add_slider(self, key: str, label: str) -> None:

@@ -183,6 +183,20 @@ class TuningViewModel(QObject):
             return [SampleEntry(self.loaded.kind, self.loaded.label, None, s.n_parts)]
         return []
 
+    def load_default_sample(self) -> bool:
+        """Score the first listed sample (the shipped one) unless one is loaded or loading.
+
+        Called at start-up so the drift alarm has its reference without the tab being
+        opened, and when the tab is first shown. True when a job was started.
+        """
+        if self.loaded is not None or self.runner.running:
+            return False
+        entries = self.sample_entries()
+        if not entries:
+            return False
+        self.load_sample(entries[0])
+        return self.runner.running
+
     @Slot(object)
     def load_sample(self, entry: SampleEntry) -> None:
         """Switch to `entry`; scores it off the GUI thread unless already scored."""
