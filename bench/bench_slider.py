@@ -33,7 +33,7 @@ def run() -> list[Figure]:
     from PySide6.QtWidgets import QApplication
 
     from station.core.thresholds import ThresholdSet
-    from station.tuning_samples import benchmark_matrix
+    from station.services.tuning_samples import benchmark_matrix
     from station.ui.tuning import TuningView, TuningViewModel
 
     app = QApplication.instance() or QApplication([])

@@ -32,7 +32,7 @@ SIGNAL_POLL_MS = 200
 class StationParts:
     """What `compose` built: everything the window and its worker need."""
 
-    recipe: Any  # station.recipe.Recipe
+    recipe: Any  # station.services.recipe.Recipe
     detector: Detector
     log: Any  # station.storage.log.SqliteInspectionLog (opened; the worker closes it)
     source: Any  # station.core.ports.FrameSource (not opened yet)
@@ -42,7 +42,7 @@ class StationParts:
 def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> StationParts:
     """Load and check everything a run needs; StationError (one line) for anything wrong."""
     from station.detectors import load_detector
-    from station.recipe import check_against_model, default_recipe_path, load_recipe
+    from station.services.recipe import check_against_model, default_recipe_path, load_recipe
     from station.sources import open_source
     from station.storage.log import SqliteInspectionLog
     from station.storage.paths import default_db_path
@@ -176,7 +176,7 @@ def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -
     (live estimate) and speaks to the status line (drift alarm): every connection
     is between QObjects on the GUI thread.
     """
-    from station.tuning_samples import cache_root
+    from station.services.tuning_samples import cache_root
     from station.ui.tuning.wiring import build_tuning
     from station.ui.view_models.shift_vm import PartDetailViewModel, ShiftViewModel
     from station.ui.widgets.part_detail import PartDetailView

@@ -349,7 +349,7 @@ def test_recipe_may_name_the_heuristic_detector(
     import json
 
     from station.cli import main
-    from station.recipe import load_recipe, recipe_toml
+    from station.services.recipe import load_recipe, recipe_toml
     from station.synthetic.dataset import write_yolo_sample
 
     recipe_path = write_recipe(
@@ -415,7 +415,7 @@ def test_drift_watch_has_its_reference_from_start_up_without_opening_tuning(
     from station.synthetic.line import CLASS_NAMES
     from station.ui.tuning import TuningView
 
-    monkeypatch.setattr("station.commands.sample.DEFAULT_SAMPLE_PARTS", 6)  # a small sample
+    monkeypatch.setattr("station.synthetic.dataset.DEFAULT_SAMPLE_PARTS", 6)  # a small sample
     recipe = _shipped_model_recipe(tmp_path / "r")
     app = _station_app(tmp_path, autostart=False, load_tuning_sample_at_start=True)
     window = app.open(recipe)
@@ -445,7 +445,7 @@ def test_closing_while_the_start_up_sample_is_scored_stops_it(
 ) -> None:
     from station.ui.tuning import TuningView
 
-    monkeypatch.setattr("station.commands.sample.DEFAULT_SAMPLE_PARTS", 200)
+    monkeypatch.setattr("station.synthetic.dataset.DEFAULT_SAMPLE_PARTS", 200)
     app = _station_app(tmp_path, autostart=False, load_tuning_sample_at_start=True)
     window = app.open(_shipped_model_recipe(tmp_path / "r"))
     qtbot.addWidget(window)

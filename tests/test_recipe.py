@@ -10,7 +10,7 @@ import pytest
 
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdError, ThresholdSet
-from station.recipe import (
+from station.services.recipe import (
     check_against_model,
     default_recipe_path,
     load_recipe,

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from station.core.supervisor import PinError, PinRecord, check_new_pin, hash_pin, verify_pin
-from station.tuning_store import PinStore
+from station.services.tuning_store import PinStore
 
 FAST = {"n": 2**10, "r": 8, "p": 1}  # cheap parameters: the algorithm is the same
 

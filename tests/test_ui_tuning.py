@@ -10,7 +10,7 @@ from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 from station.core import metrics
 from station.core.sample import ScoredSample
 from station.core.thresholds import ThresholdSet
-from station.tuning_samples import LoadedSample, benchmark_matrix
+from station.services.tuning_samples import LoadedSample, benchmark_matrix
 from station.ui.tuning import TuningView, TuningViewModel
 from station.ui.tuning.tuning_vm import DEFAULT_KEY, Costs, escape_text, scrap_text
 

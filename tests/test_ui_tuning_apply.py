@@ -12,12 +12,12 @@ from PySide6.QtCore import QObject, Slot
 from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core.thresholds import ThresholdSet
-from station.recipe import default_recipe_path, load_recipe, save_recipe_thresholds
+from station.services.recipe import default_recipe_path, load_recipe, save_recipe_thresholds
+from station.services.threshold_change import ThresholdChange, ThresholdChanger, WrongPinError
+from station.services.tuning_samples import benchmark_matrix
+from station.services.tuning_store import PinStore
 from station.storage.log import SqliteInspectionLog
 from station.synthetic.line import CLASS_NAMES
-from station.threshold_change import ThresholdChange, ThresholdChanger, WrongPinError
-from station.tuning_samples import benchmark_matrix
-from station.tuning_store import PinStore
 from station.ui.tuning import TuningView, TuningViewModel
 
 MODEL = "c" * 64

@@ -8,9 +8,9 @@ import pytest
 from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core.thresholds import ThresholdSet
+from station.services.tuning_samples import SampleCatalog, SampleEntry, shipped_sample_dir
 from station.synthetic.dataset import write_yolo_sample
 from station.synthetic.line import CLASS_NAMES
-from station.tuning_samples import SampleCatalog, SampleEntry, shipped_sample_dir
 from station.ui.tuning import TuningView, TuningViewModel
 
 HEURISTIC = "heuristic:dark-blobs"

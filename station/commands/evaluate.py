@@ -160,7 +160,7 @@ def _progress_bar(stream: Any) -> Any:
 def _main(args: argparse.Namespace) -> int:
     from station.detectors import load_detector
     from station.evaluation import score_folder
-    from station.recipe import Costs, load_recipe
+    from station.services.recipe import Costs, load_recipe
 
     recipe = load_recipe(args.recipe) if args.recipe is not None else None
     if recipe is not None:
@@ -176,7 +176,7 @@ def _main(args: argparse.Namespace) -> int:
     names = info.class_names
 
     if recipe is not None:
-        from station.recipe import check_against_model
+        from station.services.recipe import check_against_model
 
         check_against_model(recipe, names)  # names the recipe file and field
     base = recipe.thresholds if recipe is not None else ThresholdSet()
@@ -305,7 +305,7 @@ def _write_recipe(
     costs: Any,
 ) -> Path:
     from station.core.shifts import ShiftSchedule
-    from station.recipe import CameraConfig, ModelRef, Recipe, write_recipe
+    from station.services.recipe import CameraConfig, ModelRef, Recipe, write_recipe
 
     chosen = _chosen(recommended, cap)
     if chosen is None:

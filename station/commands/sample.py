@@ -6,12 +6,7 @@ import argparse
 from pathlib import Path
 
 from station.core.errors import StationError
-
-DEFAULT_SAMPLE_SEED = 1001
-"""Seed of the held-out sample: the model card is measured on it and the tuning view uses it.
-The model was trained on other seeds (see models/README.md)."""
-
-DEFAULT_SAMPLE_PARTS = 400
+from station.synthetic.dataset import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

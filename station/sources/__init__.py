@@ -43,7 +43,7 @@ SOURCE_KINDS: dict[str, str] = {
 
 
 class CameraConfigLike(Protocol):
-    """What open_source needs of `station.recipe.CameraConfig`."""
+    """What open_source needs of `station.services.recipe.CameraConfig`."""
 
     @property
     def kind(self) -> str: ...

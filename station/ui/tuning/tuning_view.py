@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.tuning_samples import SampleEntry
+from station.services.tuning_samples import SampleEntry
 from station.ui.tuning.apply_dialog import ApplyDialog
 from station.ui.tuning.changed_parts import ChangedPartsPanel
 from station.ui.tuning.class_slider import ClassSlider

@@ -24,13 +24,18 @@ from station.core import metrics, recommend
 from station.core.drift import DriftMonitor, DriftReport
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdSet, reject_mask
-from station.threshold_change import (
+from station.services.threshold_change import (
     AppliedChange,
     ThresholdChange,
     ThresholdChanger,
     WrongPinError,
 )
-from station.tuning_samples import LoadedSample, SampleCatalog, SampleEntry, loaded_from_any
+from station.services.tuning_samples import (
+    LoadedSample,
+    SampleCatalog,
+    SampleEntry,
+    loaded_from_any,
+)
 from station.ui.tuning.figures import (
     DEFAULT_KEY,
     MAX_CHANGED_SHOWN,

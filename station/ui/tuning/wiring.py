@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from station.core.thresholds import ThresholdSet
-from station.threshold_change import ThresholdChanger
-from station.tuning_samples import SampleCatalog
-from station.tuning_store import PinStore
+from station.services.threshold_change import ThresholdChanger
+from station.services.tuning_samples import SampleCatalog
+from station.services.tuning_store import PinStore
 from station.ui.tuning.tuning_view import TuningView
 from station.ui.tuning.tuning_vm import TuningViewModel
 
@@ -29,7 +29,7 @@ class RecipeWriter:
         self.recipe = recipe
 
     def __call__(self, new: ThresholdSet) -> Any:
-        from station.recipe import save_recipe_thresholds
+        from station.services.recipe import save_recipe_thresholds
 
         self.recipe = save_recipe_thresholds(self.recipe, new)
         return self.recipe
@@ -46,7 +46,8 @@ def build_tuning(
 ) -> tuple[TuningView, TuningViewModel]:
     """The tab and its view-model. `deliver(ThresholdSet)` hands a set to the running worker
     (e.g. `StationViewModel.apply_thresholds`); `log` is the station's SqliteInspectionLog;
-    `cache_dir` keeps scored samples (`station.tuning_samples.cache_root()` for the station)."""
+    `cache_dir` keeps scored samples (`station.services.tuning_samples.cache_root()` for the
+    station)."""
     changer = ThresholdChanger(pins or PinStore(), log, RecipeWriter(recipe), deliver)
     catalog = SampleCatalog.for_model(
         recipe.model.path,

@@ -27,7 +27,7 @@ from station.core.errors import StationError
 from station.core.inspection import threshold_set_id
 from station.core.supervisor import check_new_pin
 from station.core.thresholds import ThresholdSet
-from station.tuning_store import PinStore
+from station.services.tuning_store import PinStore
 
 EVENT_REFUSED = "threshold_change_refused"
 MAX_WRONG_PINS = 5

@@ -286,7 +286,7 @@ def default_recipe_path() -> Path:
     the model as `../../models/defects.onnx`: the repository's `models/` folder
     for an editable (development) install.
     """
-    return Path(__file__).resolve().parent / "resources" / "default_recipe.toml"
+    return Path(__file__).resolve().parents[1] / "resources" / "default_recipe.toml"
 
 
 def check_against_model(recipe: Recipe, class_names: tuple[str, ...]) -> None:

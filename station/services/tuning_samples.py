@@ -78,7 +78,7 @@ def cache_root() -> Path:
 
 def shipped_defaults() -> tuple[int, int]:
     """(parts, seed) of the shipped held-out sample: `station sample`'s defaults."""
-    from station.commands.sample import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
+    from station.synthetic.dataset import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
 
     return DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
 
