@@ -2,6 +2,15 @@
 
 from types import ModuleType
 
-from station.commands import audit, detect, evaluate, model_info, report, run, sample
+from station.commands import audit, compare, detect, evaluate, model_info, report, run, sample
 
-COMMANDS: tuple[ModuleType, ...] = (run, model_info, detect, evaluate, sample, report, audit)
+COMMANDS: tuple[ModuleType, ...] = (
+    run,
+    model_info,
+    detect,
+    evaluate,
+    compare,
+    sample,
+    report,
+    audit,
+)

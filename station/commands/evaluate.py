@@ -27,6 +27,7 @@ from station.core.rates import Rate
 from station.core.recommend import (
     NoRecommendation,
     Recommendation,
+    chosen_recommendation,
     recommend_escape_cap,
     recommend_min_cost,
 )
@@ -344,15 +345,7 @@ def _write_recipe(
 def _chosen(
     recommended: Mapping[str, Recommendation | NoRecommendation], cap: float | None
 ) -> Recommendation | None:
-    """Min-cost thresholds, unless a cap is given and they do not meet it; else the cap's."""
-    mc = recommended.get("min_cost")
-    ec = recommended.get("escape_cap")
-    if isinstance(mc, Recommendation):
-        ci = mc.confusion.far.ci95
-        meets = cap is None or (ci is not None and ci[1] <= cap)
-        if meets or not isinstance(ec, Recommendation):
-            return mc
-    return ec if isinstance(ec, Recommendation) else None
+    return chosen_recommendation(recommended, cap)
 
 
 # -- JSON -------------------------------------------------------------------------------------

@@ -289,15 +289,23 @@ class SweepCache:
         return confusion, sweep
 
 
-def confusion(
+def not_shipped_mask(
     sample: ScoredSample, thresholds_vec: npt.ArrayLike, rejecting: npt.ArrayLike
-) -> Confusion:
-    """Part-level confusion of `thresholds_vec` (float32, one per class) on the sample."""
+) -> BoolArray:
+    """(n_parts,) bool: the part is rejected (a reject class scores >= T) or has no decision."""
     n_cls = sample.n_classes
     t = _as_thresholds(thresholds_vec, n_cls)
     rej = _as_rejecting(rejecting, n_cls)
     hits = (sample.scores >= t) & rej
-    not_shipped = hits.any(axis=1) | sample.no_decision
+    return np.asarray(hits.any(axis=1) | sample.no_decision, dtype=bool)
+
+
+def confusion(
+    sample: ScoredSample, thresholds_vec: npt.ArrayLike, rejecting: npt.ArrayLike
+) -> Confusion:
+    """Part-level confusion of `thresholds_vec` (float32, one per class) on the sample."""
+    rej = _as_rejecting(rejecting, sample.n_classes)
+    not_shipped = not_shipped_mask(sample, thresholds_vec, rej)
     defective = sample.defective_for(rej)
     shipped = ~not_shipped
     fa_mask = defective & shipped

@@ -595,5 +595,20 @@ def recommend_escape_cap(
     )
 
 
+def chosen_recommendation(
+    recommended: Mapping[str, Recommendation | NoRecommendation], cap: float | None
+) -> Recommendation | None:
+    """The recipe's rule: min-cost thresholds, unless a cap is given and they do not meet it
+    (Wilson 95% upper bound of the escape rate above the cap); then the cap's."""
+    mc = recommended.get("min_cost")
+    ec = recommended.get("escape_cap")
+    if isinstance(mc, Recommendation):
+        ci = mc.confusion.far.ci95
+        meets = cap is None or (ci is not None and ci[1] <= cap)
+        if meets or not isinstance(ec, Recommendation):
+            return mc
+    return ec if isinstance(ec, Recommendation) else None
+
+
 def _fmt_th(th: Mapping[str, float]) -> str:
     return ", ".join(f"{k} {v:g}" for k, v in th.items())
