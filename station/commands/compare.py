@@ -56,8 +56,8 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
 def run_comparison(args: argparse.Namespace, current: str, candidate: str, data: Path) -> Any:
     """Load the recipe, compare, with a progress line per model on stderr."""
     from station.commands.evaluate import _progress_bar
-    from station.services.recipe import load_recipe
     from station.services.model_change import CompareSettings, compare_models
+    from station.services.recipe import load_recipe
 
     recipe = load_recipe(args.recipe) if args.recipe is not None else None
 
