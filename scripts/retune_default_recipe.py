@@ -30,7 +30,8 @@ def main() -> int:
     from station.core.thresholds import reject_mask
     from station.detectors import load_detector, sha256_file
     from station.evaluation import score_folder
-    from station.services.recipe import default_recipe_path, load_recipe, save_recipe_thresholds
+    from station.services.recipe_file import default_recipe_path, load_recipe
+    from station.services.recipe_write import save_recipe_thresholds
     from station.synthetic.dataset import write_yolo_sample
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

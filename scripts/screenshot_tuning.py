@@ -48,7 +48,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     from station.detectors import load_detector
-    from station.services.recipe import default_recipe_path, load_recipe
+    from station.services.recipe_file import default_recipe_path, load_recipe
     from station.services.tuning_store import PinStore
     from station.storage.log import SqliteInspectionLog
     from station.ui.tuning.wiring import build_tuning

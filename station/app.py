@@ -42,7 +42,7 @@ class StationParts:
 def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> StationParts:
     """Load and check everything a run needs; StationError (one line) for anything wrong."""
     from station.detectors import load_detector
-    from station.services.recipe import check_against_model, default_recipe_path, load_recipe
+    from station.services.recipe_file import check_against_model, default_recipe_path, load_recipe
     from station.sources import open_source
     from station.storage.log import SqliteInspectionLog
     from station.storage.paths import default_db_path

@@ -349,7 +349,8 @@ def test_recipe_may_name_the_heuristic_detector(
     import json
 
     from station.cli import main
-    from station.services.recipe import load_recipe, recipe_toml
+    from station.services.recipe_file import load_recipe
+    from station.services.recipe_toml import recipe_toml
     from station.synthetic.dataset import write_yolo_sample
 
     recipe_path = write_recipe(

@@ -12,7 +12,7 @@ from station.cli import main
 from station.core.comparison import Verdict, auroc, verdict
 from station.core.metrics import Confusion
 from station.core.rates import Rate
-from station.services.recipe import default_recipe_path
+from station.services.recipe_file import default_recipe_path
 from tests.model_variants import SHIPPED, scaled_scores
 
 pytestmark = pytest.mark.skipif(not SHIPPED.is_file(), reason="models/defects.onnx absent")

@@ -18,7 +18,7 @@ import pytest
 from onnx_graphs import channel_mean_model, constant_output_model
 
 from station.cli import main
-from station.services.recipe import load_recipe
+from station.services.recipe_file import load_recipe
 
 NAMES = ("red", "green", "blue")
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,7 +308,7 @@ def test_unreadable_image_is_no_decision_never_a_pass(
 def test_shipped_model_on_a_generated_sample(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from station.services.recipe import default_recipe_path
+    from station.services.recipe_file import default_recipe_path
 
     recipe = load_recipe(default_recipe_path())
     if not recipe.model.path.exists():

@@ -16,7 +16,8 @@ from onnx_graphs import channel_mean_model, write_yolov8_model
 from station.app import compose
 from station.cli import main
 from station.core.errors import StationError
-from station.services.recipe import load_recipe, write_recipe
+from station.services.recipe_file import load_recipe
+from station.services.recipe_write import write_recipe
 
 
 def _sample(root: Path) -> Path:

@@ -10,13 +10,8 @@ import pytest
 
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdError, ThresholdSet
-from station.services.recipe import (
-    check_against_model,
-    default_recipe_path,
-    load_recipe,
-    save_recipe_thresholds,
-    write_recipe,
-)
+from station.services.recipe_file import check_against_model, default_recipe_path, load_recipe
+from station.services.recipe_write import save_recipe_thresholds, write_recipe
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

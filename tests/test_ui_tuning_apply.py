@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, Slot
 from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core.thresholds import ThresholdSet
-from station.services.recipe import default_recipe_path, load_recipe, save_recipe_thresholds
+from station.services.recipe_file import default_recipe_path, load_recipe
+from station.services.recipe_write import save_recipe_thresholds
 from station.services.threshold_change import ThresholdChange, ThresholdChanger, WrongPinError
 from station.services.tuning_samples import benchmark_matrix
 from station.services.tuning_store import PinStore

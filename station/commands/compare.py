@@ -57,7 +57,7 @@ def run_comparison(args: argparse.Namespace, current: str, candidate: str, data:
     """Load the recipe, compare, with a progress line per model on stderr."""
     from station.commands.evaluate import _progress_bar
     from station.services.model_change import CompareSettings, compare_models
-    from station.services.recipe import load_recipe
+    from station.services.recipe_file import load_recipe
 
     recipe = load_recipe(args.recipe) if args.recipe is not None else None
 
@@ -102,10 +102,10 @@ def _scores_json(s: ClassScores) -> dict[str, Any]:
 
 def side_json(ev: Any, rejecting: Any, costs: Any) -> dict[str, Any]:
     """One model as `station evaluate --json` reports it, plus its rule and score summary."""
-    from station.commands.evaluate import _cost_or_none, _json
+    from station.commands.evaluate_output import cost_or_none, evaluation_json
 
     names = ev.info.class_names
-    out = _json(
+    out = evaluation_json(
         ev.confusion,
         ev.thresholds,
         names,
@@ -119,7 +119,7 @@ def side_json(ev: Any, rejecting: Any, costs: Any) -> dict[str, Any]:
     )
     out["model"] = ev.info.path
     out["rule"] = ev.rule
-    out["expected_cost"] = _cost_or_none(ev.confusion, costs.escape, costs.scrap, None)
+    out["expected_cost"] = cost_or_none(ev.confusion, costs.escape, costs.scrap, None)
     for s in ev.scores:
         out["per_class"][s.class_name]["scores"] = _scores_json(s)
     return out

@@ -11,16 +11,16 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 
+from station import APP_NAME
+from station.core.files import atomic_write_bytes
 from station.core.sample import ScoredSample
 
-APP_NAME = "inspection-station"
 FORMAT = 1
 
 
@@ -84,10 +84,7 @@ class ScoreCache:
         path = self.path_for(key)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".scores.", suffix=".tmp", dir=self.folder)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buf.getvalue())
-            os.replace(tmp, path)
+            atomic_write_bytes(path, buf.getvalue())
         except OSError:
             return None
         return path

@@ -18,10 +18,10 @@ from typing import Any
 
 import platformdirs
 
+from station import APP_NAME
 from station.core.errors import StationError
 from station.core.sample import ScoredSample
 
-APP_NAME = "inspection-station"
 Progress = Callable[[int, int], None]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 

@@ -1,46 +1,27 @@
 """Where the supervisor PIN's hash lives: a small JSON file in the user config dir.
 
 Only the salted scrypt hash is written (see `station.core.supervisor`); the
-file is replaced atomically (write a temp file, fsync, rename) and made
+file is replaced atomically (`station.core.files`) and, being a secret, is
 readable by its owner only. The path is injectable so tests use a tmp dir.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
 
+from station import APP_NAME
+from station.core.files import atomic_write_text
 from station.core.supervisor import PinError, PinRecord, hash_pin, verify_pin
 
-APP_NAME = "inspection-station"
 PIN_FILE = "supervisor_pin.json"
 
 
 def default_pin_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / PIN_FILE
-
-
-def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
-    """Replace `path` with `text` so a crash leaves the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class PinStore:
@@ -79,7 +60,8 @@ class PinStore:
         if self.is_set():
             raise PinError(f"{self.path}: a supervisor PIN is already set")
         record = hash_pin(pin, **self._cost)
-        atomic_write_text(self.path, json.dumps(record.to_dict(), indent=2) + "\n")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.path, json.dumps(record.to_dict(), indent=2) + "\n", secret=True)
 
     def verify(self, pin: str) -> bool:
         record = self._load()

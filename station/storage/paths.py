@@ -12,7 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "inspection-station"
+from station import APP_NAME
 
 
 def default_db_path() -> Path:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station import APP_NAME
 from station.core.thresholds import ThresholdSet
 from station.ui.view_models.station_vm import StationViewModel
 from station.ui.widgets.counters_panel import CountersPanel
@@ -33,7 +34,7 @@ WIDE_SCREEN_PX = 1280
 
 
 def default_settings() -> QSettings:
-    return QSettings("inspection-station", "station")
+    return QSettings(APP_NAME, "station")
 
 
 class MainWindow(QMainWindow):

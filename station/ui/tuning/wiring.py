@@ -29,7 +29,7 @@ class RecipeWriter:
         self.recipe = recipe
 
     def __call__(self, new: ThresholdSet) -> Any:
-        from station.services.recipe import save_recipe_thresholds
+        from station.services.recipe_write import save_recipe_thresholds
 
         self.recipe = save_recipe_thresholds(self.recipe, new)
         return self.recipe

@@ -1,0 +1,234 @@
+"""Reading a recipe: one TOML file -> checked `Recipe` values.
+
+Relative paths resolve against the recipe file's folder, so a recipe and its
+model travel together. Every load error names the file, the field and what was
+expected; a typo never falls back to a default silently.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from station.core.errors import StationError
+from station.core.shifts import ShiftSchedule
+from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, ThresholdSet
+from station.services.recipe import (
+    HEURISTIC_PREFIX,
+    CameraConfig,
+    Costs,
+    ModelRef,
+    Recipe,
+)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class _Fields:
+    """Typed access to one recipe's tables; errors name the file and the dotted field."""
+
+    def __init__(self, path: Path, data: Mapping[str, Any]) -> None:
+        self.path = path
+        self.data = data
+
+    def fail(self, name: str, expected: str, got: object = ...) -> StationError:
+        tail = "" if got is ... else f", got {got!r}"
+        return StationError(f"{self.path}: {name}: expected {expected}{tail}")
+
+    def table(self, name: str) -> Mapping[str, Any]:
+        value = self.data.get(name, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(f"[{name}]", "a table", value)
+        return value
+
+    def get(
+        self, table: str, key: str, kind: type | tuple[type, ...], expected: str, default: Any
+    ) -> Any:
+        value = self.table(table).get(key, default)
+        if value is default:
+            return value
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.fail(f"{table}.{key}", expected, value)
+        if not isinstance(value, kind):
+            raise self.fail(f"{table}.{key}", expected, value)
+        return value
+
+    def text(self, table: str, key: str, default: str | None) -> str | None:
+        value = self.get(table, key, str, "a string", default)
+        return None if value in (None, "") else str(value)
+
+    def number(
+        self, table: str, key: str, default: float | None, lo: float, hi: float | None
+    ) -> float | None:
+        rng = f"a number >= {lo:g}" if hi is None else f"a number in [{lo:g}, {hi:g}]"
+        value = self.get(table, key, (int, float), rng, default)
+        if value is None:
+            return None
+        f = float(value)
+        if math.isnan(f) or f < lo or (hi is not None and f > hi) or math.isinf(f):
+            raise self.fail(f"{table}.{key}", rng, value)
+        return f
+
+    def strings(self, table: str, key: str) -> tuple[str, ...] | None:
+        value = self.table(table).get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{table}.{key}", "a list of strings", value)
+        return tuple(value)
+
+    def resolve(self, text: str) -> Path:
+        p = Path(text).expanduser()
+        return Path(os.path.normpath(p if p.is_absolute() else self.path.parent / p))
+
+
+def load_recipe(path: Path | str) -> Recipe:
+    """Read and check a recipe; StationError naming the file and field for anything wrong."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise StationError(f"{path}: recipe file not found") from None
+    except OSError as exc:
+        raise StationError(f"{path}: cannot read the recipe ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise StationError(f"{path}: expected a UTF-8 TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise StationError(f"{path}: not valid TOML ({exc})") from None
+    f = _Fields(path, data)
+    known = {"product", "model", "thresholds", "camera", "shifts", "costs", "station"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise f.fail(f"[{unknown[0]}]", f"one of the tables {', '.join(sorted(known))}")
+
+    allowed_keys = {
+        "product": {"name", "station_id"},
+        "model": {"path", "sha256", "labels", "family"},
+        "thresholds": {"default", "tuned_on_model_sha256", "reject_classes", "classes"},
+        "shifts": {"zone", "starts", "names"},
+        "costs": {"escape", "scrap", "max_escape_rate"},
+        "station": {"autostart", "db"},
+    }
+    for table, keys in allowed_keys.items():
+        extra = sorted(set(f.table(table)) - keys)
+        if extra:  # a typo must not silently fall back to a default
+            raise f.fail(f"{table}.{extra[0]}", f"one of the keys {', '.join(sorted(keys))}")
+
+    product = f.text("product", "name", None)
+    if product is None:
+        raise f.fail("product.name", "the product's name (a string)")
+    station_id = f.text("product", "station_id", "station-1") or "station-1"
+
+    model_path = f.text("model", "path", None)
+    if model_path is None:
+        raise f.fail("model.path", "the path of the ONNX model file")
+    sha = f.text("model", "sha256", None)
+    if sha is not None and not _SHA256.match(sha.lower()):
+        raise f.fail("model.sha256", "64 hexadecimal digits", sha)
+    labels = f.text("model", "labels", None)
+    model = ModelRef(
+        Path(model_path) if model_path.startswith(HEURISTIC_PREFIX) else f.resolve(model_path),
+        sha.lower() if sha else None,
+        f.resolve(labels) if labels else None,
+        f.text("model", "family", None),
+    )
+
+    thresholds = _thresholds(f)
+    reject_classes = f.strings("thresholds", "reject_classes")
+
+    cam = f.table("camera")
+    kind = f.text("camera", "kind", "synthetic") or "synthetic"
+    camera = CameraConfig(kind, {k: v for k, v in cam.items() if k != "kind"})
+
+    shifts_t = f.table("shifts")
+    try:
+        defaults = ShiftSchedule()
+        shifts = ShiftSchedule(
+            zone=f.text("shifts", "zone", defaults.zone) or defaults.zone,
+            starts=f.strings("shifts", "starts") or defaults.starts,
+            names=f.strings("shifts", "names")
+            or (defaults.names if "starts" not in shifts_t else _numbered(shifts_t["starts"])),
+        )
+    except StationError as exc:
+        raise StationError(f"{path}: {exc}") from None
+
+    costs = Costs(
+        escape=f.number("costs", "escape", 1.0, 0.0, None) or 0.0,
+        scrap=f.number("costs", "scrap", 1.0, 0.0, None) or 0.0,
+        max_escape_rate=f.number("costs", "max_escape_rate", None, 0.0, 1.0),
+    )
+    autostart = f.get("station", "autostart", bool, "true or false", False)
+    db = f.text("station", "db", None)
+    return Recipe(
+        path=path,
+        product=product,
+        station_id=station_id,
+        model=model,
+        thresholds=thresholds,
+        reject_classes=reject_classes,
+        camera=camera,
+        shifts=shifts,
+        costs=costs,
+        autostart=bool(autostart),
+        db_path=f.resolve(db) if db else None,
+    )
+
+
+def _numbered(starts: object) -> tuple[str, ...]:
+    n = len(starts) if isinstance(starts, list) else 0
+    return tuple(f"shift {i + 1}" for i in range(n))
+
+
+def thresholds_from(path: Path, data: Mapping[str, Any]) -> ThresholdSet:
+    """The `[thresholds]` tables of parsed recipe TOML (a written file is checked with it)."""
+    return _thresholds(_Fields(path, data))
+
+
+def _thresholds(f: _Fields) -> ThresholdSet:
+    t = f.table("thresholds")
+    classes = t.get("classes", {})
+    if not isinstance(classes, Mapping):
+        raise f.fail("thresholds.classes", "a table of class name = threshold", classes)
+    tuned = f.text("thresholds", "tuned_on_model_sha256", None)
+    if tuned is not None and not _SHA256.match(tuned.lower()):
+        raise f.fail("thresholds.tuned_on_model_sha256", "64 hexadecimal digits", tuned)
+    try:
+        ts = ThresholdSet(
+            dict(classes), t.get("default", DEFAULT_THRESHOLD), tuned.lower() if tuned else None
+        )
+    except ThresholdError as exc:
+        # ThresholdSet names `class_thresholds.X` / `default_threshold`; say it as the file does
+        msg = str(exc).replace("class_thresholds.", "thresholds.classes.", 1)
+        msg = msg.replace("default_threshold:", "thresholds.default:", 1)
+        raise ThresholdError(f"{f.path}: {msg}") from None
+    return ts
+
+
+def default_recipe_path() -> Path:
+    """The shipped recipe for the synthetic line and `models/defects.onnx`.
+
+    It lives in the package (`station/resources/default_recipe.toml`) and names
+    the model as `../../models/defects.onnx`: the repository's `models/` folder
+    for an editable (development) install.
+    """
+    return Path(__file__).resolve().parents[1] / "resources" / "default_recipe.toml"
+
+
+def check_against_model(recipe: Recipe, class_names: tuple[str, ...]) -> None:
+    """Refuse thresholds or reject classes naming a class the model lacks (names the file)."""
+    from station.core.thresholds import reject_mask
+
+    try:
+        recipe.thresholds.check_classes(class_names)
+        reject_mask(class_names, recipe.reject_classes)
+    except ThresholdError as exc:
+        msg = str(exc).replace("class_thresholds:", "thresholds.classes:", 1)
+        msg = msg.replace("reject_classes:", "thresholds.reject_classes:", 1)
+        raise ThresholdError(f"{recipe.path}: {msg}") from None
