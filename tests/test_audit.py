@@ -39,7 +39,7 @@ def _sql(db: Path, sql: str) -> None:
 
 def test_intact_chain_exits_zero(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "verify", "--db", str(db)]) == 0
-    assert "intact: 5 entries" in capsys.readouterr().out
+    assert "intact: 5 events, 0 inspections, 0 confirmations" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -62,8 +62,10 @@ def test_tampering_is_detected_and_named(
 ) -> None:
     _sql(db, tamper)
     assert main(["audit", "verify", "--db", str(db)]) == 1
-    out = capsys.readouterr().out
-    assert f"BROKEN at entry {bad_id}" in out and says in out
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert f"BROKEN: table events, row {bad_id}:" in line and says in line
 
 
 def test_rechaining_after_an_edit_still_breaks_at_the_head(db: Path) -> None:

@@ -130,7 +130,6 @@ def test_json_keys_are_the_contract(db: Path, capsys: pytest.CaptureFixture[str]
             ["--from", "2026-03-29T05:00+02:00", "--to", "2026-03-29T06:00+02:00"],
             ["2026-03-28/night"],
         ),
-        (["--shift", "1999-01-01/early"], []),
     ],
 )
 def test_selections(
@@ -186,12 +185,36 @@ def test_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "no such file" in err and "Traceback" not in err
 
 
+def test_unknown_shift_is_refused_listing_the_logged_ones(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "--db", str(db), "--shift", "nonsense"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "no shift 'nonsense'" in err
+    assert "2026-03-28/late, 2026-03-28/night, 2026-03-29/early" in err
+
+
+def test_intact_report_says_so_in_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _json(capsys, "--db", str(db), "--shift", "2026-03-28/night")
+    assert doc["chain"] == {"intact": True, "problems": []}
+
+
 def test_report_on_a_schema_1_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """An old log has no shift bounds: its first and last inspection bound each shift."""
+    """An old log is not upgraded by a report (which never writes): it names the command
+    that does. Upgraded, it has no shift bounds: its first and last inspection bound each shift.
+    """
     from test_storage_schema import T0, make_schema1_db
 
     db = tmp_path / "old.sqlite3"
     make_schema1_db(db, n=5)
+    before = db.read_bytes()
+    assert main(["report", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "schema version 1 is older" in err and f"station audit upgrade --db {db}" in err
+    assert db.read_bytes() == before
+    assert main(["audit", "upgrade", "--db", str(db)]) == 0
+    assert "upgraded from schema 1" in capsys.readouterr().out
     doc = _json(capsys, "--db", str(db))
     [shift] = doc["shifts"]
     assert shift["id"] == "2026-05-28/night" and shift["name"] == "night"

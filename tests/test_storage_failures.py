@@ -14,7 +14,7 @@ from storage_support import make_inspection
 
 from station.storage.errors import LogUnavailable
 from station.storage.log import SqliteInspectionLog
-from station.storage.schema import connect_reader
+from station.storage.opening import connect_reader
 
 T0 = 1_780_000_000.0
 SMALL_DISK = Path(__file__).parent / "fixtures" / "log_on_small_disk.py"

@@ -13,9 +13,11 @@ from storage_support import CLASSES, MODEL, SCHEMA_1_SQL, make_inspection
 
 from station.storage.audit import GENESIS, entry_hash, verify_chain
 from station.storage.errors import LogUnavailable, SchemaTooNew
+from station.storage.integrity import verify_log
 from station.storage.log import SqliteInspectionLog
+from station.storage.opening import connect_reader
 from station.storage.paths import archive_dir, default_db_path
-from station.storage.schema import SCHEMA_VERSION, connect_reader
+from station.storage.schema import SCHEMA_VERSION
 
 T0 = 1_780_000_000.0
 
@@ -67,23 +69,26 @@ def test_schema_1_log_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
         shifts = conn.execute("SELECT id, name, start_utc FROM shifts ORDER BY id").fetchall()
         assert ("2026-05-28/night", "night", None) in shifts
         kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY id")]
-        assert kinds == ["model_loaded", "schema_migrated", "log_opened"]
+        assert kinds == ["model_loaded", "records_sealed", "schema_migrated", "log_opened"]
         check = verify_chain(conn)
         assert check.ok, check.problem
+        log_check = verify_log(conn)
+        assert log_check.ok, log_check.broken
+        assert [t.rows for t in log_check.tables] == [4, 6, 0]
         indexes = {
             n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         }
         assert "inspections_shift_outcome" in indexes and "inspections_shift" not in indexes
 
 
-def test_reader_upgrades_an_old_log(tmp_path: Path) -> None:
+def test_reader_refuses_an_old_log_untouched(tmp_path: Path) -> None:
     db = tmp_path / "old.sqlite3"
     make_schema1_db(db)
-    conn = connect_reader(db)
-    try:
-        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
-    finally:
-        conn.close()
+    before = db.read_bytes()
+    with pytest.raises(LogUnavailable, match=r"schema version 1 is older.*station audit upgrade"):
+        connect_reader(db)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.sqlite3"]
 
 
 def test_newer_log_is_refused_untouched(tmp_path: Path) -> None:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from station.core.errors import StationError
+from station.storage.errors import explain
+from station.storage.integrity import LogCheck, verify_log
+from station.storage.opening import connect_reader
 from station.storage.paths import default_db_path
 from station.storage.reports import (
     Report,
@@ -20,7 +25,6 @@ from station.storage.reports import (
     station_zone,
     write_csv,
 )
-from station.storage.schema import connect_reader
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,29 +70,83 @@ def _selection(args: argparse.Namespace, zone: str) -> Selection:
     return Selection(shift_id=args.shift, day=day, start_utc=start, end_utc=end)
 
 
+SHIFTS_LISTED = 12
+
+
+def _check_shift(conn: sqlite3.Connection, shift_id: str, db: Path) -> None:
+    """Refuse a shift the log does not have, listing the ones it has (newest last)."""
+    known = [
+        str(sid)
+        for (sid,) in conn.execute(
+            "SELECT id FROM shifts WHERE id IN (SELECT DISTINCT shift_id FROM inspections) "
+            "ORDER BY coalesce(start_utc, 0), id"
+        )
+    ]
+    if shift_id in known:
+        return
+    if not known:
+        raise StationError(f"--shift: no shift {shift_id!r} in {db}: nothing is logged in it yet")
+    shown = ", ".join(known[-SHIFTS_LISTED:])
+    earlier = len(known) - SHIFTS_LISTED
+    more = f" (and {earlier} earlier)" if earlier > 0 else ""
+    raise StationError(f"--shift: no shift {shift_id!r} in {db}; its shifts: {shown}{more}")
+
+
+def _chain_under(conn: sqlite3.Connection, report: Report) -> LogCheck:
+    """The chains under the reported rows: from the checkpoint before the first of them on."""
+    ids = [s.id for s in report.shifts]
+    first = None
+    if ids and report.selection != Selection():
+        marks = ", ".join("?" * len(ids))
+        first = conn.execute(
+            f"SELECT min(id) FROM inspections WHERE shift_id IN ({marks})", ids
+        ).fetchone()[0]
+    return verify_log(conn, None if first is None else {"inspections": int(first)})
+
+
+def _chain_json(check: LogCheck) -> dict[str, Any]:
+    return {"intact": check.ok, "problems": [t.line() for t in check.broken]}
+
+
 def _main(args: argparse.Namespace) -> int:
     db = args.db or default_db_path()
     conn = connect_reader(db)
     try:
-        zone = station_zone(conn)
+        selection = _selection(args, station_zone(conn))
+        if args.shift is not None:
+            _check_shift(conn, args.shift, db)
+        report = shift_report(db, selection)
+        check = _chain_under(conn, report)
+    except sqlite3.Error as exc:
+        raise explain(db, exc) from exc
     finally:
         conn.close()
-    report = shift_report(db, _selection(args, zone))
     if args.csv is not None:
         write_csv(report, args.csv)
     if args.json:
-        json.dump(report_to_json(report), sys.stdout, indent=2, ensure_ascii=False)
+        doc = report_to_json(report)
+        doc["chain"] = _chain_json(check)
+        json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
-        print(render_text(report, db))
-    if not report.shifts and args.shift:
-        print(f"station report: no inspections logged in shift {args.shift!r}", file=sys.stderr)
+        print(render_text(report, db, check))
+    for table in check.broken:
+        print(f"station report: WARNING: {table.line()}", file=sys.stderr)
+    if not check.ok:
+        print(
+            "station report: WARNING: the log under this report was edited after it was "
+            f"written; its figures cannot be trusted (`station audit verify --db {db}`)",
+            file=sys.stderr,
+        )
     return 0
 
 
-def render_text(report: Report, db: Path) -> str:
-    """A table a supervisor can read in a terminal."""
+def render_text(report: Report, db: Path, check: LogCheck | None = None) -> str:
+    """A table a supervisor can read in a terminal (headed by a warning if the chain broke)."""
     lines = [f"log: {db}  (times in {report.zone})"]
+    if check is not None and not check.ok:
+        where = "; ".join(f"{t.table} row {t.first_bad_id}" for t in check.broken)
+        lines.insert(0, f"WARNING: AUDIT CHAIN BROKEN ({where}): these figures may be edited")
     header = f"{'shift':<24} {'start':<17} {'end':<17} {'parts':>7} {'pass':>7} {'reject':>7} "
     header += f"{'no-dec':>6} {'yield':>7}  top reject classes"
     lines.append(header)

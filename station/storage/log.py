@@ -1,13 +1,11 @@
 """The inspection log: every part committed durably before its outcome is shown.
 
 SQLite in WAL mode with `synchronous=FULL` makes each commit survive a power
-cut, at roughly 0.5–1 ms per commit on this class of disk. To log thousands
-of parts a second without weakening that, one writer thread owns the
-connection and commits every row waiting at that moment in one transaction
-(group commit); each caller blocks until the transaction holding its row has
-committed. A failed transaction fails every caller in it with
-`LogUnavailable`; the next batch tries again (the operator may have freed
-space or closed the program holding a lock).
+cut; group commit (`writer`) logs thousands of parts a second without
+weakening that. Inspections and confirmations are hash-chained (`chain`), the
+events form their own chain (`audit`), the reject archive is written on its
+own thread (`archive`) and kept within its limits (`pruning`). This module
+is the station's one entry point to all of it.
 """
 
 from __future__ import annotations
@@ -16,140 +14,30 @@ import contextlib
 import json
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from station.core.decision import Outcome
-from station.core.detections import Detections
 from station.core.errors import StationError
 from station.core.inspection import Inspection, threshold_set_id
 from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.core.thresholds import ThresholdSet
 from station.storage import archive as arch
-from station.storage.audit import append_events, canonical_details
+from station.storage.audit import canonical_details
+from station.storage.confirmations import confirmation_payload, insert_entries
 from station.storage.errors import LogUnavailable, explain
+from station.storage.inspections import TIME, InspectionRows, archive_tag
+from station.storage.opening import connect
 from station.storage.paths import archive_dir
-from station.storage.schema import connect
+from station.storage.pruning import ArchiveBudget
+from station.storage.writer import GroupCommitWriter, Item, Kind, PendingRecord
 
-_INSERT_INSPECTION = """
-INSERT INTO inspections (
-    id, time_utc, station_id, product, shift_id, sequence, outcome, reasons, class_names,
-    max_scores, kept, threshold_set_id, model_sha256, latency_ms, truth_defective, zone, why,
-    extra, image_path, image_bytes
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-_EMPTY_KEPT = '{"class_id":[],"confidence":[],"xyxy":[]}'
 _ONE_SHIFT_PER_UTC_DAY = ShiftSchedule("UTC", ("00:00",), ("day",))
 
-
-class _Kind(Enum):
-    INSPECTION = 1
-    EVENT = 2
-    CONFIRM = 3
-    ATTACH = 4  # an archived frame joins its (already committed) row
-    THRESHOLDS = 5  # a threshold set, stored by its id for the part view
-
-
-class _Item:
-    __slots__ = ("error", "frame", "kind", "payload", "row_id", "shift")
-
-    def __init__(
-        self,
-        kind: _Kind,
-        payload: tuple[Any, ...],
-        frame: npt.NDArray[np.uint8] | None = None,
-        shift: ShiftSpan | None = None,
-    ) -> None:
-        self.kind = kind
-        self.payload = payload
-        self.frame = frame
-        self.shift = shift
-        self.row_id = 0
-        self.error: StationError | None = None
-
-
-class _Done:
-    """A one-shot event that wakes each waiter through its own lock.
-
-    `threading.Event` makes every woken waiter re-acquire one shared lock; with
-    dozens of callers in one commit that queue costs more than the commit.
-    """
-
-    __slots__ = ("_flag", "_lock", "_waiters")
-
-    def __init__(self) -> None:
-        self._flag = False
-        self._lock = threading.Lock()
-        self._waiters: list[threading.Lock] = []
-
-    def is_set(self) -> bool:
-        return self._flag
-
-    def set(self) -> None:
-        with self._lock:
-            self._flag = True
-            waiters, self._waiters = self._waiters, []
-        for w in waiters:
-            w.release()
-
-    def wait(self, timeout_s: float | None = None) -> bool:
-        if self._flag:
-            return True
-        waiter = threading.Lock()
-        waiter.acquire()
-        with self._lock:
-            if self._flag:
-                return True
-            self._waiters.append(waiter)
-        if waiter.acquire(timeout=-1 if timeout_s is None else timeout_s):
-            return True
-        with self._lock:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-        return self._flag
-
-
-class _Batch:
-    __slots__ = ("done", "error", "items")
-
-    def __init__(self) -> None:
-        self.items: list[_Item] = []
-        self.done = _Done()
-        self.error: LogUnavailable | None = None
-
-
-class PendingRecord:
-    """A submitted row; `result()` blocks until its transaction committed (or failed)."""
-
-    __slots__ = ("_batch", "_item")
-
-    def __init__(self, batch: _Batch, item: _Item) -> None:
-        self._batch = batch
-        self._item = item
-
-    def done(self) -> bool:
-        return self._batch.done.is_set()
-
-    def done_wait(self) -> None:
-        self._batch.done.wait()
-
-    def result(self, timeout_s: float | None = None) -> int:
-        """The committed row id; raises LogUnavailable (not committed) or StationError (refused)."""
-        if not self._batch.done.wait(timeout_s):
-            raise TimeoutError(f"log commit not finished after {timeout_s} s")
-        if self._batch.error is not None:
-            raise self._batch.error
-        if self._item.error is not None:
-            raise self._item.error
-        return self._item.row_id
+__all__ = ["LogStats", "PendingRecord", "SqliteInspectionLog"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,33 +50,6 @@ class LogStats:
     archive_bytes: int
     pruned_images: int
     archive_failures: int
-
-
-def _kept_json(kept: Detections) -> str:
-    if not len(kept):
-        return _EMPTY_KEPT
-    doc: dict[str, Any] = {
-        "xyxy": np.round(kept.xyxy.astype(np.float64), 2).tolist(),
-        "confidence": kept.confidence.tolist(),
-        "class_id": kept.class_id.tolist(),
-    }
-    for name, column in kept.data.items():
-        values = np.asarray(column)
-        if values.dtype.kind in "biufUS" and name not in doc:
-            doc[name] = values.tolist()
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
-
-
-def _reasons_json(ins: Inspection) -> str:
-    if not ins.decision.reasons:
-        return "[]"
-    return json.dumps(
-        [
-            {"class": r.class_name, "score": r.score, "threshold": r.threshold}
-            for r in ins.decision.reasons
-        ],
-        separators=(",", ":"),
-    )
 
 
 class SqliteInspectionLog:
@@ -222,25 +83,11 @@ class SqliteInspectionLog:
         self.limit = arch.ArchiveLimit(archive_limit_mb, archive_max_age_days)
         self._format = image_format
         self._conn, versions = connect(self.db_path, busy_timeout_s=busy_timeout_s)
-        self._cond = threading.Condition()
-        self._open = _Batch()
-        self._closing = False
-        self._closed = False
+        self._rows = InspectionRows(self.zone)
         self._span_cache: ShiftSpan | None = None
-        self._names_cache: dict[tuple[str, ...], str] = {}
-        self._known_shifts: set[str] = set()
-        self._rows = self._batches = self._largest = self._pruned = self._archive_failures = 0
-        self._accepting = True
-        self._oldest_image_utc = float("inf")
-        self.last_prune_error: LogUnavailable | None = None
+        self._archive_failures = 0
         try:
-            self._archive_bytes = int(
-                self._conn.execute(
-                    "SELECT coalesce(sum(image_bytes), 0) FROM inspections "
-                    "WHERE image_path IS NOT NULL"
-                ).fetchone()[0]
-            )
-            self._oldest_image_utc = self._oldest_image()
+            self._budget = ArchiveBudget(self._conn, self.db_path, self.archive_dir, self.limit)
             self._conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schedule', ?)",
                 (
@@ -256,20 +103,16 @@ class SqliteInspectionLog:
         except sqlite3.Error as exc:
             self._conn.close()
             raise explain(self.db_path, exc) from exc
-        self._writer = threading.Thread(
-            target=self._run, name="SqliteInspectionLogWriter", daemon=True
+        self._writer = GroupCommitWriter(
+            self._commit,
+            self._after_commit,
+            lambda exc: explain(self.db_path, exc),
+            f"inspection log {self.db_path}",
         )
         self._writer.start()
         self._archiver = arch.Archiver(
             self.archive_dir, image_format, self._attach_image, self._image_failed
         )
-        if versions[0] != versions[1] and versions[0] > 0:
-            self.record_event(
-                "schema_migrated",
-                f"log upgraded from schema {versions[0]} to {versions[1]}",
-                old=versions[0],
-                new=versions[1],
-            )
         self.record_event(
             "log_opened",
             f"log opened by process {os.getpid()}",
@@ -286,37 +129,10 @@ class SqliteInspectionLog:
 
         For pipelines that overlap work with the commit. `record()` is `submit().result()`.
         """
-        ins = inspection
-        span = self._span_for(ins)
-        frame = ins.frame if ins.outcome is not Outcome.PASS else None
-        truth = None if ins.truth_defective is None else int(bool(ins.truth_defective))
-        payload = (
-            float(ins.time_utc),
-            ins.station_id,
-            ins.product,
-            span.id,
-            int(ins.sequence),
-            ins.outcome.value,
-            _reasons_json(ins),
-            self._names_json(ins.class_names),
-            np.asarray(ins.max_scores, dtype="<f4").tobytes(),
-            _kept_json(ins.decision.kept),
-            ins.threshold_set_id,
-            ins.model_sha256,
-            float(ins.latency_ms),
-            truth,
-            self.zone,
-            ins.decision.why,
-            json.dumps(dict(ins.extra), sort_keys=True) if ins.extra else "{}",
-        )
-        return self._enqueue(_Item(_Kind.INSPECTION, payload, frame, span))
-
-    def _names_json(self, names: tuple[str, ...]) -> str:
-        # One model's class list repeats on every row: encode it once.
-        text = self._names_cache.get(names)
-        if text is None:
-            text = self._names_cache[names] = json.dumps(list(names))
-        return text
+        span = self._span_for(inspection)
+        frame = inspection.frame if inspection.outcome is not Outcome.PASS else None
+        payload = self._rows.payload(inspection, span)
+        return self._writer.enqueue(Item(Kind.INSPECTION, payload, frame, span))
 
     def record(self, inspection: Inspection) -> int:
         """Log one inspection; returns its row id only after the row is durably committed.
@@ -332,7 +148,7 @@ class SqliteInspectionLog:
         threshold_change, confirmation, archive_pruned, log_opened, schema_migrated.
         """
         payload = (time.time(), str(kind), str(message), canonical_details(details))
-        return self._enqueue(_Item(_Kind.EVENT, payload)).result()
+        return self._writer.enqueue(Item(Kind.EVENT, payload)).result()
 
     def register_thresholds(self, thresholds: ThresholdSet) -> str:
         """Store a threshold set under its id (as logged with each part); returns the id.
@@ -342,7 +158,7 @@ class SqliteInspectionLog:
         """
         tid = threshold_set_id(thresholds)
         payload = (tid, json.dumps(thresholds.to_dict(), sort_keys=True))
-        self._enqueue(_Item(_Kind.THRESHOLDS, payload)).result()
+        self._writer.enqueue(Item(Kind.THRESHOLDS, payload)).result()
         return tid
 
     def record_threshold_change(
@@ -385,39 +201,22 @@ class SqliteInspectionLog:
         The latest confirmation of a part is its truth. Raises StationError for
         an unknown row id or a class the part's model does not have.
         """
-        if not operator:
-            raise StationError("confirmation: operator name is required")
-        if not defective and class_name is not None:
-            raise StationError(
-                f"confirmation: a good part has no defect class (got {class_name!r})"
-            )
-        payload = (int(inspection_row_id), time.time(), bool(defective), class_name, str(operator))
-        return self._enqueue(_Item(_Kind.CONFIRM, payload)).result()
+        payload = confirmation_payload(inspection_row_id, defective, class_name, operator)
+        return self._writer.enqueue(Item(Kind.CONFIRM, payload)).result()
 
     def close(self) -> None:
         """Commit everything queued, archive every pending frame, close the database.
 
         Idempotent.
         """
-        with self._cond:
-            already = not self._accepting
-            if not already:
-                self._accepting = False
-                barrier = _Item(_Kind.EVENT, ())
-                self._open.items.append(barrier)
-                pending = PendingRecord(self._open, barrier)
-                self._cond.notify()
-        if already:
+        barrier = self._writer.stop_intake()
+        if barrier is None:
             self._writer.join()
             return
-        pending.done_wait()  # every row committed, every frame handed to the archiver
+        barrier.done_wait()  # every row committed, every frame handed to the archiver
         self._archiver.close()  # frames written; their ATTACH items are queued
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
-        self._writer.join()
+        self._writer.finish()
         self._conn.close()
-        self._closed = True
 
     def __enter__(self) -> SqliteInspectionLog:
         return self
@@ -427,14 +226,13 @@ class SqliteInspectionLog:
 
     @property
     def stats(self) -> LogStats:
-        return LogStats(
-            self._rows,
-            self._batches,
-            self._largest,
-            self._archive_bytes,
-            self._pruned,
-            self._archive_failures,
-        )
+        w, b = self._writer, self._budget
+        return LogStats(w.rows, w.batches, w.largest, b.bytes, b.pruned, self._archive_failures)
+
+    @property
+    def last_prune_error(self) -> LogUnavailable | None:
+        """Why the archive could not be pruned last time (None: it could, or had no need)."""
+        return self._budget.last_error
 
     # ----------------------------------------------------------------- internals
     def _span_for(self, ins: Inspection) -> ShiftSpan:
@@ -448,55 +246,16 @@ class SqliteInspectionLog:
             )
         return span
 
-    def _enqueue(self, item: _Item, internal: bool = False) -> PendingRecord:
-        with self._cond:
-            if not (self._accepting or (internal and not self._closing)):
-                raise LogUnavailable(f"inspection log {self.db_path}: the log is closed")
-            batch = self._open
-            batch.items.append(item)
-            if len(batch.items) == 1:
-                self._cond.notify()
-        return PendingRecord(batch, item)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._open.items and not self._closing:
-                    self._cond.wait()
-                batch = self._open
-                if not batch.items:
-                    return  # closing and drained
-                self._open = _Batch()
-            try:
-                self._commit(batch.items)
-                self._rows += len(batch.items)
-                self._batches += 1
-                self._largest = max(self._largest, len(batch.items))
-            except (sqlite3.Error, OSError) as exc:
-                batch.error = explain(self.db_path, exc)
-            except Exception as exc:  # a bug must fail the callers, not kill the writer
-                batch.error = LogUnavailable(
-                    f"inspection log {self.db_path}: internal error {exc!r}"
-                )
-            batch.done.set()
-            if batch.error is None:
-                for it in batch.items:
-                    if it.kind is _Kind.INSPECTION and it.frame is not None:
-                        tag = "reject" if it.payload[5] == Outcome.REJECT.value else "nodecision"
-                        self._archiver.put(
-                            arch.PendingImage(it.row_id, it.payload[0], tag, it.frame)
-                        )
-                self._enforce_archive_limit()
-
-    def _commit(self, items: list[_Item]) -> None:
+    def _commit(self, items: list[Item]) -> None:
+        """Writer thread: one transaction for the whole batch."""
         conn = self._conn
-        attach = [it for it in items if it.kind is _Kind.ATTACH]
+        attach = [it for it in items if it.kind is Kind.ATTACH]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            inspections = [it for it in items if it.kind is _Kind.INSPECTION]
+            inspections = [it for it in items if it.kind is Kind.INSPECTION]
             if inspections:
-                self._insert_inspections(conn, inspections)
-            sets = [it.payload for it in items if it.kind is _Kind.THRESHOLDS]
+                self._rows.insert(conn, inspections)
+            sets = [it.payload for it in items if it.kind is Kind.THRESHOLDS]
             if sets:
                 conn.executemany(
                     "INSERT OR IGNORE INTO threshold_sets (id, thresholds) VALUES (?, ?)", sets
@@ -506,9 +265,9 @@ class SqliteInspectionLog:
                     "UPDATE inspections SET image_path = ?, image_bytes = ? WHERE id = ?",
                     [(it.payload[1], it.payload[2], it.payload[0]) for it in attach],
                 )
-            others = [it for it in items if it.kind in (_Kind.EVENT, _Kind.CONFIRM) and it.payload]
-            if others:
-                self._insert_others(conn, others)
+            entries = [it for it in items if it.kind in (Kind.EVENT, Kind.CONFIRM) and it.payload]
+            if entries:
+                insert_entries(conn, entries)
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -517,14 +276,21 @@ class SqliteInspectionLog:
                 arch.remove_quietly(self.archive_dir, [it.payload[1]])
             raise
         for it in attach:
-            self._archive_bytes += it.payload[2]
-            self._oldest_image_utc = min(self._oldest_image_utc, it.payload[3])
+            self._budget.added(it.payload[2], it.payload[3])
+
+    def _after_commit(self, items: list[Item]) -> None:
+        """Writer thread: hand the committed rejects' frames to the archiver, then prune."""
+        for it in items:
+            if it.kind is Kind.INSPECTION and it.frame is not None:
+                image = arch.PendingImage(it.row_id, it.payload[TIME], archive_tag(it), it.frame)
+                self._archiver.put(image)
+        self._budget.enforce()
 
     def _attach_image(self, image: arch.PendingImage, rel: str, nbytes: int) -> None:
         """Archiver thread: the frame is on disk; name it in its row."""
         try:
             payload = (image.row_id, rel, nbytes, image.time_utc)
-            self._enqueue(_Item(_Kind.ATTACH, payload), internal=True)
+            self._writer.enqueue(Item(Kind.ATTACH, payload), internal=True)
         except LogUnavailable:
             arch.remove_quietly(self.archive_dir, [rel])
 
@@ -540,167 +306,4 @@ class SqliteInspectionLog:
             canonical_details({"row_id": row_id, "error": str(exc)}),
         )
         with contextlib.suppress(LogUnavailable):
-            self._enqueue(_Item(_Kind.EVENT, payload), internal=True)
-
-    def _oldest_image(self) -> float:
-        row = self._conn.execute(
-            "SELECT time_utc FROM inspections WHERE image_path IS NOT NULL ORDER BY id LIMIT 1"
-        ).fetchone()
-        return float("inf") if row is None else float(row[0])
-
-    def _insert_inspections(self, conn: sqlite3.Connection, items: list[_Item]) -> None:
-        next_id = (
-            int(conn.execute("SELECT coalesce(max(id), 0) FROM inspections").fetchone()[0]) + 1
-        )
-        rows = []
-        new_shifts = []
-        for it in items:
-            it.row_id = next_id
-            next_id += 1
-            rows.append((it.row_id, *it.payload, None, 0))
-            span = it.shift
-            if span is not None and span.id not in self._known_shifts:
-                self._known_shifts.add(span.id)
-                bounds = (
-                    (None, None) if np.isnan(span.start_utc) else (span.start_utc, span.end_utc)
-                )
-                new_shifts.append((span.id, span.name, *bounds, self.zone))
-        conn.executemany(_INSERT_INSPECTION, rows)
-        if new_shifts:
-            conn.executemany(
-                "INSERT OR IGNORE INTO shifts (id, name, start_utc, end_utc, zone) "
-                "VALUES (?, ?, ?, ?, ?)",
-                new_shifts,
-            )
-
-    def _insert_others(self, conn: sqlite3.Connection, items: list[_Item]) -> None:
-        events: list[tuple[_Item | None, Any]] = []
-        for it in items:
-            if it.kind is _Kind.EVENT:
-                events.append((it, it.payload))
-                continue
-            iid, t, defective, class_name, operator = it.payload
-            row = conn.execute(
-                "SELECT class_names FROM inspections WHERE id = ?", (iid,)
-            ).fetchone()
-            if row is None:
-                it.error = StationError(f"confirmation: no logged part with row id {iid}")
-                continue
-            names = json.loads(row[0])
-            if class_name is not None and class_name not in names:
-                it.error = StationError(
-                    f"confirmation: {class_name!r} is not a class of the part's model; "
-                    f"its classes are: {', '.join(names)}"
-                )
-                continue
-            cur = conn.execute(
-                "INSERT INTO confirmations "
-                "(inspection_id, time_utc, defective, class_name, operator) VALUES (?, ?, ?, ?, ?)",
-                (iid, t, int(defective), class_name, operator),
-            )
-            it.row_id = int(cur.lastrowid or 0)
-            verdict = "really defective" if defective else "really good"
-            if class_name:
-                verdict += f" ({class_name})"
-            details = canonical_details(
-                {
-                    "inspection_id": iid,
-                    "defective": defective,
-                    "class_name": class_name,
-                    "operator": operator,
-                    "confirmation_id": it.row_id,
-                }
-            )
-            events.append((None, (t, "confirmation", f"{operator}: part {iid} {verdict}", details)))
-        if events:
-            ids = append_events(conn, [e for _, e in events])
-            for (owner, _), event_id in zip(events, ids, strict=True):
-                if owner is not None:
-                    owner.row_id = event_id
-
-    def _enforce_archive_limit(self) -> None:
-        max_bytes = self.limit.max_bytes
-        over = max_bytes is not None and self._archive_bytes > max_bytes
-        now = time.time()
-        max_age_s = None if self.limit.max_age_days is None else self.limit.max_age_days * 86400.0
-        aged = max_age_s is not None and self._oldest_image_utc < now - max_age_s
-        if not (over or aged):
-            return
-        try:
-            self._prune(now, over, aged)
-            self.last_prune_error = None
-        except (sqlite3.Error, OSError) as exc:
-            self.last_prune_error = explain(self.db_path, exc)
-
-    def _prune(self, now: float, over: bool, aged: bool) -> None:
-        conn = self._conn
-        victims: list[tuple[int, str, int]] = []
-        cutoff = now - (self.limit.max_age_days or 0.0) * 86400.0
-        target = None if self.limit.max_bytes is None else int(self.limit.max_bytes * 0.9)
-        remaining = self._archive_bytes
-        after = 0
-        while True:
-            chunk = conn.execute(
-                "SELECT id, time_utc, image_path, image_bytes FROM inspections "
-                "WHERE image_path IS NOT NULL AND id > ? ORDER BY id LIMIT 512",
-                (after,),
-            ).fetchall()
-            if not chunk:
-                break
-            for row_id, t, rel, nbytes in chunk:
-                too_old = aged and t < cutoff
-                too_big = over and target is not None and remaining > target
-                if not (too_old or too_big):
-                    chunk = []
-                    break
-                victims.append((row_id, rel, nbytes))
-                remaining -= nbytes
-            if not chunk:
-                break
-            after = chunk[-1][0]
-        if not victims:
-            self._oldest_image_utc = self._oldest_image()
-            return
-        freed = sum(v[2] for v in victims)
-        why = []
-        if over:
-            why.append(f"size limit {self.limit.max_mb:g} MB")
-        if aged:
-            why.append(f"age limit {self.limit.max_age_days:g} days")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(
-                "UPDATE inspections SET image_path = NULL, image_pruned_utc = ? WHERE id = ?",
-                [(now, v[0]) for v in victims],
-            )
-            details = canonical_details(
-                {
-                    "images": len(victims),
-                    "bytes": freed,
-                    "first_row": victims[0][0],
-                    "last_row": victims[-1][0],
-                    "limit_mb": self.limit.max_mb,
-                    "max_age_days": self.limit.max_age_days,
-                }
-            )
-            append_events(
-                conn,
-                [
-                    (
-                        now,
-                        "archive_pruned",
-                        f"reject archive: removed {len(victims)} oldest images "
-                        f"({freed / 1e6:.1f} MB) for the {' and '.join(why)}; rows kept",
-                        details,
-                    )
-                ],
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        # Only after the rows stopped naming them: a crash here leaves files, never dangling rows.
-        arch.remove_quietly(self.archive_dir, [v[1] for v in victims])
-        self._archive_bytes -= freed
-        self._pruned += len(victims)
-        self._oldest_image_utc = self._oldest_image()
+            self._writer.enqueue(Item(Kind.EVENT, payload), internal=True)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from station.core.errors import StationError
 from station.storage.errors import LogUnavailable, explain
-from station.storage.schema import connect_reader
+from station.storage.opening import connect_reader
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ import numpy as np
 from station.core.errors import StationError
 from station.core.sample import ScoredSample
 from station.storage.errors import explain
+from station.storage.opening import connect_reader
 from station.storage.paths import archive_dir
-from station.storage.schema import connect_reader
 
 _LATEST = """
 SELECT i.id, i.model_sha256, i.class_names, i.max_scores, i.reasons, i.outcome, i.image_path,

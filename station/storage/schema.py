@@ -2,16 +2,23 @@
 
 A new database is built by running every migration from version 0, so the
 upgrade path of an old database is the path every database takes. An older
-database is upgraded in one transaction when opened for writing; a newer one
-is refused (this station cannot know what the newer columns mean).
+database is upgraded in one transaction when opened for writing (never by a
+reader); a newer one is refused (this station cannot know what the newer
+columns mean). Opening, and refusing files that are not station logs, is
+`station.storage.opening`.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from station.storage.errors import LogUnavailable, SchemaTooNew, explain
+from station.storage.audit import append_events, canonical_details
+from station.storage.chain import TABLES, read_head, seal
+from station.storage.errors import SchemaTooNew
 
 # Version 1: inspections and the hash-chained event trail.
 SCHEMA_1 = """
@@ -88,18 +95,67 @@ CREATE INDEX IF NOT EXISTS inspections_shift_outcome
 DROP INDEX IF EXISTS inspections_shift;
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_1, SCHEMA_2, SCHEMA_3)
+# Version 4: inspections and confirmations hash-chained (station.storage.chain); the rows
+# already logged are sealed by the migration, and an event says how many.
+SCHEMA_4 = """
+ALTER TABLE inspections ADD COLUMN link BLOB;
+ALTER TABLE confirmations ADD COLUMN link BLOB;
+CREATE TABLE chain_heads (
+    tbl TEXT PRIMARY KEY,
+    row_id INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    link BLOB NOT NULL
+);
+CREATE TABLE chain_checkpoints (
+    tbl TEXT NOT NULL,
+    row_id INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    link BLOB NOT NULL,
+    PRIMARY KEY (tbl, row_id)
+) WITHOUT ROWID;
+"""
+
+
+def _seal_logged_rows(conn: sqlite3.Connection) -> None:
+    """Chain the rows logged before version 4, and say so in the event trail."""
+    sealed = {table: seal(conn, table) for table in TABLES}
+    if not any(sealed.values()):
+        return
+    heads = {t: read_head(conn, t) for t in TABLES}
+    details = {
+        "sealed": sealed,
+        "heads": {t: {"row_id": h.row_id, "link": h.link.hex()} for t, h in heads.items() if h},
+    }
+    append_events(
+        conn,
+        [
+            (
+                time.time(),
+                "records_sealed",
+                f"{sealed['inspections']} inspections and {sealed['confirmations']} "
+                "confirmations logged before the chain existed were sealed at the upgrade "
+                "(edits made to them before this moment cannot be seen)",
+                canonical_details(details),
+            )
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: SQL statements, then an optional step in Python (same transaction)."""
+
+    sql: str
+    then: Callable[[sqlite3.Connection], None] | None = None
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(SCHEMA_1),
+    Migration(SCHEMA_2),
+    Migration(SCHEMA_3),
+    Migration(SCHEMA_4, _seal_logged_rows),
+)
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _pragmas(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        raise sqlite3.OperationalError(f"cannot switch the log to WAL mode (got {mode})")
-    # FULL: the WAL is fsynced at every commit, so a committed row survives a power cut.
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -117,13 +173,20 @@ def migrate(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
         )
     if old == SCHEMA_VERSION:
         return old, old
+    # The schema_migrated event is appended in the same transaction as the upgrade.
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Re-read under the write lock: another process may have migrated meanwhile.
         current = schema_version(conn)
-        for script in MIGRATIONS[current:]:
-            for statement in _statements(script):
+        for step in MIGRATIONS[current:]:
+            for statement in _statements(step.sql):
                 conn.execute(statement)
+            if step.then is not None:
+                step.then(conn)
+        if current > 0:
+            message = f"log upgraded from schema {current} to {SCHEMA_VERSION}"
+            details = canonical_details({"old": current, "new": SCHEMA_VERSION})
+            append_events(conn, [(time.time(), "schema_migrated", message, details)])
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
@@ -141,57 +204,3 @@ def _statements(script: str) -> list[str]:
             out.append(buf.strip())
             buf = ""
     return [s for s in out if s]
-
-
-def connect(
-    path: Path, *, busy_timeout_s: float = 2.0
-) -> tuple[sqlite3.Connection, tuple[int, int]]:
-    """Open (creating if needed) and upgrade the log at `path` for writing.
-
-    Returns the connection (autocommit; callers use explicit BEGIN IMMEDIATE)
-    and the (old, new) schema versions. Raises LogUnavailable saying what to do.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise explain(path, exc) from exc
-    conn: sqlite3.Connection | None = None
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        _pragmas(conn, busy_timeout_s)
-        versions = migrate(conn, path)
-        return conn, versions
-    except LogUnavailable:
-        if conn is not None:
-            conn.close()
-        raise
-    except sqlite3.Error as exc:
-        if conn is not None:
-            conn.close()
-        raise explain(path, exc) from exc
-
-
-def connect_reader(path: Path, *, busy_timeout_s: float = 5.0) -> sqlite3.Connection:
-    """A connection for reports and views; upgrades an older log first.
-
-    Refuses a missing file (a report must not create an empty log) and a newer schema.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise LogUnavailable(f"inspection log {path}: no such file; pass --db with the log's path")
-    try:
-        conn, _ = connect(path, busy_timeout_s=busy_timeout_s)
-        return conn
-    except SchemaTooNew:
-        raise
-    except LogUnavailable as exc:
-        # A log on read-only media (a copy on a stick) can still be read, if it is current.
-        try:
-            ro = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-            if schema_version(ro) == SCHEMA_VERSION:
-                return ro
-            ro.close()
-        except sqlite3.Error:
-            pass
-        raise exc from None

@@ -27,9 +27,9 @@ from station.core.errors import StationError
 from station.core.inspection import Inspection
 from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.storage.errors import explain
+from station.storage.opening import connect_reader
 from station.storage.queries import LoggedPart, PartLine, load_image, load_part, recent_parts
 from station.storage.reports import Selection, ShiftReport, shift_report
-from station.storage.schema import connect_reader
 from station.ui.workers.inspection_worker import PartResult
 
 

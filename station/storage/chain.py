@@ -1,0 +1,126 @@
+"""Hash chains over the inspection and confirmation rows, so that editing one is seen.
+
+Each row's `link` is SHA-256(previous row's link ‖ canonical row), the first
+row's previous link being 32 zero bytes. The canonical row is the UTF-8 JSON
+array of the sealed columns in `COLUMNS` order (compact separators, floats in
+Python's shortest round-trip form, a BLOB as `{"blob": "<hex>"}`).
+
+Editing a row breaks its own link; deleting one breaks the link of the next;
+deleting rows at the end is caught by the head (`chain_heads`: last row id,
+row count, last link), moved in the same transaction as the rows. Every
+`CHECKPOINT_EVERY` rows a checkpoint (row id, count, link) is kept, so a
+check of the rows under one report starts at the checkpoint before them
+instead of at the first row. The archive columns (`image_path`,
+`image_bytes`, `image_pruned_utc`) are not sealed: the station changes them
+when a frame is written or pruned (pruning is an audited event). Like the
+event trail, the chain proves the file was not edited row by row; it is not
+a signature against someone who rewrites every link after an edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS = bytes(32)
+CHECKPOINT_EVERY = 8192
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "inspections": (
+        "id", "time_utc", "station_id", "product", "shift_id", "sequence", "outcome", "reasons",
+        "class_names", "max_scores", "kept", "threshold_set_id", "model_sha256", "latency_ms",
+        "truth_defective", "zone", "why", "extra",
+    ),
+    "confirmations": ("id", "inspection_id", "time_utc", "defective", "class_name", "operator"),
+}  # fmt: skip
+TABLES = tuple(COLUMNS)
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+_sha256 = hashlib.sha256
+
+
+def canonical(values: Sequence[Any]) -> bytes:
+    """The hashed bytes of one row (`values` in `COLUMNS` order, id first)."""
+    return _dumps([{"blob": v.hex()} if type(v) is bytes else v for v in values]).encode()
+
+
+def next_link(prev: bytes, values: Sequence[Any]) -> bytes:
+    return _sha256(prev + canonical(values)).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """Where a table's chain ends: its last row id, the rows chained so far, the last link."""
+
+    row_id: int = 0
+    rows: int = 0
+    link: bytes = GENESIS
+
+
+def read_head(conn: sqlite3.Connection, table: str) -> ChainHead | None:
+    """The stored head, or None when there is none (a table never chained, or a deleted head)."""
+    row = conn.execute(
+        "SELECT row_id, rows, link FROM chain_heads WHERE tbl = ?", (table,)
+    ).fetchone()
+    return None if row is None else ChainHead(int(row[0]), int(row[1]), bytes(row[2]))
+
+
+def extend(conn: sqlite3.Connection, table: str, rows: Iterable[Sequence[Any]]) -> list[bytes]:
+    """Chain `rows` (full value tuples, ascending ids after the head); returns their links.
+
+    Call inside the write transaction that inserts them: the head is read and moved
+    under the lock, so two writers on one file still build one chain.
+    """
+    head = read_head(conn, table) or ChainHead()
+    link, n, last_id = head.link, head.rows, head.row_id
+    links: list[bytes] = []
+    checkpoints = []
+    for values in rows:
+        link = _sha256(link + canonical(values)).digest()
+        links.append(link)
+        n += 1
+        last_id = values[0]
+        if n % CHECKPOINT_EVERY == 0:
+            checkpoints.append((table, last_id, n, link))
+    if links:
+        conn.execute(
+            "INSERT OR REPLACE INTO chain_heads (tbl, row_id, rows, link) VALUES (?, ?, ?, ?)",
+            (table, last_id, n, link),
+        )
+        if checkpoints:
+            conn.executemany(
+                "INSERT OR REPLACE INTO chain_checkpoints (tbl, row_id, rows, link) "
+                "VALUES (?, ?, ?, ?)",
+                checkpoints,
+            )
+    return links
+
+
+def seal(conn: sqlite3.Connection, table: str) -> int:
+    """Chain a table's rows that have no link yet (rows logged before the chain existed).
+
+    Used by the migration that introduced the chain, inside its transaction; returns
+    how many rows were sealed.
+    """
+    cols = ", ".join(COLUMNS[table])
+    rows = conn.execute(f"SELECT {cols} FROM {table} WHERE link IS NULL ORDER BY id").fetchall()
+    links = extend(conn, table, rows)
+    conn.executemany(
+        f"UPDATE {table} SET link = ? WHERE id = ?",
+        [(link, r[0]) for r, link in zip(rows, links, strict=True)],
+    )
+    return len(rows)
+
+
+def checkpoint_before(conn: sqlite3.Connection, table: str, row_id: int) -> ChainHead:
+    """The last checkpoint at or before `row_id` (the chain's start when there is none)."""
+    row = conn.execute(
+        "SELECT row_id, rows, link FROM chain_checkpoints WHERE tbl = ? AND row_id <= ? "
+        "ORDER BY row_id DESC LIMIT 1",
+        (table, int(row_id)),
+    ).fetchone()
+    return ChainHead() if row is None else ChainHead(int(row[0]), int(row[1]), bytes(row[2]))
