@@ -222,7 +222,8 @@ def test_dynamic_input_without_size(capsys, tmp_path):
 def test_unreadable_image(capsys, tmp_path, model):
     junk = tmp_path / "junk.png"
     junk.write_text("not an image", encoding="utf-8")
-    assert "not an image OpenCV can decode" in bad(capsys, "detect", str(model), str(junk))
+    msg = bad(capsys, "detect", str(model), str(junk))
+    assert "not a PNG, JPEG, BMP, TIFF or WebP image" in msg
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     assert "not an image" in bad(capsys, "detect", str(model), str(empty))

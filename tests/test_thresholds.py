@@ -131,11 +131,15 @@ def test_threshold_set_is_immutable_and_bound_to_a_model() -> None:
     [
         (None, [True, True, True, True]),
         (["scratch", "dent", "stain"], [True, True, True, False]),
-        ([], [False, False, False, False]),
     ],
 )
 def test_reject_mask(reject: list[str] | None, expected: list[bool]) -> None:
     assert reject_mask(CLASSES, reject).tolist() == expected
+
+
+def test_reject_mask_refuses_an_empty_set_it_would_pass_every_part() -> None:
+    with pytest.raises(ThresholdError, match="reject_classes: expected at least one class"):
+        reject_mask(CLASSES, [])
 
 
 def test_reject_mask_refuses_unknown_class() -> None:

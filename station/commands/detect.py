@@ -12,14 +12,12 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-
-from station.commands.threshold_flags import build_thresholds
+from station.commands.threshold_flags import add_max_pixels_flag, build_thresholds, max_pixels_from
 from station.core.detections import Detections
 from station.core.errors import StationError
 from station.core.ports import DetectorError
 from station.core.thresholds import DEFAULT_THRESHOLD, filter_detections
+from station.formats.image_file import read_image_file
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("model", help="ONNX file, or a heuristic such as heuristic:dark-blobs")
     p.add_argument(
-        "images", nargs="+", metavar="IMAGE", help="image files (any format OpenCV reads)"
+        "images", nargs="+", metavar="IMAGE", help="image files: PNG, JPEG, BMP, TIFF or WebP"
     )
     p.add_argument(
         "--labels", type=Path, help="class names, one per line (for models without metadata)"
@@ -49,24 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="T",
         help=f"threshold for classes not listed, in [0, 1] (default {DEFAULT_THRESHOLD})",
     )
+    add_max_pixels_flag(p)
     p.add_argument("--json", action="store_true", help="print a JSON array, one object per image")
     p.set_defaults(func=_main)
-
-
-def read_image(path: Path) -> npt.NDArray[np.uint8]:
-    """A BGR uint8 image; StationError naming the file when it cannot be read or decoded."""
-    import cv2
-
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise StationError(f"{path}: image file not found") from None
-    except OSError as exc:
-        raise StationError(f"{path}: cannot read image ({exc.strerror or exc})") from None
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if image is None:
-        raise StationError(f"{path}: not an image OpenCV can decode (PNG, JPEG, BMP, TIFF...)")
-    return np.asarray(image, dtype=np.uint8)
 
 
 def detections_json(dets: Detections, class_names: tuple[str, ...]) -> list[dict[str, object]]:
@@ -89,7 +72,8 @@ def _main(args: argparse.Namespace) -> int:
     tset = build_thresholds(args.thresholds, args.default_threshold, names)
     vector = tset.vector(names)
     paths = [Path(p) for p in args.images]
-    images = [read_image(p) for p in paths]  # every image checked before any output
+    limit = max_pixels_from(args)
+    images = [read_image_file(p, limit) for p in paths]  # every image checked before any output
     results: list[dict[str, object]] = []
     lines: list[str] = []
     for path, image in zip(paths, images, strict=True):

@@ -18,8 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from station.commands.evaluate_output import cost_or_none, evaluation_json, evaluation_table
-from station.commands.evaluate_recipe import write_recommended_recipe
-from station.commands.threshold_flags import check_threshold_set_keys, load_json_object
+from station.commands.evaluate_recipe import check_recipe_out, write_recommended_recipe
+from station.commands.threshold_flags import (
+    add_max_pixels_flag,
+    check_threshold_set_keys,
+    load_json_object,
+    max_pixels_from,
+)
 from station.core.errors import StationError
 from station.core.metrics import confusion, ranking_problem
 from station.core.recommend import (
@@ -82,6 +87,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="OUT",
         help="write a recipe with the recommended thresholds bound to the model's hash",
     )
+    add_max_pixels_flag(p)
     p.add_argument("--cache-dir", type=Path, help="score cache folder (default: user cache)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.set_defaults(func=_main)
@@ -133,6 +139,16 @@ def _thresholds(
 # -- the command ------------------------------------------------------------------------------
 
 
+def _warn_orphan_labels(orphans: tuple[Path, ...]) -> None:
+    """Label files without an image: most likely a renamed or deleted image, so say which."""
+    if orphans:
+        shown = ", ".join(str(p) for p in orphans[:3]) + (", ..." if len(orphans) > 3 else "")
+        print(
+            f"warning: {len(orphans)} label files have no image and were not read: {shown}",
+            file=sys.stderr,
+        )
+
+
 def _progress_bar(stream: Any) -> Any:
     """A bar redrawn in place on a terminal; elsewhere (logs, pipes) one line at the end."""
     start = time.monotonic()
@@ -160,6 +176,10 @@ def _main(args: argparse.Namespace) -> int:
     from station.services.recipe_file import load_recipe
 
     recipe = load_recipe(args.recipe) if args.recipe is not None else None
+    if args.write_recipe is not None:
+        check_recipe_out(args.write_recipe)  # before the sample is scored, not after
+    if args.data is None or not Path(args.data).is_dir():
+        raise StationError(f"--data: {args.data} is not a folder")
     if recipe is not None:
         if args.labels is not None or args.family is not None:
             raise StationError("--labels/--family: set them in the recipe's [model] table")
@@ -203,15 +223,15 @@ def _main(args: argparse.Namespace) -> int:
         cap = costs.max_escape_rate
     prevalence = _number(args.prevalence, "--prevalence", 0.0, 1.0)
 
-    if args.data is None or not Path(args.data).is_dir():
-        raise StationError(f"--data: {args.data} is not a folder")
     scored = score_folder(
         detector,
         args.data,
         progress=_progress_bar(sys.stderr),
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
+        max_pixels=max_pixels_from(args, recipe),
     )
+    _warn_orphan_labels(scored.yolo.orphan_labels)
     if scored.from_cache:
         print(f"scores from cache ({scored.cache_path}): the model was not re-run", file=sys.stderr)
     sample = scored.sample

@@ -4,6 +4,7 @@ written as a recipe (the given recipe's other tables kept, or a new one for a ba
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,20 @@ from typing import Any
 from station.core.errors import StationError
 from station.core.recommend import NoRecommendation, Recommendation, chosen_recommendation
 from station.core.thresholds import ThresholdSet
+
+
+def check_recipe_out(out: Path) -> None:
+    """Refuse an OUT the recipe could not be written to, before anything is scored."""
+    out = Path(out)
+    folder = out.parent
+    if out.is_dir():
+        raise StationError(
+            f"--write-recipe: {out} is a folder; give a file name such as {out / 'recipe.toml'}"
+        )
+    if not folder.is_dir():
+        raise StationError(f"--write-recipe: {out}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StationError(f"--write-recipe: {out}: folder {folder} is not writable")
 
 
 def write_recommended_recipe(

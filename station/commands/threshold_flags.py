@@ -7,12 +7,19 @@ or a key that is not a threshold set's is refused: a typo must not fall back to 
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from station.core.errors import StationError
 from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdSet, parse_threshold
+from station.formats.image_file import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    MAX_PIXELS_KEY,
+    max_pixels_option,
+)
 
 
 def load_json_object(text: str) -> tuple[dict[str, object], str]:
@@ -29,12 +36,26 @@ def load_json_object(text: str) -> tuple[dict[str, object], str]:
         except (OSError, UnicodeDecodeError) as exc:
             raise StationError(f"{source}: cannot read thresholds file ({exc})") from None
     try:
-        obj = json.loads(raw)
+        obj = json.loads(raw, object_pairs_hook=_no_duplicates(source))
     except json.JSONDecodeError as exc:
         raise StationError(f"{source}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(obj, dict):
         raise StationError(f'{source}: expected a JSON object such as {{"crack": 0.6}}')
     return obj, source
+
+
+def _no_duplicates(source: str) -> Any:
+    """A JSON object hook refusing a key given twice (json keeps the last one silently)."""
+
+    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        seen: dict[str, object] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise StationError(f"{source}: {key!r} is given twice; keep one value")
+            seen[key] = value
+        return seen
+
+    return hook
 
 
 THRESHOLD_SET_KEYS = ("class_thresholds", "default_threshold", "model_sha256")
@@ -80,3 +101,24 @@ def build_thresholds(
     tset = ThresholdSet(per_class, default)  # type: ignore[arg-type]
     tset.check_classes(class_names)
     return tset
+
+
+def add_max_pixels_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-image-pixels",
+        metavar="N",
+        help="refuse images above N pixels before decoding them (default "
+        f"{DEFAULT_MAX_IMAGE_PIXELS:,}, or the recipe's [camera] {MAX_PIXELS_KEY})",
+    )
+
+
+def max_pixels_from(args: argparse.Namespace, recipe: Any = None) -> int:
+    """--max-image-pixels, else the recipe's `[camera] max_image_pixels`, else the default."""
+    text = getattr(args, "max_image_pixels", None)
+    if text is not None:
+        value: object = int(text) if text.strip().isdigit() else text
+        return max_pixels_option(value, "--max-image-pixels")
+    if recipe is not None:
+        value = recipe.camera.options.get(MAX_PIXELS_KEY)
+        return max_pixels_option(value, f"{recipe.path}: camera.{MAX_PIXELS_KEY}")
+    return DEFAULT_MAX_IMAGE_PIXELS

@@ -86,6 +86,11 @@ class ShiftSchedule:
                 f"shifts.names: expected {len(self.starts)} names (one per start), "
                 f"got {len(self.names)}"
             )
+        if any(not n.strip() or "/" in n for n in self.names):
+            raise StationError(
+                f"shifts.names: expected non-empty names without '/' (a shift id is "
+                f"<date>/<name>), got {list(self.names)}"
+            )
         if len(set(self.names)) != len(self.names):
             raise StationError(f"shifts.names: expected distinct names, got {list(self.names)}")
         times = [_parse_hhmm(s) for s in self.starts]

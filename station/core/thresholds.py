@@ -122,10 +122,15 @@ class ThresholdSet:
 def reject_mask(
     class_names: Sequence[str], reject_classes: Iterable[str] | None
 ) -> npt.NDArray[np.bool_]:
-    """Which class ids reject a part: all when `reject_classes` is None."""
+    """Which class ids reject a part: all when `reject_classes` is None; empty is refused."""
     if reject_classes is None:
         return np.ones(len(class_names), dtype=bool)
     wanted = set(reject_classes)
+    if not wanted:
+        raise ThresholdError(
+            "reject_classes: expected at least one class that rejects a part (none would pass "
+            "every part, defective ones too); leave it out and every class rejects"
+        )
     unknown = sorted(wanted - set(class_names))
     if unknown:
         raise ThresholdError(

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -18,6 +17,7 @@ from station.core.ports import Detector, DetectorError
 from station.core.sample import ScoredSample
 from station.evaluation.cache import ScoreCache, cache_key
 from station.evaluation.yolo import YoloSample, read_yolo_sample
+from station.formats.image_file import DEFAULT_MAX_IMAGE_PIXELS, ImageFileError, read_image_file
 
 Progress = Callable[[int, int], None]
 """Called with (parts done, parts in total); raising from it cancels the scoring."""
@@ -35,7 +35,10 @@ class ScoredFolder:
 
 
 def score_sample(
-    detector: Detector, yolo: YoloSample, progress: Progress | None = None
+    detector: Detector,
+    yolo: YoloSample,
+    progress: Progress | None = None,
+    max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
 ) -> tuple[ScoredSample, npt.NDArray[np.bool_]]:
     """Run `detector` on every part once; returns the matrix and which images were unreadable."""
     info = detector.info
@@ -44,13 +47,14 @@ def score_sample(
     unreadable = np.zeros(n, dtype=bool)
     step = max(1, n // 100)
     for i, path in enumerate(yolo.image_paths):
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None or image.size == 0:
+        try:
+            image = read_image_file(path, max_pixels)
+        except ImageFileError:
             scores[i] = np.nan
             unreadable[i] = True
         else:
             try:
-                dets = detector.detect(np.asarray(image, dtype=np.uint8))
+                dets = detector.detect(image)
                 scores[i] = dets.max_score_per_class(n_cls)
             except DetectorError:
                 scores[i] = np.nan
@@ -67,10 +71,14 @@ def score_folder(
     progress: Progress | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
+    max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
 ) -> ScoredFolder:
-    """Read and score a YOLO folder, from the cache when this model already scored this content."""
+    """Read and score a YOLO folder, from the cache when this model already scored this content.
+
+    Refuses (StationError) a sample without truth and an image above `max_pixels`.
+    """
     info = detector.info
-    yolo = read_yolo_sample(folder, info.class_names)
+    yolo = read_yolo_sample(folder, info.class_names, max_pixels)
     cache = ScoreCache(cache_dir)
     key = cache_key(info.sha256, yolo.content_sha256, info.class_names, info.family)
     if use_cache:
@@ -78,7 +86,7 @@ def score_folder(
         if hit is not None and hit[0].n_parts == yolo.n_parts:
             sample, unreadable = hit
             return ScoredFolder(sample, yolo, _ids(yolo, unreadable), True, cache.path_for(key))
-    sample, unreadable = score_sample(detector, yolo, progress)
+    sample, unreadable = score_sample(detector, yolo, progress, max_pixels)
     stored = cache.store(key, sample, unreadable) if use_cache else None
     return ScoredFolder(sample, yolo, _ids(yolo, unreadable), False, stored)
 

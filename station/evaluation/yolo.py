@@ -2,8 +2,11 @@
 
 One part per image. `labels/<same relative path>.txt` holds one
 `class cx cy w h` line per defect; an empty or missing label file is a good
-part. Class ids index `data.yaml`'s `names` when present (mapped onto the
-model's classes by name), else the model's own class list. Only what
+part. A sample without a `labels/` folder, or whose label files match none of
+its images, has no truth at all and is refused (it would look perfect); label
+files without an image are listed (`orphan_labels`) for a warning. Class ids
+index `data.yaml`'s `names` when present (mapped onto the model's classes by
+name), else the model's own class list. Only what
 threshold tuning needs is read: which classes are truly on each part.
 """
 
@@ -19,6 +22,13 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core.errors import StationError
+from station.formats.image_file import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    ImageFileError,
+    TooManyPixelsError,
+    check_image_bytes,
+)
+from station.formats.yolo_label import parse_label_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -39,6 +49,7 @@ class YoloSample:
     truth: npt.NDArray[np.bool_]
     part_ids: tuple[str, ...]
     content_sha256: str
+    orphan_labels: tuple[Path, ...] = ()
 
     @property
     def n_parts(self) -> int:
@@ -98,8 +109,14 @@ def _from_map(pairs: Sequence[tuple[str, ...]], where: Path) -> tuple[str, ...]:
     return tuple(out[i] for i in range(len(out)))
 
 
-def read_yolo_sample(folder: Path | str, class_names: Sequence[str]) -> YoloSample:
-    """Read `folder` (`images/`, optional `labels/` and `data.yaml`) against the model's classes."""
+def read_yolo_sample(
+    folder: Path | str, class_names: Sequence[str], max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+) -> YoloSample:
+    """Read `folder` (`images/`, `labels/`, optional `data.yaml`) against the model's classes.
+
+    Refuses an image above `max_pixels` (from its header: nothing is decoded here); an image
+    that cannot be decoded stays a part, without a decision when it is scored.
+    """
     folder = Path(folder)
     names = tuple(class_names)
     images_dir = folder / "images"
@@ -118,16 +135,21 @@ def read_yolo_sample(folder: Path | str, class_names: Sequence[str]) -> YoloSamp
     )
     if not images:
         raise StationError(f"{images_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
-    id_to_model: list[int | None]
+    if not labels_dir.is_dir():
+        raise StationError(
+            f"{folder}: no labels/ folder, so no part's truth is known; {_GOOD_ONLY}"
+        )
     label_names = data_names if data_names is not None else names
-    id_to_model = [names.index(n) if n in names else None for n in label_names]
+    labels = _Labels(names, label_names, data_yaml if data_names is not None else None)
     truth = np.zeros((len(images), len(names)), dtype=bool)
     label_paths: list[Path | None] = []
     part_ids: list[str] = []
     for i, img in enumerate(images):
         rel = img.relative_to(images_dir)
         part_ids.append(rel.as_posix())
-        digest.update(rel.as_posix().encode() + b"\0" + _file_sha(img))
+        data = img.read_bytes()
+        _check_size(img, data, max_pixels)
+        digest.update(rel.as_posix().encode() + b"\0" + hashlib.sha256(data).digest())
         lab = (labels_dir / rel).with_suffix(".txt")
         if not lab.is_file():
             label_paths.append(None)
@@ -136,27 +158,13 @@ def read_yolo_sample(folder: Path | str, class_names: Sequence[str]) -> YoloSamp
         label_paths.append(lab)
         text = lab.read_bytes()
         digest.update(hashlib.sha256(text).digest())
-        for ln, line in enumerate(text.decode("utf-8", "replace").splitlines(), start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) < 5 or not fields[0].isdigit():
-                raise StationError(
-                    f"{lab}:{ln}: expected `class cx cy w h` with an integer class, got {line!r}"
-                )
-            cid = int(fields[0])
-            if cid >= len(label_names):
-                src = f"{data_yaml} names" if data_names is not None else "the model's classes"
-                raise StationError(
-                    f"{lab}:{ln}: class {cid} is outside {src} (0..{len(label_names) - 1})"
-                )
-            target = id_to_model[cid]
-            if target is None:
-                raise StationError(
-                    f"{lab}:{ln}: class {cid} ({label_names[cid]!r} in {data_yaml}) is not a "
-                    f"class of the model; the model's classes are: {', '.join(names)}"
-                )
-            truth[i, target] = True
+        for c in labels.classes(lab, text):
+            truth[i, c] = True
+    if all(p is None for p in label_paths):
+        raise StationError(
+            f"{labels_dir}: no label file matches an image of {images_dir} "
+            f"(labels/<image name>.txt); {_GOOD_ONLY}"
+        )
     truth.flags.writeable = False
     return YoloSample(
         folder,
@@ -166,9 +174,65 @@ def read_yolo_sample(folder: Path | str, class_names: Sequence[str]) -> YoloSamp
         truth,
         tuple(part_ids),
         digest.hexdigest(),
+        _orphans(labels_dir, images_dir, set(part_ids)),
     )
 
 
-def _file_sha(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").digest()
+_GOOD_ONLY = (
+    "for a sample of good parts only, give each image an empty label file (labels/<image name>.txt)"
+)
+
+
+def _check_size(path: Path, data: bytes, max_pixels: int) -> None:
+    """Refuse an image over the limit; a damaged one is left to scoring (no decision)."""
+    try:
+        check_image_bytes(path, data, max_pixels)
+    except TooManyPixelsError:
+        raise
+    except ImageFileError:
+        pass
+
+
+def _orphans(labels_dir: Path, images_dir: Path, part_ids: set[str]) -> tuple[Path, ...]:
+    """Label files with no image of the same name: a renamed or deleted image, most likely."""
+    stems = {str(Path(p).with_suffix("")) for p in part_ids}
+    return tuple(
+        lab
+        for lab in sorted(labels_dir.rglob("*.txt"))
+        if str(lab.relative_to(labels_dir).with_suffix("")) not in stems
+    )
+
+
+class _Labels:
+    """Maps a label file's class ids (data.yaml's, else the model's) onto the model's classes."""
+
+    def __init__(
+        self, names: tuple[str, ...], label_names: tuple[str, ...], data_yaml: Path | None
+    ) -> None:
+        self.names = names
+        self.label_names = label_names
+        self.data_yaml = data_yaml
+        self.to_model = [names.index(n) if n in names else None for n in label_names]
+
+    def classes(self, lab: Path, text: bytes) -> list[int]:
+        """The model class of each box in one label file; StationError naming `file:line`."""
+        out: list[int] = []
+        for ln, line in enumerate(text.decode("utf-8", "replace").splitlines(), start=1):
+            box = parse_label_line(line, lab, ln)
+            if box is None:
+                continue
+            cid = box.class_id
+            if cid >= len(self.label_names):
+                src = f"{self.data_yaml} names" if self.data_yaml else "the model's classes"
+                raise StationError(
+                    f"{lab}:{ln}: class {cid} is outside {src} (0..{len(self.label_names) - 1})"
+                )
+            target = self.to_model[cid]
+            if target is None:
+                raise StationError(
+                    f"{lab}:{ln}: class {cid} ({self.label_names[cid]!r} in {self.data_yaml}) "
+                    f"is not a class of the model; the model's classes are: "
+                    f"{', '.join(self.names)}"
+                )
+            out.append(target)
+        return out

@@ -18,6 +18,8 @@ from typing import Any
 from station.core.errors import StationError
 from station.core.shifts import ShiftSchedule
 from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, ThresholdSet
+from station.formats.image_file import MAX_PIXELS_KEY
+from station.formats.image_file import max_pixels_option as max_image_pixels_option
 from station.services.recipe import (
     HEURISTIC_PREFIX,
     CameraConfig,
@@ -97,11 +99,11 @@ def load_recipe(path: Path | str) -> Recipe:
     except OSError as exc:
         raise StationError(f"{path}: cannot read the recipe ({exc.strerror or exc})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark is no error
     except UnicodeDecodeError:
         raise StationError(f"{path}: expected a UTF-8 TOML file") from None
     except tomllib.TOMLDecodeError as exc:
-        raise StationError(f"{path}: not valid TOML ({exc})") from None
+        raise StationError(f"{path}: {_toml_error(exc)}") from None
     f = _Fields(path, data)
     known = {"product", "model", "thresholds", "camera", "shifts", "costs", "station"}
     unknown = sorted(set(data) - known)
@@ -142,19 +144,28 @@ def load_recipe(path: Path | str) -> Recipe:
 
     thresholds = _thresholds(f)
     reject_classes = f.strings("thresholds", "reject_classes")
+    if reject_classes is not None and not reject_classes:
+        raise f.fail(
+            "thresholds.reject_classes",
+            "at least one class that rejects a part (an empty list passes every part, "
+            "defective ones too); leave the key out and every class rejects",
+        )
 
     cam = f.table("camera")
     kind = f.text("camera", "kind", "synthetic") or "synthetic"
+    max_image_pixels_option(cam.get(MAX_PIXELS_KEY), f"{path}: camera.{MAX_PIXELS_KEY}")
     camera = CameraConfig(kind, {k: v for k, v in cam.items() if k != "kind"})
 
-    shifts_t = f.table("shifts")
     try:
         defaults = ShiftSchedule()
+        starts = f.strings("shifts", "starts")
+        names = f.strings("shifts", "names")
         shifts = ShiftSchedule(
             zone=f.text("shifts", "zone", defaults.zone) or defaults.zone,
-            starts=f.strings("shifts", "starts") or defaults.starts,
-            names=f.strings("shifts", "names")
-            or (defaults.names if "starts" not in shifts_t else _numbered(shifts_t["starts"])),
+            starts=defaults.starts if starts is None else starts,  # [] is refused, not defaulted
+            names=names
+            if names is not None
+            else (defaults.names if starts is None else _numbered(list(starts))),
         )
     except StationError as exc:
         raise StationError(f"{path}: {exc}") from None
@@ -179,6 +190,15 @@ def load_recipe(path: Path | str) -> Recipe:
         autostart=bool(autostart),
         db_path=f.resolve(db) if db else None,
     )
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message, said plainly where it is about a key or table given twice."""
+    text = str(exc)
+    if text.startswith(("Cannot overwrite a value", "Cannot declare")):
+        where = text[text.find("(at ") + 4 : -1] if "(at " in text else "somewhere"
+        return f"a key or table is given twice ({where}); keep one"
+    return f"not valid TOML ({text})"
 
 
 def _numbered(starts: object) -> tuple[str, ...]:
