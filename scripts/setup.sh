@@ -18,6 +18,8 @@ apt_pkgs=(libxcb1 libx11-6 libx11-xcb1 libxcb-cursor0 libxkbcommon0 libxkbcommon
 if [ "$mode" = "test" ]; then
   # Xvfb for screenshots; the Aravis fake GigE Vision camera and the headers PyGObject builds on.
   apt_pkgs+=(xvfb aravis-tools gir1.2-aravis-0.8 libgirepository1.0-dev libcairo2-dev pkg-config)
+  # A real PostgreSQL server for the central-database tests (they run initdb in a temp folder).
+  apt_pkgs+=(postgresql)
 fi
 
 missing=()
@@ -37,7 +39,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$mode" = "test" ]; then
-  .venv/bin/python -m pip install -q -e ".[test,gige,pylon]"
+  .venv/bin/python -m pip install -q -e ".[test,gige,pylon,central]"
 else
   .venv/bin/python -m pip install -q -e .
 fi

@@ -12,6 +12,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# Fixtures for the central-database tests: a scratch PostgreSQL per session.
+pytest_plugins = ("central_support",)
+
 
 @pytest.fixture(autouse=True)
 def _no_thread_left_running() -> Iterator[None]:

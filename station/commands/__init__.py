@@ -2,7 +2,18 @@
 
 from types import ModuleType
 
-from station.commands import audit, compare, detect, evaluate, model_info, report, run, sample
+from station.commands import (
+    audit,
+    central,
+    compare,
+    detect,
+    evaluate,
+    model_info,
+    report,
+    run,
+    sample,
+    sync,
+)
 
 COMMANDS: tuple[ModuleType, ...] = (
     run,
@@ -13,4 +24,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     sample,
     report,
     audit,
+    sync,
+    central,
 )

@@ -51,6 +51,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write one row per shift to FILE")
     p.add_argument("--json", action="store_true", help="print the stable JSON document")
+    central = p.add_argument_group("the plant's central database (instead of --db)")
+    central.add_argument(
+        "--central", metavar="URL", help="report from postgresql://user@host:port/database"
+    )
+    central.add_argument(
+        "--plant", action="store_true", help="one row per shift across stations (with --central)"
+    )
+    central.add_argument("--station", metavar="ID", help="one station only (with --central)")
     p.set_defaults(func=_main)
 
 
@@ -109,6 +117,14 @@ def _chain_json(check: LogCheck) -> dict[str, Any]:
 
 
 def _main(args: argparse.Namespace) -> int:
+    if args.central is not None:
+        from station.commands.report_central import report_central
+
+        return report_central(args, _selection)
+    if args.plant or args.station is not None:
+        raise StationError(
+            "--plant/--station: these report the central database; add --central URL"
+        )
     db = args.db or default_db_path()
     conn = connect_reader(db)
     try:

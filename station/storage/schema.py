@@ -141,6 +141,69 @@ def _seal_logged_rows(conn: sqlite3.Connection) -> None:
     )
 
 
+# Version 5: the outbox a forwarder reads (station/outputs/central). Triggers give every
+# journal row, and every archived frame joining its row, a monotonic sequence in the same
+# transaction as the row itself; a forwarder's acknowledged high-water mark and the rows a
+# server refused (quarantined, never dropped) are kept per target. Rows of older schemas
+# are queued in time order; the journal gets a random id so a server can tell two
+# journals claiming one station id apart.
+SCHEMA_5 = """
+CREATE TABLE outbox (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    row_id INTEGER NOT NULL,
+    queued_utc REAL NOT NULL
+);
+INSERT INTO outbox (kind, row_id, queued_utc)
+    SELECT kind, row_id, t FROM (
+        SELECT 'shift' AS kind, rowid AS row_id, coalesce(start_utc, 0) AS t, 0 AS o FROM shifts
+        UNION ALL SELECT 'threshold_set', rowid, 0, 1 FROM threshold_sets
+        UNION ALL SELECT 'inspection', id, time_utc, 2 FROM inspections
+        UNION ALL SELECT 'image', id, time_utc, 3 FROM inspections WHERE image_path IS NOT NULL
+        UNION ALL SELECT 'confirmation', id, time_utc, 4 FROM confirmations
+        UNION ALL SELECT 'event', id, time_utc, 5 FROM events
+    ) ORDER BY o < 2 DESC, t, o, row_id;
+CREATE TRIGGER outbox_inspection AFTER INSERT ON inspections BEGIN
+    INSERT INTO outbox (kind, row_id, queued_utc) VALUES ('inspection', NEW.id, NEW.time_utc);
+END;
+CREATE TRIGGER outbox_image AFTER UPDATE OF image_path ON inspections
+    WHEN NEW.image_path IS NOT NULL AND OLD.image_path IS NULL BEGIN
+    INSERT INTO outbox (kind, row_id, queued_utc)
+        VALUES ('image', NEW.id, (julianday('now') - 2440587.5) * 86400.0);
+END;
+CREATE TRIGGER outbox_confirmation AFTER INSERT ON confirmations BEGIN
+    INSERT INTO outbox (kind, row_id, queued_utc) VALUES ('confirmation', NEW.id, NEW.time_utc);
+END;
+CREATE TRIGGER outbox_event AFTER INSERT ON events BEGIN
+    INSERT INTO outbox (kind, row_id, queued_utc) VALUES ('event', NEW.id, NEW.time_utc);
+END;
+CREATE TRIGGER outbox_shift AFTER INSERT ON shifts BEGIN
+    INSERT INTO outbox (kind, row_id, queued_utc)
+        VALUES ('shift', NEW.rowid, (julianday('now') - 2440587.5) * 86400.0);
+END;
+CREATE TRIGGER outbox_threshold_set AFTER INSERT ON threshold_sets BEGIN
+    INSERT INTO outbox (kind, row_id, queued_utc)
+        VALUES ('threshold_set', NEW.rowid, (julianday('now') - 2440587.5) * 86400.0);
+END;
+CREATE TABLE outbox_acks (
+    target TEXT PRIMARY KEY,
+    sequence INTEGER NOT NULL,
+    acked_utc REAL NOT NULL
+);
+CREATE TABLE outbox_quarantine (
+    target TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    row_id INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    time_utc REAL NOT NULL,
+    PRIMARY KEY (target, sequence)
+);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('journal_id', lower(hex(randomblob(16))));
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: SQL statements, then an optional step in Python (same transaction)."""
@@ -154,6 +217,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(SCHEMA_2),
     Migration(SCHEMA_3),
     Migration(SCHEMA_4, _seal_logged_rows),
+    Migration(SCHEMA_5),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,1 @@
+"""Where results go besides the journal: a central PostgreSQL (store-and-forward)."""

@@ -1,0 +1,122 @@
+"""The plant's questions, asked of the central database: the grouped rows a report is built from.
+
+The same figures as `station report` computes from one journal (counts per
+outcome and ground truth, rejects by class, no-decision reasons, the latest
+confirmation per part, threshold changes), grouped by station and shift. Each
+query is one GROUP BY the indexes of schema.py answer; the report service
+turns these rows into the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PlantFilter:
+    """Which rows: one station, one shift id, the shifts starting on a date, `[start, end)` UTC."""
+
+    station_id: str | None = None
+    shift_id: str | None = None
+    day: date | None = None
+    start_utc: float | None = None
+    end_utc: float | None = None
+
+    def where(self, alias: str = "") -> tuple[str, list[Any]]:
+        p = f"{alias}." if alias else ""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if self.station_id is not None:
+            clauses.append(f"{p}station_id = %s")
+            args.append(self.station_id)
+        if self.shift_id is not None:
+            clauses.append(f"{p}shift_id = %s")
+            args.append(self.shift_id)
+        if self.day is not None:  # '0' sorts right after '/' in the "C" collation
+            clauses.append(f"{p}shift_id >= %s AND {p}shift_id < %s")
+            args += [f"{self.day.isoformat()}/", f"{self.day.isoformat()}0"]
+        if self.start_utc is not None:
+            clauses.append(f"{p}time_utc >= %s")
+            args.append(self.start_utc)
+        if self.end_utc is not None:
+            clauses.append(f"{p}time_utc < %s")
+            args.append(self.end_utc)
+        return (" AND ".join(clauses) or "true"), args
+
+
+@dataclass(frozen=True, slots=True)
+class PlantRows:
+    """Rows keyed by (station_id, shift_id) first; see `read_plant` for each tuple's columns."""
+
+    counts: list[tuple[str, str, str, int | None, int]]
+    rejects_by_class: list[tuple[str, str, str, int]]
+    no_decision_reasons: list[tuple[str, str, str, int]]
+    confirmed: list[tuple[str, str, int, int, int, int]]
+    spans: list[tuple[str, str, str, float | None, float | None, str]]
+    threshold_changes: list[tuple[str, float, str, str]]
+    stations: list[tuple[str, str, float]]
+
+
+def read_plant(conn: Any, flt: PlantFilter) -> PlantRows:
+    """Every grouped row the report needs, in one read-only transaction (one snapshot)."""
+    where, args = flt.where()
+    iwhere, iargs = flt.where("i")
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        counts = conn.execute(
+            "SELECT station_id, shift_id, outcome, truth_defective, count(*) FROM inspections "
+            f"WHERE {where} GROUP BY 1, 2, 3, 4",
+            args,
+        ).fetchall()
+        by_class = conn.execute(
+            "SELECT i.station_id, i.shift_id, r ->> 'class', count(DISTINCT i.id) "
+            "FROM inspections i, jsonb_array_elements(i.reasons::jsonb) r "
+            f"WHERE i.outcome = 'REJECT' AND {iwhere} GROUP BY 1, 2, 3 ORDER BY 4 DESC, 3",
+            iargs,
+        ).fetchall()
+        why = conn.execute(
+            "SELECT station_id, shift_id, why, count(*) FROM inspections "
+            f"WHERE outcome = 'NO DECISION' AND {where} GROUP BY 1, 2, 3 ORDER BY 4 DESC, 3",
+            args,
+        ).fetchall()
+        confirmed = conn.execute(
+            "SELECT i.station_id, i.shift_id, count(*), sum(c.defective), "
+            "count(*) FILTER (WHERE c.defective = 1 AND i.outcome = 'PASS'), "
+            "count(*) FILTER (WHERE c.defective = 0 AND i.outcome = 'REJECT') "
+            "FROM inspections i JOIN ("
+            "  SELECT DISTINCT ON (station_id, inspection_id) station_id, inspection_id, defective"
+            "  FROM confirmations ORDER BY station_id, inspection_id, id DESC"
+            ") c ON c.station_id = i.station_id AND c.inspection_id = i.id "
+            f"WHERE {iwhere} GROUP BY 1, 2",
+            iargs,
+        ).fetchall()
+        station_clause = "" if flt.station_id is None else " AND station_id = %s"
+        station_args = [] if flt.station_id is None else [flt.station_id]
+        changes = conn.execute(
+            "SELECT station_id, time_utc, message, details FROM events "
+            f"WHERE kind = 'threshold_change'{station_clause} ORDER BY time_utc, station_id",
+            station_args,
+        ).fetchall()
+        spans = conn.execute(  # a few per station and day: the report keeps those it counted
+            "SELECT station_id, id, name, start_utc, end_utc, zone FROM shifts "
+            f"WHERE true{station_clause}",
+            station_args,
+        ).fetchall()
+        stations = conn.execute(
+            "SELECT station_id, zone, extract(epoch FROM last_seen)::float8 FROM stations "
+            f"WHERE true{station_clause} ORDER BY station_id",
+            station_args,
+        ).fetchall()
+    return PlantRows(counts, by_class, why, confirmed, spans, changes, stations)
+
+
+def shift_bounds(conn: Any, station_id: str, shift_id: str) -> tuple[float | None, float | None]:
+    """First and last inspection of a shift logged without bounds."""
+    row = conn.execute(
+        "SELECT min(time_utc), max(time_utc) FROM inspections "
+        "WHERE station_id = %s AND shift_id = %s",
+        (station_id, shift_id),
+    ).fetchone()
+    return (None, None) if row is None else (row[0], row[1])
