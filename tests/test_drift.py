@@ -35,12 +35,28 @@ def test_bins(score: float, expected: int) -> None:
     assert bin_index(np.array([score]))[0] == expected
 
 
-def test_histogram_counts_per_class_and_ignores_nan() -> None:
+def test_histogram_counts_per_class_and_skips_parts_without_a_decision() -> None:
+    # The middle part has a NaN: it got no decision, so none of its scores count.
     s = np.array([[-np.inf, 0.05], [0.95, np.nan], [1.0, 0.5]], dtype=np.float32)
     h = histogram(s)
     assert h.shape == (2, N_BINS)
-    assert h[0].tolist() == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+    assert h[0].tolist() == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
     assert h[1].sum() == 2 and h[1, 1] == 1 and h[1, 6] == 1
+
+
+def test_a_camera_outage_raises_no_alarm_and_adds_no_live_parts() -> None:
+    rng = np.random.default_rng(3)
+    ref = rng.uniform(0.0, 1.0, (2000, 2)).astype(np.float32)
+    monitor = DriftMonitor(("crack", "pit"), ref)
+    outage = np.full((5 * MIN_LIVE_PARTS, 2), np.nan, dtype=np.float32)
+    monitor.add(outage)
+    report = monitor.report()
+    assert monitor.live_parts == 0 and not report.alarm
+    assert report.message.startswith("drift: 0 live parts")
+    # The same outage read as "nothing detected" (-inf, as old logs stored it) would alarm.
+    wrong = DriftMonitor(("crack", "pit"), ref)
+    wrong.add(np.full_like(outage, -np.inf))
+    assert wrong.report().alarm
 
 
 def test_psi_known_value() -> None:

@@ -77,6 +77,12 @@ def make(qtbot, recipe, changer):
     return vm, view, answers
 
 
+def click_and_wait(qtbot, vm, button) -> None:
+    """Apply and undo check the PIN off the GUI thread: wait for the job to end."""
+    button.click()
+    qtbot.waitUntil(lambda: not vm.applier.runner.running, timeout=30000)
+
+
 def test_apply_with_right_and_wrong_pin(qtbot, station, tmp_path) -> None:
     recipe, log, pins, sink, changer, _state = station
     vm, view, answers = make(qtbot, recipe, changer)
@@ -88,7 +94,7 @@ def test_apply_with_right_and_wrong_pin(qtbot, station, tmp_path) -> None:
 
     # First use: the PIN given becomes the supervisor PIN (stored hashed only).
     answers.append(("Ada", "2580", "pit escapes too high on the held-out sample"))
-    view.btn_apply.click()
+    click_and_wait(qtbot, vm, view.btn_apply)
     assert pins.is_set() and "2580" not in pins.path.read_text()
     assert vm.saved.threshold_for("pit") == pytest.approx(0.31)
     assert vm.saved.model_sha256 == MODEL
@@ -102,7 +108,7 @@ def test_apply_with_right_and_wrong_pin(qtbot, station, tmp_path) -> None:
     # A wrong PIN changes nothing but is audited.
     view.sliders["stain"].slider.setValue(20)
     answers.append(("Mallory", "0000", "lower stain"))
-    view.btn_apply.click()
+    click_and_wait(qtbot, vm, view.btn_apply)
     assert "wrong PIN" in view.message.text()
     assert vm.saved.threshold_for("stain") == 0.5
     assert load_recipe(recipe.path).thresholds.threshold_for("stain") == 0.5
@@ -131,11 +137,11 @@ def test_undo_applies_the_previous_set_audited(qtbot, station) -> None:
     assert not view.btn_undo.isEnabled()
     view.sliders["crack"].slider.setValue(70)
     answers.append(("Ada", "1357", "fewer crack false rejects"))
-    view.btn_apply.click()
+    click_and_wait(qtbot, vm, view.btn_apply)
     assert vm.saved.threshold_for("crack") == pytest.approx(0.7)
     assert view.btn_undo.isEnabled()
     answers.append(("Ada", "1357", "customer complaint: back"))
-    view.btn_undo.click()
+    click_and_wait(qtbot, vm, view.btn_undo)
     assert vm.saved.threshold_for("crack") == 0.5
     assert view.sliders["crack"].value() == 0.5
     assert load_recipe(recipe.path).thresholds.threshold_for("crack") == 0.5
@@ -153,7 +159,7 @@ def test_cancelled_dialog_and_missing_reason_change_nothing(qtbot, station) -> N
     vm, view, answers = make(qtbot, recipe, changer)
     view.sliders["pit"].slider.setValue(10)
     answers.append(None)
-    view.btn_apply.click()
+    click_and_wait(qtbot, vm, view.btn_apply)
     assert vm.saved.threshold_for("pit") == 0.5
     assert not vm.apply("Ada", "1357", "   ")
     assert "reason" in view.message.text()

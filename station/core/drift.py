@@ -12,7 +12,9 @@ over the per-part maximum score of the class (`Inspection.max_scores`).
 Bins (fixed, so live counts accumulate without re-binning): one bin for
 "class not detected on the part" (score -inf, or below 0), then 10 equal
 bins over [0, 1] (the last one closed: a score of exactly 1.0 counts in
-[0.9, 1.0]). NaN scores are ignored (those parts got no decision anyway).
+[0.9, 1.0]). A part without a decision has no scores (NaN maxima): it is
+skipped whole, on the reference and on the line, so a camera outage (a run
+of parts never scored) neither raises an alarm nor counts as live parts.
 Each proportion is floored at `EPS` so an empty bin does not make PSI infinite.
 
 Reading (the usual credit-scoring convention):
@@ -29,6 +31,8 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
+
+from station.core.outcomes import no_decision_rows
 
 N_SCORE_BINS = 10
 N_BINS = N_SCORE_BINS + 1  # bin 0 = not detected
@@ -55,11 +59,20 @@ def bin_index(scores: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
     return np.where(nan, -1, idx)
 
 
-def histogram(scores: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
-    """Counts per class and bin of a (parts, classes) score matrix: (classes, N_BINS)."""
+def decided(scores: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
+    """The rows of a (parts, classes) score matrix that had a decision (no NaN)."""
     s = np.asarray(scores)
     if s.ndim != 2:
         raise ValueError(f"scores: expected a (parts, classes) matrix, got shape {s.shape}")
+    return s[~no_decision_rows(s)]
+
+
+def histogram(scores: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
+    """Counts per class and bin of a (parts, classes) score matrix: (classes, N_BINS).
+
+    Parts without a decision (a NaN row) are not counted.
+    """
+    s = decided(scores)
     n_cls = s.shape[1]
     idx = bin_index(s)
     flat = idx + np.arange(n_cls, dtype=np.int64)[None, :] * N_BINS
@@ -129,7 +142,8 @@ class DriftMonitor:
     """Live per-class histograms compared with a reference (the tuning sample).
 
     `add` takes one part's (classes,) max scores or a (parts, classes) batch;
-    the cost is one bincount, so it can run on every part.
+    the cost is one bincount, so it can run on every part. Parts without a
+    decision (NaN) are skipped: `live_parts` counts scored parts only.
     """
 
     def __init__(self, class_names: Sequence[str], reference_scores: npt.NDArray[np.floating]):
@@ -153,8 +167,9 @@ class DriftMonitor:
             raise ValueError(
                 f"max_scores: expected {len(self.class_names)} classes, got {batch.shape[1]}"
             )
-        self.live += histogram(batch)
-        self.live_parts += batch.shape[0]
+        scored = decided(batch)
+        self.live += histogram(scored)
+        self.live_parts += scored.shape[0]
 
     def report(self) -> DriftReport:
         values = psi(self.reference, self.live)

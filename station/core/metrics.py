@@ -1,11 +1,10 @@
-"""Part-level confusion, FAR/FRR with intervals, one-class threshold sweeps, expected cost.
+"""Part-level confusion, FAR/FRR with intervals, one-class threshold sweeps.
 
 Everything works from a `ScoredSample` (the per-part, per-class maximum
-scores), so a threshold set is evaluated without re-running the model. The
-rule is the station's: a part is REJECTED when a reject class scores
-`>= T[class]` (compared in float32); a part with a NaN score gets NO
-DECISION and is not shipped. Counting conventions, so the four cells always
-add up to `parts`:
+scores), so a threshold set is evaluated without re-running the model. What
+counts as defective, shipped, an escape or scrap is `station.core.outcomes`'
+rule, never restated here: a part with a NaN score gets NO DECISION and is
+not shipped (a good one is scrap). The four cells always add up to `parts`:
 
 - false_accepts (escapes): defective parts shipped (passed).
 - true_rejects: defective parts not shipped (rejected, or no decision).
@@ -14,17 +13,19 @@ add up to `parts`:
 
 `no_decision` says how many parts were held back for a NaN score.
 FAR = false_accepts / defective_parts, FRR = false_rejects / good_parts.
+Costs live in `station.core.costs` (re-exported here).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from station.core import outcomes
+from station.core.costs import CostEstimate, check_costs, cost_weights, expected_cost
 from station.core.errors import StationError
 from station.core.rates import Rate
 from station.core.sample import BoolArray, F32Array, ScoredSample
@@ -55,6 +56,28 @@ class Confusion:
     frr: Rate
     escapes_per_class: Mapping[str, tuple[int, int]]
     """Reject class name -> (parts with a true defect of that class, how many of them shipped)."""
+
+    @classmethod
+    def of(
+        cls,
+        counted: outcomes.Tally,
+        no_decision: int,
+        escapes_per_class: Mapping[str, tuple[int, int]],
+    ) -> Confusion:
+        """The confusion of a part tally (`outcomes.tally` of truth and shipping fate)."""
+        return cls(
+            parts=counted.parts,
+            defective_parts=counted.defective,
+            good_parts=counted.good,
+            false_accepts=counted.escapes,
+            false_rejects=counted.scrap,
+            true_rejects=counted.defective - counted.escapes,
+            true_passes=counted.good - counted.scrap,
+            no_decision=no_decision,
+            far=counted.escape_rate,
+            frr=counted.scrap_rate,
+            escapes_per_class=escapes_per_class,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +187,8 @@ class SweepCache:
         if g.size == 0 or bool(np.any(np.diff(g) < 0)) or not bool(np.all((g >= 0) & (g <= 1))):
             raise StationError("grid: expected ascending thresholds in [0, 1]")
         self.grid: F32Array = g
-        self.defective: BoolArray = sample.defective_for(self.rejecting)
-        self.nan_row: BoolArray = sample.no_decision
+        self.defective: BoolArray = outcomes.defective_parts(sample.truth, self.rejecting)
+        self.nan_row: BoolArray = outcomes.no_decision_rows(sample.scores)
         self.n_defective = int(self.defective.sum())
         self.n_good = n - self.n_defective
         self._defective_per_class = sample.truth.sum(axis=0).astype(np.int64)
@@ -219,29 +242,21 @@ class SweepCache:
         t = _as_thresholds(thresholds_vec, self.sample.n_classes)
         return self._confusion_from(self._rejected_by_others(t, None))
 
+    def not_shipped(self, thresholds_vec: npt.ArrayLike) -> BoolArray:
+        """`outcomes.not_shipped` of the sample at `thresholds_vec`, from the cached hits."""
+        t = _as_thresholds(thresholds_vec, self.sample.n_classes)
+        return self._rejected_by_others(t, None)
+
     def _confusion_from(self, not_shipped: BoolArray) -> Confusion:
         shipped_def = ~np.take(not_shipped, self._def_idx)
-        fa = int(np.count_nonzero(shipped_def))
-        tp = self.sample.n_parts - int(np.count_nonzero(not_shipped)) - fa
-        fr = self.n_good - tp
         escaped_per_class = self._def_truth_t @ shipped_def.astype(np.int64)
         per_class = {
             name: (int(self._defective_per_class[c]), int(escaped_per_class[c]))
             for c, name in enumerate(self.sample.class_names)
             if self.rejecting[c]
         }
-        return Confusion(
-            parts=self.sample.n_parts,
-            defective_parts=self.n_defective,
-            good_parts=self.n_good,
-            false_accepts=fa,
-            false_rejects=fr,
-            true_rejects=self.n_defective - fa,
-            true_passes=tp,
-            no_decision=int(self.nan_row.sum()),
-            far=Rate.of(fa, self.n_defective),
-            frr=Rate.of(fr, self.n_good),
-            escapes_per_class=per_class,
+        return Confusion.of(
+            outcomes.tally(self.defective, ~not_shipped), int(self.nan_row.sum()), per_class
         )
 
     def evaluate(self, thresholds_vec: npt.ArrayLike, class_index: int) -> tuple[Confusion, Sweep]:
@@ -295,9 +310,7 @@ def not_shipped_mask(
     """(n_parts,) bool: the part is rejected (a reject class scores >= T) or has no decision."""
     n_cls = sample.n_classes
     t = _as_thresholds(thresholds_vec, n_cls)
-    rej = _as_rejecting(rejecting, n_cls)
-    hits = (sample.scores >= t) & rej
-    return np.asarray(hits.any(axis=1) | sample.no_decision, dtype=bool)
+    return outcomes.not_shipped(sample.scores, t, _as_rejecting(rejecting, n_cls))
 
 
 def confusion(
@@ -305,33 +318,17 @@ def confusion(
 ) -> Confusion:
     """Part-level confusion of `thresholds_vec` (float32, one per class) on the sample."""
     rej = _as_rejecting(rejecting, sample.n_classes)
-    not_shipped = not_shipped_mask(sample, thresholds_vec, rej)
-    defective = sample.defective_for(rej)
-    shipped = ~not_shipped
-    fa_mask = defective & shipped
-    n_def = int(defective.sum())
-    n_good = sample.n_parts - n_def
-    fa = int(fa_mask.sum())
-    tp = int((shipped & ~defective).sum())
-    escaped = sample.truth[fa_mask].sum(axis=0)
+    shipped = ~not_shipped_mask(sample, thresholds_vec, rej)
+    defective = outcomes.defective_parts(sample.truth, rej)
+    escaped = sample.truth[defective & shipped].sum(axis=0)
     labeled = sample.truth.sum(axis=0)
-    return Confusion(
-        parts=sample.n_parts,
-        defective_parts=n_def,
-        good_parts=n_good,
-        false_accepts=fa,
-        false_rejects=n_good - tp,
-        true_rejects=n_def - fa,
-        true_passes=tp,
-        no_decision=int(sample.no_decision.sum()),
-        far=Rate.of(fa, n_def),
-        frr=Rate.of(n_good - tp, n_good),
-        escapes_per_class={
-            name: (int(labeled[c]), int(escaped[c]))
-            for c, name in enumerate(sample.class_names)
-            if rej[c]
-        },
-    )
+    per_class = {
+        name: (int(labeled[c]), int(escaped[c]))
+        for c, name in enumerate(sample.class_names)
+        if rej[c]
+    }
+    no_dec = int(outcomes.no_decision_rows(sample.scores).sum())
+    return Confusion.of(outcomes.tally(defective, shipped), no_dec, per_class)
 
 
 def sweep_class(
@@ -348,78 +345,27 @@ def sweep_class(
     return SweepCache(sample, rejecting, grid).evaluate(thresholds_vec, class_index)[1]
 
 
-@dataclass(frozen=True, slots=True)
-class CostEstimate:
-    """Expected cost of a threshold set.
-
-    `total` is for a batch of `parts` parts at `prevalence` (the share of
-    defective parts): parts * (prevalence * FAR * C_escape + (1 - prevalence)
-    * FRR * C_scrap). At the sample's own prevalence it equals
-    C_escape * escapes + C_scrap * scrap. `per_1000_parts` scales it to 1000 parts.
-    """
-
-    total: float
-    per_1000_parts: float
-    prevalence: float
-    parts: int
-
-
-def check_costs(cost_escape: float, cost_scrap: float, prevalence: float | None = None) -> None:
-    """Refuse a negative or non-finite cost and a prevalence outside [0, 1]."""
-    for name, value in (("cost_escape", cost_escape), ("cost_scrap", cost_scrap)):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise StationError(f"{name}: expected a number >= 0, got {value!r}")
-        if not math.isfinite(value) or value < 0:
-            raise StationError(f"{name}: expected a finite number >= 0, got {value!r}")
-    if prevalence is not None and (
-        isinstance(prevalence, bool)
-        or not isinstance(prevalence, int | float)
-        or not 0.0 <= prevalence <= 1.0
-    ):
-        raise StationError(f"prevalence: expected a number in [0, 1], got {prevalence!r}")
-
-
-def cost_weights(
-    parts: int,
-    defective_parts: int,
-    cost_escape: float,
-    cost_scrap: float,
-    prevalence: float | None,
-) -> tuple[float, float, float]:
-    """(cost per escaped defective part, cost per scrapped good part, prevalence) on the sample.
-
-    Reweights the sample's parts so its defective share is `prevalence`.
-    """
-    check_costs(cost_escape, cost_scrap, prevalence)
-    good = parts - defective_parts
-    if parts == 0:
-        raise StationError("the sample is empty: no cost can be estimated")
-    if prevalence is None:
-        return float(cost_escape), float(cost_scrap), defective_parts / parts
-    if defective_parts == 0 and prevalence > 0:
-        raise StationError(
-            "prevalence: the sample has no defective parts, so its escape rate is unknown"
-        )
-    if good == 0 and prevalence < 1:
-        raise StationError("prevalence: the sample has no good parts, so its scrap rate is unknown")
-    w_def = cost_escape * prevalence * parts / defective_parts if defective_parts else 0.0
-    w_good = cost_scrap * (1.0 - prevalence) * parts / good if good else 0.0
-    return float(w_def), float(w_good), float(prevalence)
-
-
-def expected_cost(
-    confusion: Confusion, cost_escape: float, cost_scrap: float, prevalence: float | None = None
-) -> CostEstimate:
-    """Expected cost of the confusion's escapes and scrap (see `CostEstimate`)."""
-    w_def, w_good, prev = cost_weights(
-        confusion.parts, confusion.defective_parts, cost_escape, cost_scrap, prevalence
-    )
-    total = w_def * confusion.false_accepts + w_good * confusion.false_rejects
-    return CostEstimate(total, 1000.0 * total / confusion.parts, prev, confusion.parts)
-
-
 def threshold_vector(
     class_names: Sequence[str], thresholds: Mapping[str, float], default: float
 ) -> F32Array:
     """Thresholds by class index in float32, unlisted classes at `default`."""
     return np.array([thresholds.get(c, default) for c in class_names], dtype=np.float32)
+
+
+__all__ = [
+    "Confusion",
+    "CostEstimate",
+    "OperatingPoint",
+    "RankingError",
+    "Sweep",
+    "SweepCache",
+    "check_costs",
+    "confusion",
+    "cost_weights",
+    "default_grid",
+    "expected_cost",
+    "not_shipped_mask",
+    "ranking_problem",
+    "sweep_class",
+    "threshold_vector",
+]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from station.core import outcomes
 from station.core.errors import StationError
 
 BoolArray = npt.NDArray[np.bool_]
@@ -29,7 +30,8 @@ class ScoredSample:
 
     `scores` is (n_parts, n_classes) float32: the highest confidence of each
     class on each part, -inf where the class was not detected, NaN where the
-    model returned NaN (that part gets no decision). `truth` is
+    part has no decision (the model returned NaN, or the part was never
+    scored): a part with a NaN gets no decision and does not ship. `truth` is
     (n_parts, n_classes) bool: a true defect of that class is on the part.
     `part_ids` name the parts (image file names); `model_sha256` is the model
     the scores came from.
@@ -83,12 +85,12 @@ class ScoredSample:
 
         A part whose only labels are non-reject classes (an `ok` mark) is good.
         """
-        return np.asarray((self.truth & np.asarray(rejecting, dtype=bool)).any(axis=1), dtype=bool)
+        return outcomes.defective_parts(self.truth, rejecting)
 
     @property
     def no_decision(self) -> BoolArray:
         """(n_parts,) bool: the model returned NaN for some class, so the part gets no decision."""
-        return np.asarray(np.isnan(self.scores).any(axis=1), dtype=bool)
+        return outcomes.no_decision_rows(self.scores)
 
     def class_index(self, name: str) -> int:
         try:

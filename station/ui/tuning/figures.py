@@ -13,19 +13,13 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core import metrics
+from station.core.costs import Costs
 from station.core.rates import Rate
+
+__all__ = ["ChangedParts", "Costs", "Curves", "Figures", "PartDetail", "escape_text", "scrap_text"]
 
 DEFAULT_KEY = "__default__"
 MAX_CHANGED_SHOWN = 24
-
-
-@dataclass(frozen=True, slots=True)
-class Costs:
-    """Cost of one escaped defective part and one scrapped good part; optional escape cap."""
-
-    escape: float = 1.0
-    scrap: float = 1.0
-    max_escape_rate: float | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -2,49 +2,22 @@
 
 Two sources of truth, counted apart: the synthetic line knows each part's
 truth (`Inspection.truth_defective`), and operators confirm logged parts
-("really defective" / "really good"). A part not shipped (rejected or no
-decision) counts as scrap when it was good, as the metrics core does.
+("really defective" / "really good"). Both are `outcomes.Tally`s: a good part
+not shipped (rejected or no decision) is scrap, as everywhere else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from station.core.rates import Rate
+from station.core.decision import Outcome
+from station.core.outcomes import Tally, ships
 from station.ui.tuning.figures import escape_text, scrap_text
 
 
-@dataclass(slots=True)
-class Tally:
-    defective: int = 0
-    escapes: int = 0
-    good: int = 0
-    scrap: int = 0
-
-    def add(self, defective: bool, shipped: bool) -> None:
-        if defective:
-            self.defective += 1
-            self.escapes += int(shipped)
-        else:
-            self.good += 1
-            self.scrap += int(not shipped)
-
-    def remove(self, defective: bool, shipped: bool) -> None:
-        """Take back one `add` (an operator changed their verdict on a part)."""
-        if defective:
-            self.defective -= 1
-            self.escapes -= int(shipped)
-        else:
-            self.good -= 1
-            self.scrap -= int(not shipped)
-
-    def text(self) -> str | None:
-        if not (self.defective or self.good):
-            return None
-        return (
-            f"{escape_text(Rate.of(self.escapes, self.defective))}\n"
-            f"{scrap_text(Rate.of(self.scrap, self.good))}"
-        )
+def tally_text(t: Tally) -> str | None:
+    """Escape and scrap lines of a tally; None before any part of known truth."""
+    if not t.parts:
+        return None
+    return f"{escape_text(t.escape_rate)}\n{scrap_text(t.scrap_rate)}"
 
 
 class LiveEstimate:
@@ -86,10 +59,14 @@ class LiveEstimate:
         self.reset(shift_id)
         return True
 
+    def add_line_part(self, defective: bool, outcome: Outcome) -> None:
+        """A live part whose truth the line knows (synthetic line, labeled replay)."""
+        self.line.add(defective, ships(outcome))
+
     def text(self) -> str:
         lines = []
-        if (line := self.line.text()) is not None:
+        if (line := tally_text(self.line)) is not None:
             lines.append(f"Line truth since the shift began:\n{line}")
-        if (conf := self.confirmed.text()) is not None:
+        if (conf := tally_text(self.confirmed)) is not None:
             lines.append(f"Operator-confirmed parts:\n{conf}")
         return "\n".join(lines) or "live: no parts with known truth this shift yet"

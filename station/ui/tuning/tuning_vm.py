@@ -13,43 +13,42 @@ this object emits. Three signals, by cost:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal, Slot
 
-from station.core import metrics, recommend
+from station.core import outcomes, recommend
+from station.core.costs import Costs
 from station.core.drift import DriftMonitor, DriftReport
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdSet, reject_mask
-from station.services.threshold_change import (
-    AppliedChange,
-    ThresholdChange,
-    ThresholdChanger,
-    WrongPinError,
-)
-from station.services.tuning_samples import (
-    LoadedSample,
-    SampleCatalog,
-    SampleEntry,
-    loaded_from_any,
-)
+from station.services.threshold_change import AppliedChange, ThresholdChange, ThresholdChanger
+from station.services.tuning_samples import LoadedSample, SampleCatalog, SampleEntry
+from station.ui.jobs import CANCELLED, JobRunner
+from station.ui.tuning.apply_vm import ThresholdApplier
 from station.ui.tuning.figures import (
     DEFAULT_KEY,
     MAX_CHANGED_SHOWN,
     ChangedParts,
-    Costs,
     Curves,
     Figures,
     PartDetail,
     escape_text,
-    read_yolo_boxes,
     scrap_text,
 )
 from station.ui.tuning.live import LiveEstimate
-from station.ui.tuning.scoring_worker import JobRunner
+from station.ui.tuning.recommending import (
+    ESCAPE_CAP,
+    MIN_COST,
+    Searched,
+    recommendation_line,
+    search_job,
+)
+from station.ui.tuning.sample_figures import SampleFigures
+from station.ui.tuning.sample_loader import SampleLoader
 
 __all__ = [
     "DEFAULT_KEY",
@@ -63,8 +62,6 @@ __all__ = [
     "escape_text",
     "scrap_text",
 ]
-
-HIST_BINS = 50
 
 
 class TuningViewModel(QObject):
@@ -102,25 +99,23 @@ class TuningViewModel(QObject):
         self.costs = costs or Costs()
         self.changer = changer
         self.catalog = catalog
-        self.runner = JobRunner(self)
-        self.runner.progress.connect(self.progress)
-        self.runner.finished.connect(self._on_scored)
-        self.runner.failed.connect(self._on_score_failed)
-        self.rec_runner = JobRunner(self)
+        self.samples = SampleLoader(catalog, self)
+        self.samples.loaded.connect(self._on_loaded)
+        for name in ("busy", "progress", "message", "samples_listed"):
+            getattr(self.samples, name).connect(getattr(self, name))
+        self.applier = ThresholdApplier(changer, self)
+        self.applier.applied.connect(self._on_applied)
+        self.applier.message.connect(self.message)
+        self.applier.busy.connect(self.busy)
+        self.rec_runner = JobRunner("Search", self)
+        self.rec_runner.progress.connect(self.progress)
         self.rec_runner.finished.connect(self._on_recommended)
         self.rec_runner.failed.connect(self._on_rec_failed)
-        self._scored: dict[tuple[str, str], LoadedSample] = {}
-        self._loading: SampleEntry | None = None
         self.saved = saved
         self.dragged = saved
         self.selected = self.class_names[0] if self.class_names else DEFAULT_KEY
         self.loaded: LoadedSample | None = None
-        self._cache: metrics.SweepCache | None = None
-        self._saved_rejected: npt.NDArray[np.bool_] | None = None
-        self._nan_row = np.zeros(0, dtype=bool)
-        self._hits = np.zeros((0, 8), dtype=np.uint8)
-        self._hits_t = np.zeros(0, dtype=np.float32)
-        self._hist: dict[int, tuple[Any, ...]] = {}
+        self._figures: SampleFigures | None = None
         self._curve_key: tuple[Any, ...] | None = None
         self._last_curves: Curves | None = None
         self.last_figures: Figures | None = None
@@ -136,13 +131,12 @@ class TuningViewModel(QObject):
         changer: ThresholdChanger | None = None,
         catalog: SampleCatalog | None = None,
     ) -> TuningViewModel:
-        c = recipe.costs
         return cls(
             class_names,
             recipe.thresholds,
             model_sha256,
             recipe.reject_classes,
-            Costs(float(c.escape), float(c.scrap), c.max_escape_rate),
+            recipe.costs,
             changer,
             catalog,
         )
@@ -180,75 +174,38 @@ class TuningViewModel(QObject):
         return ts.vector(self.class_names)
 
     # ---- sample -----------------------------------------------------------------------------
+    @property
+    def runner(self) -> JobRunner:
+        """The sample-scoring job runner."""
+        return self.samples.runner
+
     def sample_entries(self) -> list[SampleEntry]:
-        if self.catalog is not None:
-            return self.catalog.entries()
-        if self.loaded is not None:
-            s = self.loaded.sample
-            return [SampleEntry(self.loaded.kind, self.loaded.label, None, s.n_parts)]
-        return []
+        return self.samples.entries()
 
     def load_default_sample(self) -> bool:
-        """Score the first listed sample (the shipped one) unless one is loaded or loading.
-
-        Called at start-up so the drift alarm has its reference without the tab being
-        opened, and when the tab is first shown. True when a job was started.
-        """
-        if self.loaded is not None or self.runner.running:
-            return False
-        entries = self.sample_entries()
-        if not entries:
-            return False
-        self.load_sample(entries[0])
-        return self.runner.running
+        """Score the shipped sample at start-up (drift reference) unless one is loaded."""
+        return self.samples.load_default()
 
     @Slot(object)
     def load_sample(self, entry: SampleEntry) -> None:
-        """Switch to `entry`; scores it off the GUI thread unless already scored."""
-        done = self._scored.get(entry.key)
-        if done is not None:
-            self.set_sample(done)
-            return
-        if self.catalog is None:
-            self.message.emit("no model attached: cannot score a sample here")
-            return
-        try:
-            job = self.catalog.job(entry)
-            self.runner.start(job)
-        except StationError as e:
-            self.message.emit(f"sample not loaded: {e}")
-            return
-        self._loading = entry
-        self.busy.emit(True, f"scoring {entry.display}")
+        self.samples.load(entry)
 
     @Slot(object)
-    def _on_scored(self, result: object) -> None:
-        entry, self._loading = self._loading, None
+    def _on_loaded(self, loaded: LoadedSample) -> None:
         try:
-            loaded = loaded_from_any(result)
-            if entry is not None:
-                self._scored[entry.key] = loaded
-                if self.catalog is not None:
-                    self.catalog.remember(entry, loaded.sample.n_parts)
             self.set_sample(loaded)
         except StationError as e:
-            self.busy.emit(False, f"sample not loaded: {e}")
-            return
-        self.busy.emit(False, f"sample: {loaded.label}, {loaded.size_text}")
-        self.samples_listed.emit(self.sample_entries())
-
-    @Slot(str)
-    def _on_score_failed(self, message: str) -> None:
-        self._loading = None
-        self.busy.emit(False, f"sample not loaded: {message}")
+            self.message.emit(f"sample not loaded: {e}")
 
     def shutdown(self) -> None:
-        """Stop a scoring or search job in flight (window closing, tests)."""
-        self.runner.wait()
+        """Cancel a scoring or search job in flight (window closing, tests): each stops at its
+        next progress report. An apply in flight is finished, never cut mid-transaction."""
+        self.samples.runner.wait()
         self.rec_runner.wait()
+        self.applier.wait()
 
     def pin_is_set(self) -> bool:
-        return self.changer is not None and self.changer.pin_is_set()
+        return self.applier.pin_is_set()
 
     def set_sample(self, loaded: LoadedSample) -> None:
         s = loaded.sample
@@ -258,48 +215,19 @@ class TuningViewModel(QObject):
                 f"model's {list(self.class_names)}"
             )
         self.loaded = loaded
-        self._scored.setdefault((loaded.kind, loaded.label), loaded)
-        self._cache = metrics.SweepCache(s, self.rejecting)
-        self._hist = {}
+        self.samples.remember(loaded)
+        self._figures = SampleFigures(loaded, self.rejecting)
+        self._figures.set_saved(self.vector(self.saved))
         self._curve_key = None
-        self._nan_row = s.no_decision
-        n_words = max(1, -(-s.n_classes // 8))
-        self._hits = np.zeros((s.n_parts, 8 * n_words), dtype=np.uint8)
-        self._hits_t = np.full(s.n_classes, np.nan, dtype=np.float32)  # NaN != anything: all move
-        self._saved_rejected = self._rejected(self.vector(self.saved))
+        # Parts without a decision have no scores: the drift reference skips them.
         self.drift = DriftMonitor(self.class_names, s.scores)
         self.sample_changed.emit()
         self.banner_changed.emit(self.banner)
         self.refresh()
 
-    def _rejected(self, t: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
-        """Which sample parts `t` does not ship (rejected or no decision), for any set."""
-        assert self.loaded is not None
-        s = self.loaded.sample
-        hits = (s.scores >= t) & self.rejecting
-        return np.asarray(hits.any(axis=1) | self._nan_row)
-
-    def _dragged_rejected(self, t: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
-        """`_rejected(t)` for the dragged set, updating only the classes whose T moved.
-
-        Hits are kept one byte per class, eight classes to a 64-bit word, so
-        "rejected by any class" is one compare per part (a slider move costs
-        one column compare, not the whole matrix).
-        """
-        assert self.loaded is not None
-        s = self.loaded.sample
-        moved = np.flatnonzero(t != self._hits_t)
-        for c in moved:
-            col = (s.scores[:, c] >= t[c]) & self.rejecting[c]
-            self._hits[:, c] = col.view(np.uint8)
-        self._hits_t = t.copy()
-        words = self._hits.view(np.uint64)
-        hit = words[:, 0] != 0 if words.shape[1] == 1 else (words != 0).any(axis=1)
-        return np.asarray(hit | self._nan_row)
-
     @property
     def ranking_problem(self) -> str | None:
-        return None if self._cache is None else self._cache.ranking_problem
+        return None if self._figures is None else self._figures.ranking_problem
 
     # ---- moving thresholds ------------------------------------------------------------------
     @Slot(str)
@@ -339,194 +267,79 @@ class TuningViewModel(QObject):
 
     def refresh(self, force_curves: bool = False) -> None:
         """Recompute and emit the figures (and the curves when they changed or when forced)."""
-        if self._cache is None or self.loaded is None:
+        fig = self._figures
+        if fig is None:
             return
         t = self.vector(self.dragged)
         c = self.class_names.index(self.selected) if self.selected in self.class_names else 0
-        problem = self._cache.ranking_problem
         # Curves depend on the other classes' thresholds only: recompute them (a sweep) when
         # those change; a drag of the selected class only needs the confusion.
         others = tuple(float(x) for i, x in enumerate(t) if i != c)
-        key = (c, others, problem)
-        if problem is None and (key != self._curve_key or force_curves):
-            conf, sweep = self._cache.evaluate(t, c)
+        key = (c, others, fig.ranking_problem)
+        new_curves = key != self._curve_key or force_curves
+        conf, sweep = fig.confusion_and_sweep(t, c, with_sweep=new_curves)
+        if new_curves:
             self._curve_key = key
-            self._last_curves = self._curves(c, sweep, problem)
+            self._last_curves = fig.curves(c, sweep)
             self.curves_changed.emit(self._last_curves)
-        else:
-            conf = self._cache.confusion(t)
-            if key != self._curve_key or force_curves:
-                self._curve_key = key
-                self._last_curves = self._curves(c, None, problem)
-                self.curves_changed.emit(self._last_curves)
-        cost = None
-        if conf.parts:
-            try:
-                cost = metrics.expected_cost(conf, self.costs.escape, self.costs.scrap)
-            except StationError:
-                cost = None
-        cost_text = (
-            f"expected cost: {cost.per_1000_parts:,.1f} per 1,000 parts "
-            f"(escape {self.costs.escape:g}, scrap {self.costs.scrap:g})"
-            if cost is not None
-            else "expected cost: n/a (empty sample)"
-        )
-        figures = Figures(
-            confusion=conf,
-            cost=cost,
-            escape_text=escape_text(conf.far),
-            scrap_text=scrap_text(conf.frr),
-            cost_text=cost_text,
-            selected=self.class_names[c],
-            threshold=float(t[c]),
-            far=conf.far.value,
-            frr=conf.frr.value,
-            changed=self._changed(t),
-        )
+        figures = fig.figures(t, c, conf, self.costs)
         self.last_figures = figures
         self.point_moved.emit(figures)
 
-    def _changed(self, t: npt.NDArray[np.float32]) -> ChangedParts:
-        assert self.loaded is not None and self._saved_rejected is not None
-        now = self._dragged_rejected(t)
-        before = self._saved_rejected
-        defective = (
-            self._cache.defective if self._cache is not None else self.loaded.sample.defective
-        )
-        newly_rej = np.flatnonzero(now & ~before)
-        newly_pass = np.flatnonzero(~now & before)
-        caught = int(defective[newly_rej].sum())
-        escaping = int(defective[newly_pass].sum())
-        return ChangedParts(
-            newly_rej,
-            newly_pass,
-            caught,
-            int(newly_rej.size - caught),
-            escaping,
-            int(newly_pass.size - escaping),
-        )
-
-    def _curves(self, c: int, sweep: metrics.Sweep | None, problem: str | None) -> Curves:
-        name = self.class_names[c]
-        if problem is not None:
-            return Curves(name, problem)
-        if not self.rejecting[c]:
-            return Curves(name, f"{name} is not a reject class in this recipe: it never rejects")
-        if c not in self._hist:
-            self._hist[c] = self._histogram(c)
-        edges, hd, hg, nd, ng, nu = self._hist[c]
-        return Curves(name, None, edges, hd, hg, nd, ng, nu, sweep)
-
-    def _histogram(self, c: int) -> tuple[Any, ...]:
-        """Share of parts per score bin: parts with a true `c` defect vs good parts."""
-        assert self.loaded is not None and self._cache is not None
-        s = self.loaded.sample
-        col = s.scores[:, c]
-        detected = np.isfinite(col)
-        has_c = s.truth[:, c]
-        good = ~self._cache.defective
-        edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
-        hd, _ = np.histogram(col[detected & has_c], bins=edges)
-        hg, _ = np.histogram(col[detected & good], bins=edges)
-        nd, ng = int(has_c.sum()), int(good.sum())
-        hd_share = hd / nd if nd else hd.astype(np.float64)
-        hg_share = hg / ng if ng else hg.astype(np.float64)
-        return edges, hd_share, hg_share, nd, ng, int((~detected).sum())
-
     def part_detail(self, i: int) -> PartDetail:
-        assert self.loaded is not None
-        s = self.loaded.sample
-        img = self.loaded.image_paths[i] if i < len(self.loaded.image_paths) else None
-        lab = self.loaded.label_paths[i] if i < len(self.loaded.label_paths) else None
-        t_saved, t_drag = self.vector(self.saved), self.vector(self.dragged)
-
-        def outcome(t: npt.NDArray[np.float32]) -> str:
-            row = s.scores[i]
-            if np.isnan(row).any():
-                return "NO DECISION"
-            return "REJECT" if bool(((row >= t) & self.rejecting).any()) else "PASS"
-
-        return PartDetail(
-            index=i,
-            part_id=s.part_ids[i],
-            image_path=img,
-            truth_boxes=read_yolo_boxes(lab, self.class_names),
-            truth_classes=tuple(n for n, v in zip(self.class_names, s.truth[i], strict=True) if v),
-            defective=bool(self._cache.defective[i]) if self._cache is not None else False,
-            scores=tuple(
-                (n, float(s.scores[i, c]), float(t_saved[c]), float(t_drag[c]))
-                for c, n in enumerate(self.class_names)
-            ),
-            saved_outcome=outcome(t_saved),
-            dragged_outcome=outcome(t_drag),
-        )
+        assert self._figures is not None
+        return self._figures.part_detail(i, self.vector(self.saved), self.vector(self.dragged))
 
     # ---- recommendations --------------------------------------------------------------------
     def _check_recommendable(self) -> str | None:
-        if self._cache is None or self.loaded is None:
+        if self._figures is None or self.loaded is None:
             return "no sample loaded"
-        return self._cache.ranking_problem
+        return self._figures.ranking_problem
 
     @Slot()
     def recommend_min_cost(self) -> None:
-        why = self._check_recommendable()
-        if why:
-            self.message.emit(f"no recommendation: {why}")
-            return
-        self._recommend("min_cost")
+        self._recommend(MIN_COST)
 
     @Slot()
     def recommend_escape_cap(self) -> None:
+        if self.costs.max_escape_rate is None:
+            self.message.emit("no recommendation: the recipe sets no escape-rate cap")
+            return
+        self._recommend(ESCAPE_CAP)
+
+    @Slot()
+    def cancel_search(self) -> None:
+        self.rec_runner.cancel()
+
+    def _recommend(self, which: str) -> None:
+        """Search off the GUI thread with progress (cancellable); sliders move when done."""
         why = self._check_recommendable()
         if why:
             self.message.emit(f"no recommendation: {why}")
             return
-        if self.costs.max_escape_rate is None:
-            self.message.emit("no recommendation: the recipe sets no escape-rate cap")
-            return
-        self._recommend("escape_cap")
-
-    def _recommend(self, which: str) -> None:
-        """Search off the GUI thread (seconds on 100k parts); sliders move when it is done."""
-        assert self._cache is not None and self.loaded is not None
+        assert self.loaded is not None
         if self.rec_runner.running:
             self.message.emit("a recommendation is already being searched")
             return
-        sample = self.loaded.sample
         current = self.vector(self.dragged)
-        rejecting = self.rejecting.copy()
-        costs = self.costs
-
-        def job(progress: Callable[[int, int], None]) -> tuple[str, object]:
-            if which == "min_cost":
-                return which, recommend.recommend_min_cost(
-                    sample, rejecting, costs.escape, costs.scrap, current=current
-                )
-            assert costs.max_escape_rate is not None
-            return which, recommend.recommend_escape_cap(
-                sample,
-                rejecting,
-                costs.max_escape_rate,
-                costs.escape,
-                costs.scrap,
-                current=current,
-            )
-
-        self.rec_runner.start(job)
+        self.rec_runner.start(
+            search_job(which, self.loaded.sample, self.rejecting, self.costs, current)
+        )
         self.busy.emit(True, "searching thresholds")
 
     @Slot(str)
     def _on_rec_failed(self, message: str) -> None:
         self.busy.emit(False, "")
-        self.message.emit(f"no recommendation: {message}")
+        if message == CANCELLED:
+            self.message.emit("recommendation search cancelled")
+        else:
+            self.message.emit(f"no recommendation: {message}")
 
     @Slot(object)
     def _on_recommended(self, result: object) -> None:
         self.busy.emit(False, "")
-        assert isinstance(result, tuple)
-        which: str = result[0]
-        rec: recommend.Recommendation | recommend.NoRecommendation = result[1]
-        cap = self.costs.max_escape_rate
+        assert isinstance(result, Searched)
+        rec = result.result
         if isinstance(rec, recommend.NoRecommendation):
             self.message.emit(f"no recommendation: {rec.reason}")
             return
@@ -539,22 +352,8 @@ class TuningViewModel(QObject):
             self.dragged.model_sha256,
         )
         self.set_dragged(ts)
-        f = self.last_figures
-        assert f is not None
-        c = f.confusion
-        if which == "min_cost":
-            line = (
-                f"Minimum cost: {c.false_accepts} escapes and {c.false_rejects} scrapped "
-                f"of {c.parts} parts, {f.cost_text.split(': ', 1)[1]}"
-            )
-        else:
-            line = f"Least scrap with escapes ≤ {100 * (cap or 0):g}%: {f.escape_text}; " + (
-                f"{c.false_rejects} good parts scrapped"
-            )
-        if (c.false_accepts, c.false_rejects) != (rec.escapes, rec.scrap):  # never expected
-            line += f" (the search reported {rec.escapes} escapes, {rec.scrap} scrapped)"
-        if rec.notes:
-            line += ". Note: " + "; ".join(rec.notes)
+        assert self.last_figures is not None
+        line = recommendation_line(result.which, rec, self.last_figures, self.costs.max_escape_rate)
         self.message.emit(line)
 
     # ---- apply / undo -----------------------------------------------------------------------
@@ -583,46 +382,27 @@ class TuningViewModel(QObject):
         return "\n".join(lines)
 
     def apply(self, who: str, pin: str, reason: str) -> bool:
-        """Run the apply transaction; False (with a message) when refused."""
-        if self.changer is None:
-            self.message.emit("applying is not available here (no recipe/log attached)")
-            return False
+        """Start the apply transaction off the GUI thread; False (with a message) when refused
+        before it starts. `applied` follows when it went through."""
         change = ThresholdChange(
             who, reason, self.saved, self.dragged, self.model_sha256, self.figures_dict()
         )
-        return self._run(lambda: self.changer.apply(change, pin) if self.changer else None)
+        return self.applier.apply(change, pin)
 
     def undo(self, who: str, pin: str, reason: str) -> bool:
-        if self.changer is None:
-            self.message.emit("undo is not available here (no recipe/log attached)")
-            return False
-        saved = self.saved
-        return self._run(
-            lambda: self.changer.undo_change(who, reason, pin, saved) if self.changer else None
-        )
+        return self.applier.undo(who, reason, pin, self.saved)
 
     @property
     def can_undo(self) -> bool:
-        return self.changer is not None and bool(self.changer.history)
+        return self.applier.can_undo
 
-    def _run(self, op: Callable[[], AppliedChange | None]) -> bool:
-        try:
-            done = op()
-        except WrongPinError as e:
-            self.message.emit(str(e))
-            return False
-        except StationError as e:
-            self.message.emit(f"not applied: {e}")
-            return False
-        except OSError as e:
-            self.message.emit(f"not applied: {e}")
-            return False
-        if done is None:
-            return False
+    @Slot(object)
+    def _on_applied(self, done: object) -> None:
+        assert isinstance(done, AppliedChange)
         self.saved = done.applied
         self.dragged = done.applied
-        if self.loaded is not None:
-            self._saved_rejected = self._rejected(self.vector(self.saved))
+        if self._figures is not None:
+            self._figures.set_saved(self.vector(self.saved))
         self.saved_changed.emit()
         self.dragged_reset.emit()
         self.banner_changed.emit(self.banner)
@@ -630,7 +410,6 @@ class TuningViewModel(QObject):
         verb = "undone" if done.change.undo else "applied"
         self.message.emit(f"thresholds {verb}: {done.change.describe()}")
         self.refresh()
-        return True
 
     # ---- live on the line -------------------------------------------------------------------
     @Slot(object)
@@ -639,9 +418,10 @@ class TuningViewModel(QObject):
         insp = getattr(result, "inspection", result)
         if self.live.new_shift(insp.shift_id) and self.drift is not None:
             self.drift.reset()
-        self.live_scores(insp.max_scores)
+        # A part without a decision has no scores (NaN, even where an old log says -inf).
+        self.live_scores(outcomes.decided_scores(insp.outcome, insp.max_scores))
         if insp.truth_defective is not None:
-            self.live.line.add(bool(insp.truth_defective), insp.outcome.value == "PASS")
+            self.live.add_line_part(bool(insp.truth_defective), insp.outcome)
         self.live_changed.emit(self.live.text())
 
     @Slot(bool, bool)
@@ -661,7 +441,8 @@ class TuningViewModel(QObject):
 
     @Slot(object)
     def live_scores(self, max_scores: Any) -> None:
-        """Per-class max scores of one live part (`Inspection.max_scores`) for the drift alarm."""
+        """Per-class max scores of one live part (`Inspection.max_scores`) for the drift alarm;
+        a part without a decision (NaN) is skipped by the monitor."""
         if self.drift is None:
             return
         self.drift.add(np.asarray(max_scores, dtype=np.float32))
