@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from station.core.jobs import JobCancelledError, JobState
 from station.core.metrics import confusion
 from station.core.rates import wilson_interval
 from station.core.recommend import (
@@ -235,3 +236,25 @@ def test_multistart_search_reaches_the_exhaustive_optimum(seed: int) -> None:
         assert isinstance(cap_multi, Recommendation) and cap_multi.scrap == cap_exact.scrap
     else:
         assert isinstance(cap_multi, NoRecommendation)
+
+
+def test_a_long_search_reports_progress_and_can_be_cancelled() -> None:
+    s = overlapping_sample(5)
+    rej = np.ones(s.n_classes, bool)
+    seen: list[tuple[int, int]] = []
+    state = JobState(lambda done, total: seen.append((done, total)))
+    plain = recommend_min_cost(s, rej, 20.0, 1.0, exhaustive_limit=0)
+    watched = recommend_min_cost(s, rej, 20.0, 1.0, exhaustive_limit=0, progress=state)
+    assert seen and all(0 <= d <= t for d, t in seen)  # progress never runs past its total
+    assert dict(watched.thresholds) == dict(plain.thresholds)  # watching changes nothing
+
+    calls = [0]
+
+    def cancel_soon(done: int, total: int) -> None:
+        calls[0] += 1
+        if calls[0] == 3:
+            state.cancel()
+
+    state = JobState(cancel_soon)
+    with pytest.raises(JobCancelledError):
+        recommend_escape_cap(s, rej, 0.05, exhaustive_limit=0, progress=state)

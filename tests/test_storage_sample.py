@@ -55,6 +55,22 @@ def test_confirmed_parts_become_a_scored_sample(tmp_path: Path) -> None:
     assert c.false_accepts == 1
 
 
+def test_parts_without_a_decision_never_join_the_sample(tmp_path: Path) -> None:
+    """A camera outage is not a run of clean parts: NO DECISION rows have no scores (old logs
+    stored -inf for them, which read as "nothing detected")."""
+    db = tmp_path / "log.sqlite3"
+    now = time.time()
+    with SqliteInspectionLog(db) as log:
+        good = log.record(make_inspection(1, now, scores={"scratch": 0.3}))
+        outage = [log.record(make_inspection(2 + i, now, nan=True)) for i in range(3)]
+        log.confirm(good, False, None, operator="a")
+        for row in outage:
+            log.confirm(row, False, None, operator="a")
+    got = confirmed_sample(db)
+    assert got.row_ids == (good,)
+    assert got.skipped == {"no decision (no scores)": 3}
+
+
 def test_only_one_models_scores_are_mixed(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     with SqliteInspectionLog(db) as log:

@@ -141,6 +141,23 @@ def test_min_cost_recommendation_moves_sliders_without_echo(qtbot) -> None:
     assert f"{conf.false_accepts} escapes and {conf.false_rejects} scrapped" in view.message.text()
 
 
+def test_closing_during_a_search_cancels_it(qtbot) -> None:
+    """A big multi-class search is cancelled at its next progress report: the window never
+    waits for it to finish, and the sliders stay where they were."""
+    loaded = benchmark_matrix(60000, 8, seed=11, model_sha256=SHA)
+    vm, view = make_view(qtbot, loaded)
+    progress: list[tuple[int, int]] = []
+    vm.progress.connect(lambda d, t: progress.append((d, t)))
+    before = vm.dragged
+    view.btn_min_cost.click()
+    assert vm.rec_runner.running
+    qtbot.waitUntil(lambda: bool(progress), timeout=60000)  # the search says how far it is
+    vm.shutdown()
+    assert not vm.rec_runner.running
+    qtbot.wait(50)  # a result queued meanwhile is dropped, never applied
+    assert vm.dragged == before and "Minimum cost" not in view.message.text()
+
+
 def test_escape_cap_unmet_on_a_small_sample_says_so(qtbot) -> None:
     loaded = benchmark_matrix(300, 3, seed=5, model_sha256=SHA)
     vm, view = make_view(qtbot, loaded, costs=Costs(50.0, 2.0, 0.005))

@@ -170,9 +170,9 @@ def _progress_bar(stream: Any) -> Any:
 
 
 def _main(args: argparse.Namespace) -> int:
+    from station.core.costs import Costs
     from station.detectors import load_detector
     from station.evaluation import score_folder
-    from station.services.recipe import Costs
     from station.services.recipe_file import load_recipe
 
     recipe = load_recipe(args.recipe) if args.recipe is not None else None

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from station.core.decision import Outcome
+from station.core.outcomes import yield_of
 
 RATE_WINDOW_S = 60.0
 """Parts per minute are measured over the parts of the last minute."""
@@ -74,12 +75,13 @@ class ShiftTally:
         rejected = self._counts[Outcome.REJECT]
         no_dec = self._counts[Outcome.NO_DECISION]
         inspected = passed + rejected + no_dec
+        y = yield_of(passed, inspected)
         return CounterSnapshot(
             shift_id=self._shift_id,
             inspected=inspected,
             passed=passed,
             rejected=rejected,
             no_decision=no_dec,
-            yield_pct=100.0 * passed / inspected if inspected else None,
+            yield_pct=None if y is None else 100.0 * y,
             parts_per_min=self.parts_per_min(),
         )

@@ -26,6 +26,7 @@ from station.core.comparison import (
     class_scores,
     verdict,
 )
+from station.core.costs import Costs
 from station.core.errors import StationError
 from station.core.metrics import Confusion, confusion, not_shipped_mask, ranking_problem
 from station.core.ports import ModelInfo
@@ -39,7 +40,7 @@ from station.core.recommend import (
 from station.core.sample import BoolArray
 from station.core.thresholds import ThresholdSet, reject_mask
 from station.evaluation import ScoredFolder, score_folder
-from station.services.recipe import Costs, Recipe
+from station.services.recipe import Recipe
 
 ProgressFor = Callable[[str], Callable[[int, int], None] | None]
 """Given a model's role ("current", "candidate"), a progress callback for its scoring."""

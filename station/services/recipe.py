@@ -15,8 +15,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from station.core.costs import Costs
 from station.core.shifts import ShiftSchedule
 from station.core.thresholds import ThresholdSet
+
+__all__ = ["HEURISTIC_PREFIX", "CameraConfig", "Costs", "ModelRef", "Recipe"]
 
 HEURISTIC_PREFIX = "heuristic:"
 """A `[model] path` starting so names a built-in detector (`heuristic:dark-blobs`), not a file:
@@ -43,18 +46,6 @@ class CameraConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
-
-
-@dataclass(frozen=True, slots=True)
-class Costs:
-    """Cost of one escape (defective part shipped) and of one scrapped good part, same unit.
-
-    `max_escape_rate` (a fraction in [0, 1], e.g. 0.005) caps the escape rate, or None.
-    """
-
-    escape: float = 1.0
-    scrap: float = 1.0
-    max_escape_rate: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

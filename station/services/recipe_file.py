@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from station.core.costs import Costs
 from station.core.errors import StationError
 from station.core.shifts import ShiftSchedule
 from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, ThresholdSet
@@ -23,7 +24,6 @@ from station.formats.image_file import max_pixels_option as max_image_pixels_opt
 from station.services.recipe import (
     HEURISTIC_PREFIX,
     CameraConfig,
-    Costs,
     ModelRef,
     Recipe,
 )

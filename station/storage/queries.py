@@ -18,6 +18,7 @@ import numpy.typing as npt
 from station.core.decision import Outcome, RejectReason
 from station.core.detections import Detections
 from station.core.errors import StationError
+from station.core.outcomes import decided_scores
 from station.storage.paths import archive_dir
 
 
@@ -124,7 +125,7 @@ def load_part(conn: sqlite3.Connection, db_path: Path, row_id: int) -> LoggedPar
         why=str(why),
         reasons=reasons,
         class_names=names,
-        max_scores=np.frombuffer(blob, dtype="<f4").astype(np.float32),
+        max_scores=decided_scores(outcome, np.frombuffer(blob, dtype="<f4")),
         kept=kept,
         thresholds=thresholds,
         rejecting=rejecting,

@@ -3,8 +3,9 @@
 Counts are parts: yield = passed / inspected (a NO DECISION is not a pass).
 `rejects_by_class` counts each rejected part once per class that rejected it,
 so its values can sum to more than `rejected`. Confirmed figures use each
-part's latest operator confirmation: an escape is a confirmed-defective part
-that was passed, scrap a confirmed-good part that was rejected.
+part's latest operator confirmation; the SQL only groups parts by outcome and
+truth, and `station.core.outcomes` counts them: an escape is a defective part
+that shipped (passed), scrap a good part that did not (rejected or NO DECISION).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from station.core.errors import StationError
+from station.core.outcomes import Tally, yield_of
 from station.storage.errors import LogUnavailable, explain
 from station.storage.opening import connect_reader
 
@@ -61,7 +63,7 @@ class ShiftReport:
     @property
     def yield_(self) -> float | None:
         """passed / inspected, None for an empty shift."""
-        return self.passed / self.inspected if self.inspected else None
+        return yield_of(self.passed, self.inspected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +138,11 @@ def shift_report(db_path: Path, selection: Selection | None = None) -> Report:
         return _report(conn, sel)
 
 
-def _zero_tally() -> dict[str, int]:
-    return {"parts": 0, "defective": 0, "good": 0, "escapes": 0, "scrap": 0}
-
-
 def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
     zone = station_zone(conn)
     where, args = _where(sel)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    truth: dict[str, dict[str, int]] = {}
+    truth: dict[str, Tally] = {}
     # One index-only pass gives both the outcome counts and the ground-truth tallies.
     for shift_id, outcome, is_defective, n in conn.execute(
         "SELECT shift_id, outcome, truth_defective, count(*) FROM inspections "
@@ -153,15 +151,8 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
     ):
         n = int(n)
         counts[shift_id][outcome] = counts[shift_id].get(outcome, 0) + n
-        if is_defective is None:
-            continue
-        t = truth.setdefault(shift_id, _zero_tally())
-        t["parts"] += n
-        t["defective" if is_defective else "good"] += n
-        if is_defective and outcome == "PASS":
-            t["escapes"] += n
-        elif not is_defective and outcome == "REJECT":
-            t["scrap"] += n
+        if is_defective is not None:
+            truth.setdefault(shift_id, Tally()).add_outcome(bool(is_defective), outcome, n)
     by_class: dict[str, dict[str, int]] = defaultdict(dict)
     iwhere, iargs = _where(sel, "i")
     for shift_id, cls, n in conn.execute(
@@ -178,22 +169,15 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
         args,
     ):
         why[shift_id][str(reason) or "unknown"] = int(n)
-    confirmed: dict[str, dict[str, int]] = {}
-    for shift_id, parts, defective, escapes, scrap in conn.execute(
-        "SELECT i.shift_id, count(*), sum(c.defective), "
-        "sum(c.defective AND i.outcome = 'PASS'), sum(NOT c.defective AND i.outcome = 'REJECT') "
+    confirmed: dict[str, Tally] = {}
+    for shift_id, outcome, defective, n in conn.execute(
+        "SELECT i.shift_id, i.outcome, c.defective, count(*) "
         "FROM inspections i JOIN confirmations c ON c.inspection_id = i.id "
         "WHERE c.id IN (SELECT max(id) FROM confirmations GROUP BY inspection_id) "
-        f"AND {iwhere} GROUP BY 1",
+        f"AND {iwhere} GROUP BY 1, 2, 3",
         iargs,
     ):
-        confirmed[shift_id] = {
-            "parts": int(parts),
-            "defective": int(defective),
-            "good": int(parts) - int(defective),
-            "escapes": int(escapes),
-            "scrap": int(scrap),
-        }
+        confirmed.setdefault(shift_id, Tally()).add_outcome(bool(defective), outcome, int(n))
     ids = sorted(counts)
     spans = _spans(conn, ids, zone)
     changes = _threshold_changes(conn, zone)
@@ -219,8 +203,8 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
                     for t, ch in changes
                     if start is not None and end is not None and start <= t < end
                 ],
-                confirmed=confirmed.get(sid, _zero_tally()),
-                truth=truth.get(sid, _zero_tally()),
+                confirmed=confirmed.get(sid, Tally()).as_dict(),
+                truth=truth.get(sid, Tally()).as_dict(),
             )
         )
     reports.sort(key=lambda r: (r.start_utc if r.start_utc is not None else math.inf, r.id))
@@ -310,9 +294,8 @@ def report_to_json(report: Report) -> dict[str, Any]:
             }
         )
     totals: dict[str, Any] = dict(report.totals)
-    totals["yield"] = (
-        round(totals["passed"] / totals["inspected"], 6) if totals["inspected"] else None
-    )
+    y = yield_of(totals["passed"], totals["inspected"])
+    totals["yield"] = None if y is None else round(y, 6)
     return {"zone": report.zone, "totals": totals, "shifts": shifts}
 
 

@@ -6,7 +6,9 @@ model is not re-run) and its truth from the latest confirmation:
 "really defective" without a class -> the classes that rejected it, or,
 for a passed part (an escape) whose class nobody named, it is left out and
 counted in `skipped` (its class cannot be guessed). Scores belong to one
-model, so only parts logged with the chosen model's SHA-256 are used.
+model, so only parts logged with the chosen model's SHA-256 are used. A part
+without a decision has no scores (camera lost, corrupt frame, model error):
+it is left out too, never added as a "clean" part with nothing detected.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from station.core.errors import StationError
+from station.core.outcomes import decided_scores
 from station.core.sample import ScoredSample
 from station.storage.errors import explain
 from station.storage.opening import connect_reader
@@ -84,6 +87,10 @@ def confirmed_sample(db_path: Path, model_sha256: str | None = None) -> Confirme
         if tuple(json.loads(names_json)) != class_names:
             skipped["different class list"] += 1
             continue
+        part_scores = decided_scores(outcome, np.frombuffer(blob, dtype="<f4"))
+        if np.isnan(part_scores).any():
+            skipped["no decision (no scores)"] += 1
+            continue
         t = np.zeros(len(class_names), dtype=bool)
         if defective:
             if cls is not None:
@@ -94,7 +101,7 @@ def confirmed_sample(db_path: Path, model_sha256: str | None = None) -> Confirme
             else:
                 skipped["defective, class not confirmed"] += 1
                 continue
-        scores.append(np.frombuffer(blob, dtype="<f4"))
+        scores.append(part_scores)
         truth.append(t)
         ids.append(int(row_id))
         images.append(None if image is None else root / str(image))

@@ -21,10 +21,11 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from station.core.decision import Decision, Outcome
+from station.core.decision import Decision
 from station.core.detections import Detections
 from station.core.errors import StationError
 from station.core.inspection import Inspection
+from station.core.outcomes import ships
 from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.storage.errors import explain
 from station.storage.opening import connect_reader
@@ -324,7 +325,7 @@ class PartDetailViewModel(QObject):
             verdict += f" ({class_name})"
         self.load(part.row_id)
         self.confirmed.emit(f"part {part.sequence} confirmed {verdict}")
-        shipped = part.outcome is Outcome.PASS
+        shipped = ships(part.outcome)
         self.part_confirmed.emit(PartConfirmation(part.row_id, part.shift_id, defective, shipped))
 
     def part_result(self) -> PartResult | None:
