@@ -92,7 +92,7 @@ def test_malformed_label_is_a_corrupt_frame_naming_the_line(tmp_path: Path) -> N
     (tmp_path / "labels" / "img00.txt").write_text("0 0.5 0.5\n")
     camera = FolderCamera(tmp_path, loop=False)
     camera.open()
-    with pytest.raises(CorruptFrame, match=r"img00.txt:1: expected 'class cx cy w h'"):
+    with pytest.raises(CorruptFrame, match=r"img00.txt:1: expected `class cx cy w h`"):
         camera.read()
 
 
@@ -124,3 +124,57 @@ def test_fps_paces_the_replay(tmp_path: Path) -> None:
     for _ in range(3):
         camera.read()
     assert sleeps == [0.25, 0.25]
+
+
+def test_a_folder_of_files_that_are_not_images_is_refused_at_open(tmp_path: Path) -> None:
+    for i in range(5):
+        (tmp_path / f"frame{i}.png").write_text("not an image")
+    with pytest.raises(StationError, match=r"none of its 5 image files can be read \(first: "):
+        FolderCamera(tmp_path).open()
+
+
+def test_an_unreadable_file_is_reported_once_then_left_out_of_the_loop(tmp_path: Path) -> None:
+    paths = write_images(tmp_path, 3)
+    paths[1].write_text("not an image")
+    camera = FolderCamera(tmp_path, loop=True)
+    camera.open()
+    failures, frames = [], []
+    for _ in range(10):
+        try:
+            frames.append(camera.read())
+        except CorruptFrame as exc:
+            failures.append(str(exc))
+    assert len(failures) == 1 and "img01.png" in failures[0]
+    assert "left out of the replay" in failures[0]
+    assert len(frames) == 9
+    assert {f.meta["path"] for f in frames} == {str(paths[0]), str(paths[2])}
+
+
+def test_unreadable_files_before_the_first_image_are_left_out_at_open(tmp_path: Path) -> None:
+    paths = write_images(tmp_path, 2)
+    paths[0].write_text("not an image")
+    camera = FolderCamera(tmp_path, loop=True)
+    info = camera.open()
+    assert (info.width, info.height) == (40, 30) and "(1 images)" in info.name
+    assert [camera.read().meta["path"] for _ in range(3)] == [str(paths[1])] * 3
+
+
+def test_a_frame_above_the_pixel_limit_is_one_corrupt_frame(tmp_path: Path) -> None:
+    write_images(tmp_path, 1)
+    cv2.imwrite(str(tmp_path / "img01.png"), np.zeros((40, 60, 3), np.uint8))  # 2400 pixels
+    camera = FolderCamera.from_options({"path": str(tmp_path), "max_image_pixels": 2000})
+    camera.open()
+    camera.read()
+    with pytest.raises(CorruptFrame, match=r"image too large .*img01.png: 60 x 40 = 2,400 pixels"):
+        camera.read()
+    assert camera.read().meta["path"].endswith("img00.png")
+
+
+def test_a_label_box_off_the_image_is_a_corrupt_frame_naming_the_line(tmp_path: Path) -> None:
+    write_images(tmp_path / "images", 1)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "img00.txt").write_text("0 0.5 0.5 0.1 0.1\n0 1.2 0.5 0.1 0.1\n")
+    camera = FolderCamera(tmp_path, loop=False)
+    camera.open()
+    with pytest.raises(CorruptFrame, match=r"img00.txt:2: cx = 1.2: expected a fraction"):
+        camera.read()

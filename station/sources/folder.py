@@ -4,6 +4,12 @@ Layout: any folder of images (sorted by path, subfolders included), or a YOLO sa
 where `.../images/x.png` has its boxes in `.../labels/x.txt` (`class cx cy w h`,
 normalised). With a `labels/` folder beside `images/`, an image without a label file
 is a good part (empty truth); without a `labels/` folder the truth is unknown (None).
+
+A folder with no image the station can read is refused at `open` (a configuration error,
+not a lost camera). A file that cannot be read, is damaged or is above the pixel limit
+(`max_image_pixels`, checked from its header before decoding) is one CorruptFrame (a NO
+DECISION part, logged with the reason) and is then left out of the replay, so a folder of
+bad files cannot fill the shift log with thousands of identical rows.
 """
 
 from __future__ import annotations
@@ -13,17 +19,25 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from station.core.errors import StationError
 from station.core.ports import CameraInfo, CameraLost, Frame, GroundTruth
+from station.formats.image_file import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    MAX_PIXELS_KEY,
+    ImageFileError,
+    TooManyPixelsError,
+    max_pixels_option,
+    read_image_file,
+)
+from station.formats.yolo_label import parse_label_line
 from station.sources.errors import CorruptFrame, SourceExhausted
 from station.sources.options import SourceOptions
 from station.sources.pacing import Pacer
 
-OPTIONS = ("path", "loop", "fps")
+OPTIONS = ("path", "loop", "fps", MAX_PIXELS_KEY)
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
@@ -39,21 +53,17 @@ def label_path(image: Path) -> Path | None:
 def read_yolo_labels(path: Path, width: int, height: int) -> GroundTruth:
     """Boxes of a YOLO label file in frame pixels; a missing file means no defect.
 
-    Raises ValueError naming the file and line for a malformed row.
+    Raises ValueError naming the file and line for a malformed row or a box off the image.
     """
     rows: list[list[float]] = []
     if path.is_file():
         for n, line in enumerate(path.read_text().splitlines(), start=1):
-            fields = line.split()
-            if not fields:
-                continue
             try:
-                values = [float(f) for f in fields[:5]]
-            except ValueError:
-                values = []
-            if len(values) != 5:
-                raise ValueError(f"{path}:{n}: expected 'class cx cy w h', got {line!r}")
-            rows.append(values)
+                box = parse_label_line(line, path, n)
+            except StationError as exc:
+                raise ValueError(str(exc)) from None
+            if box is not None:
+                rows.append([box.class_id, box.cx, box.cy, box.w, box.h])
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
     cx, cy = table[:, 1] * width, table[:, 2] * height
     half_w, half_h = table[:, 3] * width / 2, table[:, 4] * height / 2
@@ -61,16 +71,9 @@ def read_yolo_labels(path: Path, width: int, height: int) -> GroundTruth:
     return GroundTruth(xyxy=xyxy.astype(np.float32), class_id=table[:, 0].astype(np.int64))
 
 
-def decode_image(path: Path) -> npt.NDArray[np.uint8] | None:
-    """BGR uint8, or None when the file is unreadable or not a decodable image."""
-    try:
-        data = np.fromfile(path, dtype=np.uint8)  # imdecode: paths with any characters
-    except OSError:
-        return None
-    if data.size == 0:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return None if image is None else np.asarray(image, dtype=np.uint8)
+def _frame_error(exc: ImageFileError) -> str:
+    what = "image too large" if isinstance(exc, TooManyPixelsError) else "cannot decode image"
+    return f"{what} {exc}; left out of the replay from now on"
 
 
 class FolderCamera:
@@ -82,12 +85,14 @@ class FolderCamera:
         *,
         loop: bool = True,
         fps: float = 0.0,
+        max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.path = path
         self.loop = loop
         self.fps = fps
+        self.max_pixels = max_pixels
         self._pacer = Pacer(fps, clock=clock, sleep=sleep)
         self._files: list[Path] | None = None
         self._labeled = False
@@ -104,6 +109,7 @@ class FolderCamera:
             Path(path).expanduser(),
             loop=opts.get_bool("loop", True),
             fps=opts.get_float("fps", 0.0, minimum=0.0) or 0.0,
+            max_pixels=max_pixels_option(options.get(MAX_PIXELS_KEY), f"[camera] {MAX_PIXELS_KEY}"),
         )
 
     def open(self) -> CameraInfo:
@@ -115,16 +121,29 @@ class FolderCamera:
             raise StationError(f"[camera] path = '{self.path}': no images found")
         first_label = label_path(files[0])
         self._labeled = first_label is not None and first_label.parent.is_dir()
-        self._files = files
+        first, skipped = self._first_readable(files)
+        self._files = files[skipped:]
         self._pacer.restart()
-        first = decode_image(files[0])
-        height, width = first.shape[:2] if first is not None else (0, 0)
+        height, width = first.shape[:2]
         return CameraInfo(
-            name=f"folder {self.path.name} ({len(files)} images)",
+            name=f"folder {self.path.name} ({len(self._files)} images)",
             kind="folder",
             width=width,
             height=height,
             fps=self.fps,
+        )
+
+    def _first_readable(self, files: list[Path]) -> tuple[npt.NDArray[np.uint8], int]:
+        """The first image that reads, and how many files before it did not (left out)."""
+        first_error: ImageFileError | None = None
+        for i, path in enumerate(files):
+            try:
+                return read_image_file(path, self.max_pixels), i
+            except ImageFileError as exc:
+                first_error = first_error or exc
+        raise StationError(
+            f"[camera] path = '{self.path}': none of its {len(files)} image files can be read "
+            f"(first: {first_error}); point it at a folder of PNG, JPEG, BMP, TIFF or WebP images"
         )
 
     def read(self, timeout_s: float = 2.0) -> Frame:
@@ -134,6 +153,8 @@ class FolderCamera:
         """
         if self._files is None:
             raise CameraLost("folder replay is not open")
+        if not self._files:
+            raise CameraLost(f"folder {self.path}: no readable image is left in the replay")
         if self._position >= len(self._files):
             if not self.loop:
                 raise SourceExhausted(f"folder {self.path}: all {len(self._files)} images read")
@@ -143,17 +164,20 @@ class FolderCamera:
         sequence = self._sequence
         self._position += 1
         self._sequence += 1
-        image = decode_image(path)
-        if image is None:
+        try:
+            image = read_image_file(path, self.max_pixels)
+        except ImageFileError as exc:
+            self._leave_out(path)
             raise CorruptFrame(
-                f"cannot decode image {path}", sequence=sequence, timestamp_s=time.time()
-            )
+                _frame_error(exc), sequence=sequence, timestamp_s=time.time()
+            ) from None
         truth = None
         labels = label_path(path) if self._labeled else None
         if labels is not None:
             try:
                 truth = read_yolo_labels(labels, image.shape[1], image.shape[0])
             except (ValueError, OSError) as exc:
+                self._leave_out(path)
                 raise CorruptFrame(str(exc), sequence=sequence, timestamp_s=time.time()) from exc
         return Frame(
             image=image,
@@ -162,6 +186,12 @@ class FolderCamera:
             truth=truth,
             meta={"source": "folder", "path": str(path)},
         )
+
+    def _leave_out(self, path: Path) -> None:
+        """Drop a bad file from the replay: reported once, never read again."""
+        assert self._files is not None
+        self._files.remove(path)
+        self._position -= 1
 
     def close(self) -> None:
         self._files = None
