@@ -8,12 +8,19 @@
   n callers can never exceed n rows per commit);
 - the commit latency p99 (and worst case) seen by an inspection loop running
   at 50 parts/s with 5% rejects whose 640x480 frame goes to the archive
-  (PNG encoding in the caller included).
+  (PNG encoding in the caller included);
+- how long `station audit verify` takes on a log of a million chained
+  inspections (`STATION_BENCH_VERIFY_ROWS` for another size), built through the
+  writer's own row, chain and insert code without the thread.
+
+Every figure includes the hash chain: the writer links each row (SHA-256) in
+the group commit.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import sys
 import tempfile
 import threading
@@ -28,12 +35,19 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from storage_support import make_inspection  # noqa: E402
 
+from station.core.shifts import ShiftSchedule  # noqa: E402
+from station.storage import chain  # noqa: E402
+from station.storage.inspections import INSERT_SQL, InspectionRows  # noqa: E402
+from station.storage.integrity import verify_log  # noqa: E402
 from station.storage.log import SqliteInspectionLog  # noqa: E402
+from station.storage.opening import connect, connect_reader  # noqa: E402
 
 THROUGHPUT_S = 3.0
 TARGET_RATE = 5000.0
 LINE_PPS = 50.0
 LINE_PARTS = 400
+VERIFY_ROWS = int(os.environ.get("STATION_BENCH_VERIFY_ROWS", "1000000"))
+VERIFY_TARGET_S = 10.0
 
 
 def _parts(n: int) -> list:
@@ -148,6 +162,47 @@ def _raw_commit_at_line_rate(db: Path) -> float:
     return float(np.percentile(ms, 99))
 
 
+def _big_log(db: Path, n: int) -> None:
+    """`n` chained inspections, 5% rejects, in transactions of 50,000 rows."""
+    conn, _ = connect(db)
+    rows = InspectionRows("UTC")
+    schedule = ShiftSchedule("UTC", ("00:00",), ("day",))
+    t0 = time.time() - n * 0.02
+    protos = []
+    for i in range(100):
+        ins = make_inspection(i, t0, scores={"crack": 0.9} if i % 20 == 0 else {"scratch": 0.1})
+        protos.append(rows.payload(ins, schedule.shift_at(t0)))
+    done = 0
+    try:
+        while done < n:
+            batch = [
+                (k + 1, t0 + k * 0.02, *protos[k % 100][1:])
+                for k in range(done, min(done + 50_000, n))
+            ]
+            conn.execute("BEGIN IMMEDIATE")
+            links = chain.extend(conn, "inspections", batch)
+            linked = [(*r, link) for r, link in zip(batch, links, strict=True)]
+            conn.executemany(INSERT_SQL, linked)
+            conn.execute("COMMIT")
+            done += len(batch)
+    finally:
+        conn.close()
+
+
+def _verify_s(db: Path) -> float:
+    _big_log(db, VERIFY_ROWS)
+    conn = connect_reader(db)
+    try:
+        t = time.perf_counter()
+        check = verify_log(conn)
+        elapsed = time.perf_counter() - t
+    finally:
+        conn.close()
+    if not check.ok:
+        raise RuntimeError(f"bench log is not intact: {check.broken}")
+    return elapsed
+
+
 def run() -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="bench_log_") as tmp:
         d = Path(tmp)
@@ -164,6 +219,8 @@ def run() -> list[Figure]:
             f"log: 50 parts/s: median {med:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms",
             file=sys.stderr,
         )
+        verify_s = _verify_s(d / "big.sqlite3")
+        print(f"log: audit verify, {VERIFY_ROWS} inspections: {verify_s:.1f} s", file=sys.stderr)
     return [
         Figure("log_commit_ms", commit, "ms", "", None),
         Figure(
@@ -188,6 +245,13 @@ def run() -> list[Figure]:
             "ms",
             "< 20 (one part period)",
             p99_plain < 20.0,
+        ),
+        Figure(
+            "log_verify_s",
+            verify_s,
+            f"s for {VERIFY_ROWS} inspections",
+            f"<= {VERIFY_TARGET_S:.0f} (seconds, not minutes)",
+            verify_s <= VERIFY_TARGET_S,
         ),
         Figure(
             "log_bare_sqlite_commit_p99_ms_at_50pps",

@@ -180,3 +180,41 @@ def test_a_sealed_old_log_catches_later_edits(tmp_path: Path) -> None:
         conn.execute("UPDATE inspections SET outcome = 'PASS' WHERE id = 2")
         check = verify_log(conn)
     assert [(t.table, t.first_bad_id) for t in check.broken] == [("inspections", 2)]
+
+
+def test_a_long_chain_is_walked_in_stretches_by_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import station.storage.integrity as integrity
+
+    monkeypatch.setattr(chain, "CHECKPOINT_EVERY", 4)
+    monkeypatch.setattr(integrity, "PARALLEL_FROM_ROWS", 1)
+    monkeypatch.setattr(integrity, "MAX_WORKERS", 3)
+    monkeypatch.setattr(integrity.os, "sched_getaffinity", lambda _pid: {0, 1, 2})
+    db = _log(tmp_path / "log.sqlite3")
+    with sqlite3.connect(db) as conn:
+        assert len(integrity._stretches(conn, "inspections", chain.ChainHead(), 3)) == 3
+        assert verify_rows(conn, "inspections").ok
+        conn.execute("UPDATE inspections SET outcome = 'PASS' WHERE id IN (13, 17)")
+        conn.commit()
+        check = verify_rows(conn, "inspections")
+        assert (check.first_bad_id, check.broken, check.rows) == (13, 2, PARTS)
+        conn.execute("DELETE FROM inspections WHERE id = 8")  # a checkpoint row
+        conn.commit()
+        check = verify_rows(conn, "inspections")
+        assert check.first_bad_id == 8 and "checkpoint" in check.problem
+
+
+def test_awkward_values_verify_as_written(tmp_path: Path) -> None:
+    """The writer's canonical row equals the one SQLite's quote() gives back, for every type."""
+    db = tmp_path / "log.sqlite3"
+    with SqliteInspectionLog(db) as log:
+        for k, station in enumerate(["it's", "é€😀", "nul\x00after", "", "x" * 5000]):
+            log.record(make_inspection(-k, T0 + 0.1 * k, station_id=station, truth=k % 2 == 0))
+        log.record(make_inspection(2**40, 0.0, scores={"dent": 1.0}))
+        rid = log.record(make_inspection(7, T0, nan=True))
+        log.confirm(rid, True, "dent", operator="O'Brien")
+    with sqlite3.connect(db) as conn:
+        check = verify_log(conn)
+    assert check.ok, [t.line() for t in check.broken]
+    assert [t.rows for t in check.tables][1:] == [7, 1]

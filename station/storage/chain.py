@@ -1,9 +1,12 @@
 """Hash chains over the inspection and confirmation rows, so that editing one is seen.
 
 Each row's `link` is SHA-256(previous row's link ‖ canonical row), the first
-row's previous link being 32 zero bytes. The canonical row is the UTF-8 JSON
-array of the sealed columns in `COLUMNS` order (compact separators, floats in
-Python's shortest round-trip form, a BLOB as `{"blob": "<hex>"}`).
+row's previous link being 32 zero bytes. The canonical row is UTF-8 text:
+SQLite's `quote()` of each sealed column that is not REAL, in `COLUMNS` order,
+joined by ",", then "|", then the REAL columns in Python's shortest round-trip
+`repr`, joined by ",". `quote()` is exact and typed for NULL, integers, text
+and BLOBs, and SQLite computes it while reading, so a million rows verify in
+seconds; REAL is left to Python, whose float repr is exact on every platform.
 
 Editing a row breaks its own link; deleting one breaks the link of the next;
 deleting rows at the end is caught by the head (`chain_heads`: last row id,
@@ -20,7 +23,6 @@ a signature against someone who rewrites every link after an edit.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,19 +39,56 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "confirmations": ("id", "inspection_id", "time_utc", "defective", "class_name", "operator"),
 }  # fmt: skip
+REAL_COLUMNS: dict[str, frozenset[str]] = {
+    "inspections": frozenset({"time_utc", "latency_ms"}),
+    "confirmations": frozenset({"time_utc"}),
+}
 TABLES = tuple(COLUMNS)
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+_REAL_AT = {
+    t: tuple(i for i, c in enumerate(cs) if c in REAL_COLUMNS[t]) for t, cs in COLUMNS.items()
+}
+_OTHER_AT = {
+    t: tuple(i for i, c in enumerate(cs) if c not in REAL_COLUMNS[t]) for t, cs in COLUMNS.items()
+}
 _sha256 = hashlib.sha256
 
 
-def canonical(values: Sequence[Any]) -> bytes:
-    """The hashed bytes of one row (`values` in `COLUMNS` order, id first)."""
-    return _dumps([{"blob": v.hex()} if type(v) is bytes else v for v in values]).encode()
+def _quote(value: Any) -> str:
+    """SQLite's quote() of a NULL, INTEGER, TEXT (up to a NUL, as SQLite does) or BLOB."""
+    kind = type(value)
+    if kind is str:
+        text: str = value.partition("\x00")[0]
+        return "'" + text.replace("'", "''") + "'"
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "NULL"
+    if kind is bytes:
+        blob: bytes = value
+        return "X'" + blob.hex().upper() + "'"
+    raise TypeError(f"chain: cannot seal a {kind.__name__} value in a non-REAL column")
 
 
-def next_link(prev: bytes, values: Sequence[Any]) -> bytes:
-    return _sha256(prev + canonical(values)).digest()
+def canonical(table: str, values: Sequence[Any]) -> bytes:
+    """The hashed bytes of one row as the writer has it (`values` in `COLUMNS` order)."""
+    quoted = ",".join([_quote(values[i]) for i in _OTHER_AT[table]])
+    reals = ",".join([repr(float(values[i])) for i in _REAL_AT[table]])
+    return f"{quoted}|{reals}".encode()
+
+
+def select_canonical(table: str) -> str:
+    """SQL yielding (link, id, quoted columns, *REAL columns) per row, for `stored_canonical`."""
+    cols = COLUMNS[table]
+    quoted = " || ',' || ".join(f"quote({cols[i]})" for i in _OTHER_AT[table])
+    reals = ", ".join(cols[i] for i in _REAL_AT[table])
+    return f"SELECT link, id, {quoted}, {reals} FROM {table}"
+
+
+def stored_canonical(quoted: str, reals: Sequence[Any]) -> bytes:
+    """The hashed bytes of a row as read back by `select_canonical` (REALs not coerced:
+    a REAL column edited to hold text no longer matches)."""
+    return f"{quoted}|{','.join([repr(v) for v in reals])}".encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +114,19 @@ def extend(conn: sqlite3.Connection, table: str, rows: Iterable[Sequence[Any]]) 
     Call inside the write transaction that inserts them: the head is read and moved
     under the lock, so two writers on one file still build one chain.
     """
+    return _extend(conn, table, [(r[0], canonical(table, r)) for r in rows])
+
+
+def _extend(conn: sqlite3.Connection, table: str, rows: list[tuple[int, bytes]]) -> list[bytes]:
     head = read_head(conn, table) or ChainHead()
     link, n, last_id = head.link, head.rows, head.row_id
     links: list[bytes] = []
     checkpoints = []
-    for values in rows:
-        link = _sha256(link + canonical(values)).digest()
+    for row_id, text in rows:
+        link = _sha256(link + text).digest()
         links.append(link)
         n += 1
-        last_id = values[0]
+        last_id = row_id
         if n % CHECKPOINT_EVERY == 0:
             checkpoints.append((table, last_id, n, link))
     if links:
@@ -91,24 +134,28 @@ def extend(conn: sqlite3.Connection, table: str, rows: Iterable[Sequence[Any]]) 
             "INSERT OR REPLACE INTO chain_heads (tbl, row_id, rows, link) VALUES (?, ?, ?, ?)",
             (table, last_id, n, link),
         )
-        if checkpoints:
-            conn.executemany(
-                "INSERT OR REPLACE INTO chain_checkpoints (tbl, row_id, rows, link) "
-                "VALUES (?, ?, ?, ?)",
-                checkpoints,
-            )
+        conn.executemany(
+            "INSERT OR REPLACE INTO chain_checkpoints (tbl, row_id, rows, link) "
+            "VALUES (?, ?, ?, ?)",
+            checkpoints,
+        )
     return links
 
 
 def seal(conn: sqlite3.Connection, table: str) -> int:
     """Chain a table's rows that have no link yet (rows logged before the chain existed).
 
-    Used by the migration that introduced the chain, inside its transaction; returns
-    how many rows were sealed.
+    Used by the migration that introduced the chain, inside its transaction; the rows are
+    read as a check reads them, so whatever they hold they verify afterwards. Returns how
+    many rows were sealed.
     """
-    cols = ", ".join(COLUMNS[table])
-    rows = conn.execute(f"SELECT {cols} FROM {table} WHERE link IS NULL ORDER BY id").fetchall()
-    links = extend(conn, table, rows)
+    rows = [
+        (int(row_id), stored_canonical(quoted, reals))
+        for _, row_id, quoted, *reals in conn.execute(
+            f"{select_canonical(table)} WHERE link IS NULL ORDER BY id"
+        )
+    ]
+    links = _extend(conn, table, rows)
     conn.executemany(
         f"UPDATE {table} SET link = ? WHERE id = ?",
         [(link, r[0]) for r, link in zip(rows, links, strict=True)],

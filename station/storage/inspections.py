@@ -21,13 +21,16 @@ from station.core.shifts import ShiftSpan
 from station.storage import chain
 from station.storage.writer import Item
 
-_INSERT = """
+# One row: its id, the payload, then its link.
+INSERT_SQL = """
 INSERT INTO inspections (
     id, time_utc, station_id, product, shift_id, sequence, outcome, reasons, class_names,
     max_scores, kept, threshold_set_id, model_sha256, latency_ms, truth_defective, zone, why,
     extra, image_path, image_bytes, link
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?)
 """
+
+
 _EMPTY_KEPT = '{"class_id":[],"confidence":[],"xyxy":[]}'
 TIME, OUTCOME = 0, 5  # payload positions the writer reads back (archive tag, image time)
 
@@ -110,7 +113,7 @@ class InspectionRows:
             if it.shift is not None:
                 spans[it.shift.id] = it.shift
         links = chain.extend(conn, "inspections", rows)
-        conn.executemany(_INSERT, [(*r, link) for r, link in zip(rows, links, strict=True)])
+        conn.executemany(INSERT_SQL, [(*r, link) for r, link in zip(rows, links, strict=True)])
         # Usually one shift a batch: inserted (or ignored) in the batch's own transaction.
         conn.executemany(
             "INSERT OR IGNORE INTO shifts (id, name, start_utc, end_utc, zone) "
