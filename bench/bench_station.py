@@ -36,17 +36,17 @@ def run() -> list[Figure]:
 
     from station.core.thresholds import ThresholdSet
     from station.detectors import load_detector
+    from station.pipeline import PipelineSetup
     from station.sources.synthetic import SyntheticCamera
     from station.storage.log import SqliteInspectionLog
     from station.ui.main_window import MainWindow
     from station.ui.view_models.station_vm import StationContext, StationViewModel
-    from station.ui.workers.inspection_worker import WorkerSetup
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     tmp = Path(tempfile.mkdtemp(prefix="bench-station-"))
     detector = load_detector(model)
     log = SqliteInspectionLog(tmp / "log.sqlite3")
-    setup = WorkerSetup(
+    setup = PipelineSetup(
         SyntheticCamera(parts_per_minute=0.0),
         detector,
         ThresholdSet({}, 0.5),

@@ -1,4 +1,7 @@
-"""Composition root: recipe → detector → decision policy → log → camera → the operator window.
+"""Composition root: recipe → detector → decision policy → log → camera → window or headless.
+
+`compose` builds the parts; `run` puts them under the operator window, `run_headless`
+under the Qt-free headless runner (Qt is imported only on the window's path).
 
 Everything a recipe can get wrong (bad TOML, a threshold naming a class the
 model lacks, a missing model, an unknown camera kind, a log that cannot be
@@ -99,12 +102,12 @@ def _camera_beside_recipe(recipe: Any) -> Any:
 
 
 def worker_setup(parts: StationParts) -> Any:
-    """The inspection worker's inputs (imported lazily: Qt loads only when a window is built)."""
-    from station.ui.workers.inspection_worker import WorkerSetup
+    """The pipeline's inputs (the window's worker and the headless runner step the same one)."""
+    from station.pipeline import PipelineSetup
 
     recipe = parts.recipe
     log = parts.log
-    return WorkerSetup(
+    return PipelineSetup(
         source=parts.source,
         detector=parts.detector,
         thresholds=recipe.thresholds,
@@ -293,7 +296,7 @@ def _display_problem() -> str | None:
         return None
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         return None
-    return "no display: set DISPLAY (or run headless with QT_QPA_PLATFORM=offscreen)"
+    return "no display: set DISPLAY, or run without a window: station run --headless"
 
 
 @contextmanager
@@ -341,3 +344,66 @@ def run(recipe_path: Path | None, db_path: Path | None, autostart: bool | None) 
             return 2
         qapp.exec()
     return 0
+
+
+def run_headless(
+    recipe_path: Path | None,
+    db_path: Path | None,
+    *,
+    duration_s: float | None = None,
+    max_parts: int | None = None,
+    as_json: bool = False,
+) -> int:
+    """`station run --headless`: the pipeline without a window, until a signal, S s or N parts.
+
+    Exit 0 on a clean stop (signal, duration, parts, end of a replay); 2 when the recipe is
+    refused (one line on stderr, nothing run) or the camera refuses its configuration.
+    On exit the summary goes to stdout: one JSON object with `as_json`, else one line.
+    """
+    import json
+
+    from station.pipeline.headless import HeadlessRunner
+
+    runner: HeadlessRunner | None = None
+    pending: list[str] = []
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if runner is None:
+            pending.append(name)
+        else:
+            runner.request_stop(name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            parts = compose(recipe_path, db_path)
+        except StationError as exc:
+            print(f"station run: error: {exc}", file=sys.stderr)
+            return 2
+        runner = HeadlessRunner(worker_setup(parts), duration_s=duration_s, max_parts=max_parts)
+        for name in pending:  # a signal while the station was being built
+            runner.request_stop(name)
+        summary = runner.run()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    if as_json:
+        print(json.dumps(summary.to_dict()), flush=True)
+    else:
+        d = summary.to_dict()
+        lat = summary
+        print(
+            f"inspected {d['inspected']}, passed {d['passed']}, rejected {d['rejected']}, "
+            f"no decision {d['no_decision']} in {d['elapsed_s']} s ({d['parts_per_s']} parts/s); "
+            f"latency p50 {_ms(lat.latency_p50_ms)}, p99 {_ms(lat.latency_p99_ms)}",
+            flush=True,
+        )
+    if summary.camera_fault:
+        print(f"station run: error: {summary.camera_fault}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f} ms"

@@ -20,13 +20,13 @@ from PySide6.QtCore import QObject, QSettings, Slot
 
 from station.core.ports import CameraInfo, CameraLost, Detector, Frame, FrameSource
 from station.core.thresholds import ThresholdSet
+from station.pipeline import BackoffPolicy, CameraStatus, PartResult, PipelineSetup
 from station.sources.synthetic import SyntheticCamera
 from station.storage.log import SqliteInspectionLog
 from station.ui.main_window import MainWindow
 from station.ui.view_models.station_vm import StationContext, StationViewModel
-from station.ui.workers.inspection_worker import CameraStatus, PartResult, WorkerSetup
 
-FAST_BACKOFF_S = (0.05, 0.1)
+FAST_BACKOFF = BackoffPolicy(first_s=0.05, max_s=0.1)
 
 
 class ResultSink(QObject):
@@ -117,7 +117,7 @@ def build_station(
 ) -> StationHarness:
     db_path = tmp_path / "log.sqlite3"
     log = SqliteInspectionLog(db_path, busy_timeout_s=busy_timeout_s)
-    setup = WorkerSetup(
+    setup = PipelineSetup(
         source=source,
         detector=detector,
         thresholds=thresholds,
@@ -126,7 +126,7 @@ def build_station(
         station_id="test-station",
         product="test part",
         read_timeout_s=read_timeout_s,
-        backoff_s=FAST_BACKOFF_S,
+        backoff=FAST_BACKOFF,
     )
     context = StationContext(
         recipe_name="test.toml",

@@ -221,3 +221,34 @@ def test_report_on_a_schema_1_log(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (shift["inspected"], shift["passed"], shift["rejected"]) == (5, 3, 2)
     assert shift["start"] == datetime.fromtimestamp(T0, ZoneInfo("UTC")).isoformat()
     assert shift["rejects_by_class"] == {"crack": 2}
+
+
+def test_no_decision_reasons_are_grouped_by_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Half a minute without a camera is one line, not one key per frame number."""
+    from dataclasses import replace
+
+    from station.core.decision import no_decision
+
+    path = tmp_path / "log.sqlite3"
+    whys = [f"camera lost: GigE camera cam-1: no frame for 2 s (frame {n})" for n in range(40)]
+    whys += ["corrupt frame: img07.png: cannot decode", "corrupt frame: img09.png: truncated"]
+    whys += ["wrong-size frame: 320×240, camera delivers 640×480", "model error: NaN output"]
+    whys += ["log unavailable: part not recorded", "model returned class id 9, outside its 5"]
+    now = time.time()
+    with SqliteInspectionLog(path) as log:
+        for i, why in enumerate(whys):
+            part = make_inspection(i, now, nan=True)
+            log.record(replace(part, decision=no_decision(why)))
+    doc = _json(capsys, "--db", str(path))
+    assert doc["shifts"][0]["no_decision_reasons"] == {
+        "camera lost": 40,
+        "corrupt frame": 2,
+        "model error": 2,
+        "log unavailable": 1,
+        "wrong-size frame": 1,
+    }
+    with sqlite3.connect(path) as conn:  # the full message stays on each part
+        (n,) = conn.execute("SELECT count(DISTINCT why) FROM inspections").fetchone()
+    assert n == len(whys)

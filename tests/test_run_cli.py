@@ -46,6 +46,6 @@ def test_no_display_is_a_one_line_error(
     assert main(["run"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        "station run: error: no display: set DISPLAY "
-        "(or run headless with QT_QPA_PLATFORM=offscreen)"
+        "station run: error: no display: set DISPLAY, "
+        "or run without a window: station run --headless"
     )

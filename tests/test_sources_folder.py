@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from station.core.errors import StationError
-from station.core.ports import FrameSource
-from station.sources.errors import CorruptFrame, SourceExhausted
+from station.core.ports import CorruptFrame, FrameSource, SourceExhausted
 from station.sources.folder import FolderCamera, label_path
 from station.synthetic.dataset import write_yolo_sample
 from station.synthetic.line import PartGenerator

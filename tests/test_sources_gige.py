@@ -2,11 +2,12 @@
 
 The camera-loss test kills the camera process mid-run, as a pulled cable would, and
 starts it again: the source must raise CameraLost, fail to reopen while the camera is
-gone, and deliver frames again after `reopen_with_backoff` once it is back.
+gone, and deliver frames again once the pipeline's CameraLink reopens it with backoff.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -15,7 +16,9 @@ from gige_fixture import FakeGigECamera, fake_gige_camera
 
 from station.core.errors import StationError
 from station.core.ports import CameraLost, FrameSource
-from station.sources import BackoffPolicy, open_source, reopen_with_backoff
+from station.pipeline.acquisition import BackoffPolicy, CameraChange, CameraLink
+from station.pipeline.results import CameraState
+from station.sources import open_source
 from station.sources.gige import GigECamera, list_cameras
 
 __all__ = ["fake_gige_camera"]  # the fixture, imported for pytest
@@ -139,12 +142,16 @@ def test_killed_camera_is_lost_and_comes_back(
         camera.open()  # the camera is gone: reopening fails
 
     fake_gige_camera.start()  # plugged back in
-    failures: list[int] = []
-    info = reopen_with_backoff(
-        camera,
-        policy=BackoffPolicy(first_s=0.05, max_s=0.2),
-        on_failure=lambda attempt, _exc, _delay: failures.append(attempt),
-    )
+    link = CameraLink(camera, backoff=BackoffPolicy(first_s=0.05, max_s=0.2))
+    states: list[CameraState] = []
+    for _ in range(200):
+        items, wait_s = link.acquire()
+        states += [i.status.state for i in items if isinstance(i, CameraChange)]
+        if link.is_open:
+            break
+        time.sleep(wait_s)
+    assert states[-1] is CameraState.CONNECTED
+    info = next(i.status.info for i in items if isinstance(i, CameraChange))
     assert info is not None and (info.width, info.height) == (160, 120)
     after = [camera.read(timeout_s=2.0) for _ in range(3)]
     assert after[0].sequence > before[-1]  # numbering continues across the loss

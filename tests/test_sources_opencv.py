@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from station.core.errors import StationError
-from station.core.ports import CameraLost
-from station.sources.errors import SourceExhausted
+from station.core.ports import CameraLost, SourceExhausted
 from station.sources.opencv import OpenCvCamera
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from station.core.counters import CounterSnapshot, ShiftTally
 from station.core.decision import Outcome
-from station.ui.workers.frame_check import frame_problem
+from station.pipeline.frame_check import frame_problem
 
 P, R, N = Outcome.PASS, Outcome.REJECT, Outcome.NO_DECISION
 

@@ -19,10 +19,10 @@ from station.core.decision import Outcome
 from station.core.inspection import threshold_set_id
 from station.core.thresholds import ThresholdSet
 from station.detectors import load_detector
+from station.pipeline.results import CameraState
 from station.ui.main_window import GEOMETRY_KEY, MainWindow
 from station.ui.view_models.station_vm import BannerKind
 from station.ui.widgets.part_dialog import PartDialog
-from station.ui.workers.inspection_worker import CameraState
 
 NAMES = ["crack", "scratch"]
 # The offscreen platform says it cannot propagate a window's size hints: not our fault.
@@ -288,3 +288,30 @@ def test_a_part_the_log_refuses_is_no_decision_and_the_fault_is_shown(
     qtbot.waitUntil(lambda: len(station.sink.parts) == 3, timeout=10000)
     assert station.sink.parts[2].outcome is Outcome.PASS and station.sink.parts[2].logged
     assert station.db_counts() == {"PASS": 2}
+
+
+def test_camera_configuration_error_is_a_fault_the_operator_sees(qtbot, tmp_path: Path) -> None:
+    """Not retried: the banner and the status line say what the camera refused."""
+    from station.core.errors import StationError
+    from station.core.ports import CameraInfo
+    from station.sources.synthetic import SyntheticCamera
+
+    class RefusingCamera(SyntheticCamera):
+        opens = 0
+
+        def open(self) -> CameraInfo:
+            self.opens += 1
+            raise StationError("[camera] pixel_format = 'BayerRG8': camera cam-1 offers Mono8")
+
+    camera = RefusingCamera(seed=1, parts_per_minute=0.0)
+    detector = load_detector("heuristic:dark-blobs")
+    station = build_station(qtbot, tmp_path, camera, detector, ThresholdSet({}, 0.5))
+    station.vm.start()
+    qtbot.waitUntil(lambda: station.window.banner.headline.text() == "CAMERA FAULT", timeout=10000)
+    assert "offers Mono8" in station.window.banner.state.detail
+    assert "FAULT" in station.window.status.camera.text()
+    assert not station.vm.running
+    qtbot.wait(300)  # no reconnect attempts follow
+    assert camera.opens == 1
+    station.window.grab().save(str(tmp_path / "camera_fault.png"))
+    assert ("camera_fault", station.sink.faults[0]) in station.events()

@@ -17,9 +17,9 @@ from station_window_support import build_station, stop_and_settle
 from station.core.decision import Outcome
 from station.core.thresholds import ThresholdSet
 from station.detectors import load_detector
+from station.pipeline.results import CameraState
 from station.sources.gige import GigECamera
 from station.ui.view_models.station_vm import BannerKind
-from station.ui.workers.inspection_worker import CameraState
 
 __all__ = ["fake_gige_camera"]  # the fixture, imported for pytest
 

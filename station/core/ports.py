@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core.detections import Detections
+from station.core.inspection import Inspection
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +90,61 @@ class CameraInfo:
 
 
 class CameraLost(RuntimeError):  # noqa: N818 - reads as the domain event
-    """The camera stopped delivering frames (cable pulled, process gone, timeout)."""
+    """The camera stopped delivering frames (cable pulled, process gone, timeout).
+
+    The only source error worth retrying: the pipeline reopens the source with
+    backoff. A wrong option (a StationError from `open`) is not retried: it stops
+    inspection with a fault the operator sees.
+    """
+
+
+class CorruptFrame(RuntimeError):  # noqa: N818 - reads as the domain event
+    """One frame could not be decoded or arrived incomplete; the next read may succeed.
+
+    `sequence` is the number the part would have carried, so the NO DECISION record
+    keeps the numbering of the parts around it.
+    """
+
+    def __init__(self, message: str, *, sequence: int, timestamp_s: float) -> None:
+        super().__init__(message)
+        self.sequence = sequence
+        self.timestamp_s = timestamp_s
+
+
+class SourceExhausted(RuntimeError):  # noqa: N818 - reads as the domain event
+    """A replay (image folder, video file) opened with `loop = false` has no more frames."""
 
 
 @runtime_checkable
 class FrameSource(Protocol):
-    """A camera or replay. `read` raises CameraLost when no frame can be had."""
+    """A camera or replay, in the one error vocabulary of sources.
+
+    `open` raises CameraLost when the camera cannot be reached (retry later) and
+    StationError for an option it cannot take (retrying will not help). `read`
+    raises CameraLost when no frame can be had until reopened, CorruptFrame for one
+    bad frame, SourceExhausted at the end of a replay.
+    """
 
     def open(self) -> CameraInfo: ...
 
     def read(self, timeout_s: float = 2.0) -> Frame: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class InspectionOutput(Protocol):
+    """Somewhere a committed outcome goes besides the log: a PLC, a central database.
+
+    The pipeline calls `send` for every part, in order, after the log committed it and
+    before the window shows it; `row_id` is the part's log row (None when the log
+    refused it: the part is then NO DECISION). An exception from `send` is a fault the
+    operator sees; it never changes the logged outcome. `close` runs at shutdown.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def send(self, inspection: Inspection, row_id: int | None) -> None: ...
 
     def close(self) -> None: ...

@@ -1,11 +1,12 @@
 """Camera sources: one module per technology, chosen by the recipe's `[camera] kind`.
 
 `open_source(config)` builds the source a recipe names and checks its options
-(a StationError names the bad key) without touching the hardware; the caller then
-calls `open()` (which may raise CameraLost: retry with `reopen_with_backoff`) and
-`read(timeout_s)` in its own thread. Every Frame is a read-only copy with a
-`sequence` that keeps counting across reconnects and a `timestamp_s` in seconds
-since the epoch (host clock) at acquisition.
+(a StationError names the bad key) without touching the hardware; the pipeline
+(`station.pipeline`) then calls `open()` and `read(timeout_s)` on one thread and
+speaks the error vocabulary of `station.core.ports` (CameraLost is retried with the
+pipeline's backoff; CorruptFrame, SourceExhausted and StationError are not).
+Every Frame is a read-only copy with a `sequence` that keeps counting across
+reconnects and a `timestamp_s` in seconds since the epoch (host clock) at acquisition.
 
 Kinds are looked up in a registry of "module:Class" names and imported on first use,
 so a station without PyGObject or pypylon still runs the synthetic line.
@@ -18,19 +19,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from station.core.errors import StationError
-from station.core.ports import CameraLost, FrameSource
-from station.sources.errors import CorruptFrame, SourceExhausted
-from station.sources.reconnect import BackoffPolicy, reopen_with_backoff
+from station.core.ports import FrameSource
 
-__all__ = [
-    "SOURCE_KINDS",
-    "BackoffPolicy",
-    "CameraLost",
-    "CorruptFrame",
-    "SourceExhausted",
-    "open_source",
-    "reopen_with_backoff",
-]
+__all__ = ["SOURCE_KINDS", "open_source"]
 
 #: kind -> "module:Class"; each class has `from_options(options) -> FrameSource`.
 SOURCE_KINDS: dict[str, str] = {

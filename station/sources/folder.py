@@ -23,7 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core.errors import StationError
-from station.core.ports import CameraInfo, CameraLost, Frame, GroundTruth
+from station.core.ports import (
+    CameraInfo,
+    CameraLost,
+    CorruptFrame,
+    Frame,
+    GroundTruth,
+    SourceExhausted,
+)
 from station.formats.image_file import (
     DEFAULT_MAX_IMAGE_PIXELS,
     MAX_PIXELS_KEY,
@@ -33,7 +40,6 @@ from station.formats.image_file import (
     read_image_file,
 )
 from station.formats.yolo_label import parse_label_line
-from station.sources.errors import CorruptFrame, SourceExhausted
 from station.sources.options import SourceOptions
 from station.sources.pacing import Pacer
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core.errors import StationError
-from station.sources.errors import CorruptFrame
+from station.core.ports import CorruptFrame
 from station.sources.options import SourceOptions
 from station.sources.pixels import CONVERTERS, Converter
 

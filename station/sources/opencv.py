@@ -17,8 +17,7 @@ import cv2
 import numpy as np
 
 from station.core.errors import StationError
-from station.core.ports import CameraInfo, CameraLost, Frame
-from station.sources.errors import SourceExhausted
+from station.core.ports import CameraInfo, CameraLost, Frame, SourceExhausted
 from station.sources.options import SourceOptions
 
 OPTIONS = ("uri", "device", "backend", "width", "height", "fps", "loop", "timeout_s")

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from station.core.errors import StationError
-from station.core.ports import CameraInfo, CameraLost, Frame
-from station.sources.errors import CorruptFrame
+from station.core.ports import CameraInfo, CameraLost, CorruptFrame, Frame
 from station.sources.genicam import (
     COMMON_OPTIONS,
     check_choices,

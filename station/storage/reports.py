@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from station.core.errors import StationError
+from station.core.no_decision import count_by_cause
 from station.core.outcomes import Tally, yield_of
 from station.storage.errors import LogUnavailable, explain
 from station.storage.opening import connect_reader
@@ -162,13 +163,15 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
         iargs,
     ):
         by_class[shift_id][str(cls)] = int(n)
-    why: dict[str, dict[str, int]] = defaultdict(dict)
+    messages: dict[str, dict[str, int]] = defaultdict(dict)
     for shift_id, reason, n in conn.execute(
         "SELECT shift_id, why, count(*) FROM inspections "
-        f"WHERE outcome = 'NO DECISION' AND {where} GROUP BY 1, 2 ORDER BY 3 DESC, 2",
+        f"WHERE outcome = 'NO DECISION' AND {where} GROUP BY 1, 2",
         args,
     ):
-        why[shift_id][str(reason) or "unknown"] = int(n)
+        messages[shift_id][str(reason or "")] = int(n)
+    # Grouped by cause: a camera outage is one entry, not one per frame number.
+    why = {sid: count_by_cause(m) for sid, m in messages.items()}
     confirmed: dict[str, Tally] = {}
     for shift_id, outcome, defective, n in conn.execute(
         "SELECT i.shift_id, i.outcome, c.defective, count(*) "

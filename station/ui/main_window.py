@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from station import APP_NAME
 from station.core.thresholds import ThresholdSet
+from station.pipeline.results import PartResult
 from station.ui.view_models.station_vm import StationViewModel
 from station.ui.widgets.counters_panel import CountersPanel
 from station.ui.widgets.live_view import LiveView
@@ -25,7 +26,6 @@ from station.ui.widgets.outcome_banner import OutcomeBanner
 from station.ui.widgets.part_dialog import PartDialog
 from station.ui.widgets.status_bar import StationStatusBar
 from station.ui.widgets.threshold_panel import ThresholdPanel
-from station.ui.workers.inspection_worker import PartResult
 
 GEOMETRY_KEY = "main_window/geometry"
 SIDE_PANEL_PX = 580

@@ -27,11 +27,11 @@ from station.core.errors import StationError
 from station.core.inspection import Inspection
 from station.core.outcomes import ships
 from station.core.shifts import ShiftSchedule, ShiftSpan
+from station.pipeline.results import PartResult
 from station.storage.errors import explain
 from station.storage.opening import connect_reader
 from station.storage.queries import LoggedPart, PartLine, load_image, load_part, recent_parts
 from station.storage.reports import Selection, ShiftReport, shift_report
-from station.ui.workers.inspection_worker import PartResult
 
 
 class ConfirmSink(Protocol):

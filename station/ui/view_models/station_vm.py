@@ -19,13 +19,8 @@ from station.core.counters import CounterSnapshot, ShiftTally
 from station.core.decision import Decision, Outcome, RejectReason
 from station.core.ports import ModelInfo
 from station.core.thresholds import ThresholdSet
-from station.ui.workers.inspection_worker import (
-    CameraState,
-    CameraStatus,
-    InspectionWorker,
-    PartResult,
-    WorkerSetup,
-)
+from station.pipeline import CameraState, CameraStatus, PartResult, PipelineSetup
+from station.ui.workers.inspection_worker import InspectionWorker
 
 RECENT_REJECTS = 8
 SHUTDOWN_WAIT_MS = 15000
@@ -100,7 +95,7 @@ class StationViewModel(QObject):
     _shutdown_requested = Signal(str)
 
     def __init__(
-        self, setup: WorkerSetup, context: StationContext, parent: QObject | None = None
+        self, setup: PipelineSetup, context: StationContext, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self.context = context
@@ -251,6 +246,9 @@ class StationViewModel(QObject):
             why = status.message.split(": ", 1)[-1] if status.message else "no frames"
             detail = f"{why}\nreconnecting, attempt {status.attempt}\nno part passes meanwhile"
             self._set_banner(BannerState(BannerKind.CAMERA_LOST, "CAMERA LOST", detail))
+        elif status.state is CameraState.FAULT:
+            detail = f"{status.message.removeprefix('camera configuration: ')}\ninspection stopped"
+            self._set_banner(BannerState(BannerKind.CAMERA_LOST, "CAMERA FAULT", detail))
         elif status.state is CameraState.CONNECTED and self._banner.kind is BannerKind.CAMERA_LOST:
             self._set_banner(
                 BannerState(BannerKind.IDLE, "CAMERA BACK", "waiting for the next part")

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from station.core.counters import CounterSnapshot
+from station.pipeline.results import PartResult
 from station.ui.widgets.live_view import render_thumbnail
-from station.ui.workers.inspection_worker import PartResult
 
 THUMB = QSize(120, 90)
 FIELDS: tuple[tuple[str, str], ...] = (

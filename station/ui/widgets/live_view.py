@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from station.core.detections import Detections
-from station.ui.workers.inspection_worker import PartResult
+from station.pipeline.results import PartResult
 
 REJECT_COLOUR = QColor("#ff3b30")
 CLEARED_OK_COLOUR = QColor("#34c759")

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from station.pipeline.results import PartResult
 from station.ui.widgets.live_view import LiveView
-from station.ui.workers.inspection_worker import PartResult
 
 
 class PartDialog(QDialog):

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
 
 from station.core.drift import DriftReport
 from station.core.ports import ModelInfo
-from station.ui.workers.inspection_worker import CameraState, CameraStatus
+from station.pipeline.results import CameraState, CameraStatus
 
 OK_STYLE = "color: #202124;"
 WARN_STYLE = "color: #000000; background: #fde293; border-radius: 4px; padding: 2px 6px;"
@@ -28,6 +28,8 @@ def camera_text(status: CameraStatus, kind: str = "") -> tuple[str, str]:
         return f"Camera{_kind(kind)}: LOST — reconnecting (attempt {status.attempt})", BAD_STYLE
     if status.state is CameraState.CONNECTING:
         return f"Camera{_kind(kind)}: connecting…", WARN_STYLE
+    if status.state is CameraState.FAULT:
+        return f"Camera{_kind(kind)}: FAULT — configuration refused, inspection stopped", BAD_STYLE
     return f"Camera{_kind(kind)}: stopped", OK_STYLE
 
 

@@ -1,0 +1,275 @@
+"""The per-part pipeline: acquire → frame check → detect → decide → record → log → outputs.
+
+`InspectionPipeline` is plain Python and owns no thread of its own choosing: whoever
+runs it (the window's worker thread, the headless runner's main thread) calls
+`step()` again after the wait it returns, and calls commands (start, stop, trigger,
+new thresholds, shutdown) between two steps, so a command never lands mid-part.
+
+Fail safe: whatever goes wrong with a part (camera lost, model error, NaN score,
+corrupt or wrong-size frame, log failure) makes it NO DECISION with the reason in
+words; the loop goes on. A lost camera is reopened with backoff and inspection
+resumes by itself; a camera that refuses its configuration stops inspection with a
+fault. A part reaches the outputs and then the window only after the log committed
+it; a part the log refused is shown (and sent) as NO DECISION.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from station.core.decision import DecisionPolicy, no_decision
+from station.core.detections import Detections
+from station.core.inspection import Inspection, threshold_set_id
+from station.core.no_decision import NoDecisionCause
+from station.core.thresholds import ThresholdSet
+from station.pipeline.acquisition import Acquired, CameraChange, CameraLink, Item, one_line
+from station.pipeline.feed import Feed, make_feed
+from station.pipeline.inspector import Judged, PartInspector, StagedDetector, no_scores
+from station.pipeline.results import PartResult
+from station.pipeline.setup import InspectionLog, PipelineEvents, PipelineSetup
+
+
+class InspectionPipeline:
+    """One station's inspection loop, stepped by its runner. Use from one thread only."""
+
+    def __init__(self, setup: PipelineSetup, events: PipelineEvents) -> None:
+        self._setup = setup
+        self._events = events
+        detector = setup.detector
+        self._inspector = PartInspector(
+            detector, station_id=setup.station_id, product=setup.product, shifts=setup.shifts
+        )
+        self._class_names = self._inspector.class_names
+        self._thresholds = setup.thresholds
+        self._policy = DecisionPolicy.build(
+            setup.thresholds, self._class_names, setup.reject_classes
+        )
+        self._ts_id = threshold_set_id(setup.thresholds)
+        prepare = None
+        if setup.prefetch > 0 and isinstance(detector, StagedDetector):
+            staged = detector
+            prepare = lambda frame: staged.prepare_input(frame.image)  # noqa: E731
+        link = CameraLink(
+            setup.source,
+            read_timeout_s=setup.read_timeout_s,
+            backoff=setup.backoff,
+            prepare=prepare,
+        )
+        self._feed: Feed = make_feed(link, setup.prefetch)
+        self._log: InspectionLog | None = None
+        self._running = False
+        self._triggers = 0
+        self._shut = False
+
+    # ---- state ------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def closed(self) -> bool:
+        return self._shut
+
+    @property
+    def thresholds(self) -> ThresholdSet:
+        return self._thresholds
+
+    def _wanted(self) -> bool:
+        return not self._shut and (self._running or self._triggers > 0)
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Open the log and say the station is up (camera stopped, thresholds in force)."""
+        self._open_log()
+        self._event("station_started", "station started", product=self._setup.product)
+        for item in self._feed.close():
+            self._handle(item)
+        self._events.thresholds_applied(self._thresholds)
+
+    def shutdown(self, reason: str) -> None:
+        """Stop (every acquired part inspected), close camera, outputs and log, logging why."""
+        if self._shut:
+            return
+        self._halt(f"inspection stopped: {reason}")
+        self._shut = True
+        self._event("station_stopped", f"station stopped: {reason}")
+        self._feed.shutdown()
+        for output in self._setup.outputs:
+            try:
+                output.close()
+            except Exception as exc:
+                self._events.fault(f"output {output.name}: could not close: {one_line(exc)}")
+        if self._log is not None:
+            try:
+                self._log.close()
+            except Exception as exc:  # report, never swallow
+                self._events.fault(f"log: could not close: {one_line(exc)}")
+            self._log = None
+
+    # ---- commands (between two parts) -------------------------------------------------------
+
+    def start(self) -> None:
+        if self._shut or self._running:
+            return
+        self._running = True
+        self._event("inspection_started", "inspection started")
+        self._events.running_changed(True)
+        self._feed.demand(running=True, parts=0)
+
+    def stop(self, message: str = "inspection stopped by operator") -> None:
+        if self._shut or not self._running:
+            return
+        self._halt(message)
+
+    def trigger(self) -> None:
+        """Inspect one part now (when stopped; while running every part is inspected anyway)."""
+        if self._shut or self._running:
+            return
+        self._triggers += 1
+        self._feed.demand(running=False, parts=1)
+
+    def set_thresholds(self, thresholds: ThresholdSet) -> None:
+        """Judge the next part with `thresholds` (never the part in progress)."""
+        try:
+            policy = DecisionPolicy.build(thresholds, self._class_names, self._setup.reject_classes)
+        except Exception as exc:
+            self._events.fault(f"thresholds not applied: {one_line(exc)}")
+            return
+        self._policy = policy
+        self._thresholds = thresholds
+        self._ts_id = threshold_set_id(thresholds)
+        self._write_log(lambda log: log.register_thresholds(thresholds))
+        self._event(
+            "thresholds_changed",
+            "thresholds changed",
+            threshold_set_id=self._ts_id,
+            thresholds=thresholds.resolved(self._class_names),
+        )
+        self._events.thresholds_applied(thresholds)
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def step(self) -> float | None:
+        """Inspect the next part (or reconnect the camera); seconds until the next step helps.
+
+        None: nothing to do until a command (start, trigger). Never raises for a part:
+        every failure is a NO DECISION or a fault.
+        """
+        if not self._wanted():
+            return None
+        items, wait_s = self._feed.next()
+        for item in items:
+            self._handle(item)
+        return wait_s if self._wanted() else None
+
+    def _handle(self, item: Item) -> None:
+        if isinstance(item, CameraChange):
+            self._camera_change(item)
+        else:
+            if not self._running and self._triggers > 0:
+                self._triggers -= 1
+            self._inspect(item)
+
+    def _camera_change(self, change: CameraChange) -> None:
+        if change.event is not None:
+            self._event(change.event.kind, change.event.message, **change.event.details)
+        if change.halt:
+            self._halt(change.halt)
+        if change.fault:
+            self._events.fault(change.fault)
+        self._events.camera_changed(change.status)
+
+    def _halt(self, message: str) -> None:
+        """Stop acquiring, inspect what was already acquired, close the camera."""
+        was_running = self._running
+        self._running = False
+        self._triggers = 0
+        for item in self._feed.close():
+            if isinstance(item, Acquired):
+                self._inspect(item)
+            else:
+                self._camera_change(replace(item, halt=""))
+        if was_running:
+            self._event("inspection_stopped", message)
+            self._events.running_changed(False)
+
+    def _inspect(self, part: Acquired) -> None:
+        if part.problem or part.frame is None:
+            judged = Judged(no_decision(part.problem), Detections.empty(), 0.0)
+        else:
+            judged = self._inspector.judge(part.frame.image, self._policy, part.prepared)
+        inspection = self._inspector.record(part.frame, part.sequence, judged, self._ts_id)
+        self._commit(part, inspection, judged)
+
+    def _commit(self, part: Acquired, inspection: Inspection, judged: Judged) -> None:
+        """Log, then outputs, then (only then) whoever shows the part."""
+        row_id = self._record(inspection)
+        logged = row_id is not None
+        if not logged:
+            why = NoDecisionCause.LOG_UNAVAILABLE.message("part not recorded")
+            inspection = replace(
+                inspection,
+                decision=no_decision(why),
+                frame=part.frame.image if part.frame is not None else None,
+                max_scores=no_scores(len(self._class_names)),
+            )
+        for output in self._setup.outputs:
+            try:
+                output.send(inspection, row_id)
+            except Exception as exc:
+                self._events.fault(f"output {output.name}: {one_line(exc)}")
+        committed_ms = (time.perf_counter() - part.available_s) * 1e3
+        self._events.part_inspected(
+            PartResult(
+                inspection=inspection,
+                image=part.frame.image if part.frame is not None else None,
+                detections=judged.detections,
+                thresholds=self._policy.thresholds,
+                rejecting=self._policy.rejecting,
+                logged=logged,
+                row_id=row_id,
+                committed_ms=committed_ms,
+            )
+        )
+
+    # ---- the log ----------------------------------------------------------------------------
+
+    def _open_log(self) -> bool:
+        if self._log is not None:
+            return True
+        if self._shut:
+            return False
+        try:
+            self._log = self._setup.open_log()
+        except Exception as exc:
+            self._events.fault(f"log unavailable: {one_line(exc)}")
+            return False
+        return True
+
+    def _record(self, inspection: Inspection) -> int | None:
+        """The row id once committed; None (and a fault) when the log refused the part."""
+        if not self._open_log() or self._log is None:
+            return None
+        try:
+            row = self._log.record(inspection)
+        except Exception as exc:
+            self._events.fault(f"log unavailable: {one_line(exc)}")
+            return None
+        return int(row) if isinstance(row, int) else -1
+
+    def _event(self, kind: str, message: str, **details: Any) -> None:
+        self._write_log(lambda log: log.record_event(kind, message, **details))
+
+    def _write_log(self, write: Callable[[InspectionLog], object]) -> None:
+        """`write(log)` now; a failure becomes a fault for the operator, never a crash."""
+        if not self._open_log() or self._log is None:
+            return
+        try:
+            write(self._log)
+        except Exception as exc:
+            self._events.fault(f"log unavailable: {one_line(exc)}")

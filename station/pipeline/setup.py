@@ -1,0 +1,64 @@
+"""What a pipeline is built from, and what it tells whoever runs it (a window, a status line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from station.core.inspection import Inspection
+from station.core.ports import Detector, FrameSource, InspectionOutput
+from station.core.shifts import ShiftSchedule
+from station.core.thresholds import ThresholdSet
+from station.pipeline.acquisition import BackoffPolicy
+from station.pipeline.results import CameraStatus, PartResult
+
+
+class InspectionLog(Protocol):
+    """What the pipeline needs of the log (station.storage.log.SqliteInspectionLog)."""
+
+    def record(self, inspection: Inspection) -> Any: ...
+
+    def record_event(self, kind: str, message: str, **details: Any) -> Any: ...
+
+    def register_thresholds(self, thresholds: ThresholdSet) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class PipelineEvents(Protocol):
+    """What the pipeline reports, on the thread that runs it (a Qt worker re-emits signals)."""
+
+    def part_inspected(self, part: PartResult) -> None: ...
+
+    def camera_changed(self, status: CameraStatus) -> None: ...
+
+    def running_changed(self, running: bool) -> None: ...
+
+    def thresholds_applied(self, thresholds: ThresholdSet) -> None: ...
+
+    def fault(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSetup:
+    """Everything the pipeline needs, built by the composition root (station.app).
+
+    `open_log` is called on the pipeline's thread, so the SQLite connection lives there.
+    `read_timeout_s` bounds one camera read; `backoff` spaces reconnect attempts.
+    `outputs` receive every committed part, in order, after the log and before the window.
+    `prefetch` is how many parts acquisition may run ahead of inference (0: none, serial).
+    """
+
+    source: FrameSource
+    detector: Detector
+    thresholds: ThresholdSet
+    reject_classes: tuple[str, ...] | None
+    open_log: Callable[[], InspectionLog]
+    station_id: str = "station"
+    product: str = ""
+    shifts: ShiftSchedule = field(default_factory=ShiftSchedule)
+    read_timeout_s: float = 2.0
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    outputs: tuple[InspectionOutput, ...] = ()
+    prefetch: int = 0

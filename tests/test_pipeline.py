@@ -1,0 +1,294 @@
+"""The Qt-free pipeline on real parts: synthetic line or a folder replay, real ONNX model,
+real SQLite log. Stepped on the test's thread, as the headless runner does."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from station.core.decision import Outcome
+from station.core.errors import StationError
+from station.core.inspection import Inspection
+from station.core.ports import CameraInfo, CameraLost, Frame
+from station.core.thresholds import ThresholdSet
+from station.detectors import load_detector
+from station.pipeline import (
+    BackoffPolicy,
+    CameraState,
+    CameraStatus,
+    InspectionPipeline,
+    PartResult,
+    PipelineSetup,
+)
+from station.sources.synthetic import SyntheticCamera
+from station.storage.log import SqliteInspectionLog
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "defects.onnx"
+FAST = BackoffPolicy(first_s=0.01, max_s=0.02)
+
+
+class Recorder:
+    """The pipeline's events, in the order they came."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.parts: list[PartResult] = []
+        self.cameras: list[CameraStatus] = []
+        self.faults: list[str] = []
+        self.running: list[bool] = []
+
+    def part_inspected(self, part: PartResult) -> None:
+        self.order.append(f"shown {part.inspection.sequence}")
+        self.parts.append(part)
+
+    def camera_changed(self, status: CameraStatus) -> None:
+        self.cameras.append(status)
+
+    def running_changed(self, running: bool) -> None:
+        self.running.append(running)
+
+    def thresholds_applied(self, thresholds: ThresholdSet) -> None:
+        return None
+
+    def fault(self, message: str) -> None:
+        self.faults.append(message)
+
+
+class CheckingOutput:
+    """An output (as a PLC would be) that checks the part is already committed when it arrives."""
+
+    name = "checker"
+
+    def __init__(self, db: Path, order: list[str]) -> None:
+        self._db = db
+        self._order = order
+        self.sent: list[tuple[int, str, int | None]] = []
+        self.committed: list[bool] = []
+        self.closed = False
+
+    def send(self, inspection: Inspection, row_id: int | None) -> None:
+        with sqlite3.connect(self._db) as conn:  # a separate connection sees only commits
+            row = conn.execute("SELECT outcome FROM inspections WHERE id = ?", (row_id,))
+            self.committed.append(row.fetchone() == (inspection.outcome.value,))
+        self.sent.append((inspection.sequence, inspection.outcome.value, row_id))
+        self._order.append(f"sent {inspection.sequence}")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class PullableLine(SyntheticCamera):
+    """The synthetic line with a cable a test pulls: CameraLost while `unplugged`."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.unplugged = False
+        self.opens = 0
+
+    def open(self) -> CameraInfo:
+        if self.unplugged:
+            raise CameraLost("no device answers")
+        self.opens += 1
+        return super().open()
+
+    def read(self, timeout_s: float = 2.0) -> Frame:
+        if self.unplugged:
+            raise CameraLost("no frame")
+        return super().read(timeout_s)
+
+
+@pytest.fixture(scope="module")
+def detector():  # type: ignore[no-untyped-def]
+    return load_detector(MODEL)
+
+
+def build(tmp_path: Path, detector, source=None, **kwargs):  # type: ignore[no-untyped-def]
+    db = tmp_path / "log.sqlite3"
+    log = SqliteInspectionLog(db)
+    events = Recorder()
+    source = source or PullableLine(seed=2, width=320, height=240, parts_per_minute=0.0)
+    setup = PipelineSetup(
+        source=source,
+        detector=detector,
+        thresholds=ThresholdSet({}, 0.5),
+        reject_classes=None,
+        open_log=lambda: log,
+        backoff=FAST,
+        read_timeout_s=0.5,
+        **kwargs,
+    )
+    return InspectionPipeline(setup, events), events, db, source
+
+
+def run_parts(pipeline: InspectionPipeline, events: Recorder, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(events.parts) < n and time.monotonic() < deadline:
+        wait = pipeline.step()
+        if wait:
+            time.sleep(wait)
+
+
+def test_log_commit_then_outputs_then_window(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    order: list[str] = []
+    output = CheckingOutput(tmp_path / "log.sqlite3", order)
+    pipeline, events, db, _ = build(tmp_path, detector, outputs=(output,))
+    events.order = order
+    pipeline.begin()
+    pipeline.start()
+    run_parts(pipeline, events, 6)
+    pipeline.shutdown("test over")
+    n = len(events.parts)
+    assert n >= 6 and all(output.committed)
+    assert [s for s, _, _ in output.sent] == [p.inspection.sequence for p in events.parts]
+    expected = [
+        x
+        for p in events.parts
+        for x in (f"sent {p.inspection.sequence}", f"shown {p.inspection.sequence}")
+    ]
+    assert order == expected
+    assert [r for _, _, r in output.sent] == [p.row_id for p in events.parts]
+    assert all(p.committed_ms > 0 for p in events.parts)
+    assert output.closed
+    truths = {p.inspection.truth_defective for p in events.parts}
+    assert truths <= {True, False} and None not in truths  # the line knows its truth
+    with sqlite3.connect(db) as conn:
+        (logged,) = conn.execute("SELECT count(*) FROM inspections").fetchone()
+    assert logged == n
+
+
+def test_lost_camera_is_no_decision_without_scores_and_is_retried(
+    tmp_path: Path,
+    detector,  # type: ignore[no-untyped-def]
+) -> None:
+    pipeline, events, db, line = build(tmp_path, detector)
+    pipeline.begin()
+    pipeline.start()
+    run_parts(pipeline, events, 2)
+    line.unplugged = True
+    run_parts(pipeline, events, 3)
+    waits = [pipeline.step() for _ in range(3)]  # reopening fails: the pipeline waits
+    assert all(w is not None and 0 < w <= 0.02 for w in waits)
+    line.unplugged = False
+    run_parts(pipeline, events, 5)
+    pipeline.shutdown("test over")
+
+    lost = events.parts[2]
+    assert lost.outcome is Outcome.NO_DECISION
+    assert lost.inspection.decision.why == "camera lost: no frame"
+    assert np.isnan(lost.inspection.max_scores).all()  # no scores, not "nothing detected"
+    assert lost.inspection.sequence == events.parts[1].inspection.sequence + 1
+    assert events.parts[3].outcome is not Outcome.NO_DECISION  # back by itself
+    states = [c.state for c in events.cameras]
+    assert CameraState.LOST in states and states[-1] is CameraState.STOPPED
+    assert line.opens >= 2
+    with sqlite3.connect(db) as conn:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY id")]
+        blob = conn.execute(
+            "SELECT max_scores FROM inspections WHERE outcome = 'NO DECISION'"
+        ).fetchone()[0]
+    assert kinds.count("camera_lost") == 1 and kinds.count("camera_found") == 1
+    assert np.isnan(np.frombuffer(blob, "<f4")).all()
+
+
+def test_a_part_that_passes_has_real_maxima(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    pipeline, events, _, _ = build(tmp_path, detector)
+    pipeline.begin()
+    pipeline.start()
+    run_parts(pipeline, events, 8)
+    pipeline.shutdown("test over")
+    decided = [p for p in events.parts if p.outcome is not Outcome.NO_DECISION]
+    assert decided and all(not np.isnan(p.inspection.max_scores).any() for p in decided)
+
+
+class RefusingCamera(SyntheticCamera):
+    """A camera that does not offer the recipe's pixel format (as GigECamera says it)."""
+
+    def open(self) -> CameraInfo:
+        self.opens = getattr(self, "opens", 0) + 1
+        raise StationError("[camera] pixel_format = 'BayerRG8': camera cam-1 offers Mono8")
+
+
+def test_configuration_error_stops_with_a_fault_and_is_not_retried(
+    tmp_path: Path,
+    detector,  # type: ignore[no-untyped-def]
+) -> None:
+    camera = RefusingCamera(seed=1, parts_per_minute=0.0)
+    pipeline, events, db, _ = build(tmp_path, detector, source=camera)
+    pipeline.begin()
+    pipeline.start()
+    assert pipeline.step() is None  # stopped: nothing to wait for
+    assert pipeline.step() is None
+    assert events.cameras[-1].state is CameraState.FAULT  # what the operator sees
+    assert "offers Mono8" in events.cameras[-1].message
+    pipeline.shutdown("test over")
+    assert camera.opens == 1
+    assert not pipeline.running and events.running == [True, False]
+    assert events.faults == [
+        "camera configuration: [camera] pixel_format = 'BayerRG8': camera cam-1 offers Mono8"
+    ]
+    with sqlite3.connect(db) as conn:
+        rows = list(conn.execute("SELECT kind, message FROM events ORDER BY id"))
+    assert ("camera_fault", events.faults[0]) in rows
+    assert not events.parts
+
+
+def test_log_unavailable_part_is_no_decision_and_still_sent(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "log.sqlite3"
+    log = SqliteInspectionLog(db, busy_timeout_s=0.1)
+    events = Recorder()
+    sent: list[tuple[str, int | None]] = []
+
+    class Output:
+        name = "plc"
+
+        def send(self, inspection: Inspection, row_id: int | None) -> None:
+            sent.append((inspection.outcome.value, row_id))
+
+        def close(self) -> None:
+            return None
+
+    setup = PipelineSetup(
+        source=SyntheticCamera(seed=2, width=320, height=240, parts_per_minute=0.0),
+        detector=detector,
+        thresholds=ThresholdSet({}, 1.0),  # every part would pass
+        reject_classes=None,
+        open_log=lambda: log,
+        outputs=(Output(),),
+    )
+    pipeline = InspectionPipeline(setup, events)
+    pipeline.begin()
+    pipeline.trigger()
+    run_parts(pipeline, events, 1)
+    other = sqlite3.connect(db, isolation_level=None)  # e.g. a database browser
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        pipeline.trigger()
+        run_parts(pipeline, events, 2)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    pipeline.shutdown("test over")
+    refused = events.parts[1]
+    assert refused.outcome is Outcome.NO_DECISION and refused.row_id is None
+    assert refused.inspection.decision.why == "log unavailable: part not recorded"
+    assert np.isnan(refused.inspection.max_scores).all()
+    assert sent == [("PASS", events.parts[0].row_id), ("NO DECISION", None)]
+    assert any(f.startswith("log unavailable") for f in events.faults)
+
+
+def test_thresholds_apply_from_the_next_part(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    pipeline, events, _, _ = build(tmp_path, detector)
+    pipeline.begin()
+    pipeline.start()
+    run_parts(pipeline, events, 2)
+    strict = ThresholdSet({}, 0.001)
+    pipeline.set_thresholds(strict)
+    run_parts(pipeline, events, 4)
+    pipeline.shutdown("test over")
+    assert all(float(p.thresholds.max()) == pytest.approx(0.001) for p in events.parts[2:])
+    assert all(float(p.thresholds.min()) == pytest.approx(0.5) for p in events.parts[:2])
