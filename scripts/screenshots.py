@@ -28,8 +28,8 @@ from PySide6.QtWidgets import QApplication
 from station.app import build_window, compose
 from station.core.decision import Outcome
 from station.core.ports import CameraInfo, CameraLost, Frame, FrameSource
+from station.pipeline.results import CameraState, PartResult
 from station.ui.widgets.live_view import split_detections
-from station.ui.workers.inspection_worker import CameraState, PartResult
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW_SIZE = (1600, 1000)
