@@ -18,7 +18,7 @@ from station.core.errors import StationError
 from station.core.ports import Detector, DetectorError
 from station.core.thresholds import ThresholdSet, filter_detections
 from station.detectors import DETECTION_FLOOR, load_detector, sha256_file
-from station.detectors.onnx_detector import MAX_CANDIDATES_PER_CLASS, cap_keeping_class_best
+from station.detectors.onnx_detector import MAX_CANDIDATES, cap_keeping_class_best
 
 NAMES = ("scratch", "pit", "crack")
 
@@ -81,31 +81,48 @@ def test_nms_is_class_aware(tmp_path):
     assert dets.confidence.tolist() == [np.float32(s) for s in (0.9, 0.7, 0.6)]
 
 
-def test_decode_is_multi_label(tmp_path):
-    """A cell scoring 0.5 scratch and 0.4 pit reports both: a pit threshold of 0.3 must reject."""
+def test_default_decode_is_single_label_as_predict(tmp_path):
+    """A cell scoring 0.5 scratch and 0.4 pit reports its best class only, as `predict`."""
     out = yolov8_output([(0, 0.5, (10, 18, 30, 38))], 3)
     out[0, 4 + 1, 0] = 0.4
     det = load_detector(
         constant_output_model(tmp_path / "m.onnx", out, metadata=ultralytics_metadata(NAMES))
     )
     dets = det.detect(frame(48, 64))
+    assert dets.class_id.tolist() == [0]
+    assert dets.confidence.tolist() == [np.float32(0.5)]
+
+
+def test_multilabel_family_reports_every_class_of_a_cell(tmp_path):
+    """The conservative recipe option: a pit threshold of 0.3 must reject that cell."""
+    out = yolov8_output([(0, 0.5, (10, 18, 30, 38))], 3)
+    out[0, 4 + 1, 0] = 0.4
+    det = load_detector(
+        constant_output_model(tmp_path / "m.onnx", out, metadata=ultralytics_metadata(NAMES)),
+        family="yolov8-multilabel",
+    )
+    assert det.info.family == "yolov8-multilabel"
+    dets = det.detect(frame(48, 64))
     assert dets.class_id.tolist() == [0, 1]
     assert dets.xyxy.tolist() == [[10.0, 10.0, 30.0, 30.0]] * 2
     assert dets.confidence.tolist() == [np.float32(0.5), np.float32(0.4)]
 
 
-def test_each_class_keeps_its_best_candidates_up_to_the_cap(tmp_path):
-    # 150 separate 2x2 boxes of class 0 (scores 0.100..0.249) and one weak class-2 box
+def test_the_best_candidates_enter_nms_up_to_the_cap_and_every_class_best(tmp_path):
+    # 1200 separate 2x2 boxes of class 0 (distinct scores) and one weak class-2 box
+    n = MAX_CANDIDATES + 200
     rows = [
-        (0, 0.1 + i / 1000, (4 * (i % 16), 4 * (i // 16), 4 * (i % 16) + 2, 4 * (i // 16) + 2))
-        for i in range(150)
+        (0, 0.1 + i / 2000, (3 * (i % 42), 3 * (i // 42), 3 * (i % 42) + 2, 3 * (i // 42) + 2))
+        for i in range(n)
     ]
-    rows.append((2, 0.002, (60, 60, 62, 62)))
-    det = load_detector(write_yolov8_model(tmp_path / "m.onnx", rows, NAMES, anchors=256))
-    dets = det.detect(frame(64, 64))
-    assert (dets.class_id == 0).sum() == MAX_CANDIDATES_PER_CLASS
-    lowest_kept = 0.1 + (150 - MAX_CANDIDATES_PER_CLASS) / 1000
-    assert dets.confidence[dets.class_id == 0].min() == np.float32(lowest_kept)
+    rows.append((2, 0.002, (126, 126, 128, 128)))
+    path = write_yolov8_model(tmp_path / "m.onnx", rows, NAMES, (128, 128), anchors=2048)
+    detector = load_detector(path)
+    x, plan = detector.prepare(frame(128, 128))
+    dets = detector.decode(detector.session.run(None, {detector.input_name: x}), plan)
+    class0 = dets.confidence[dets.class_id == 0]
+    assert len(class0) >= 300  # the global cap of 300 keeps the best 300
+    assert class0.max() == np.float32(0.1 + (n - 1) / 2000)
     assert dets.class_id[-1] == 2  # the weak class's best is never crowded out
 
 
@@ -357,7 +374,7 @@ def test_override_that_cannot_decode_the_output_is_refused(tmp_path):
 
 
 def test_metadata_task_excludes_families(tmp_path):
-    """A segmentation export fits the YOLOv8 shape but is not a detector this station reads."""
+    """A segmentation export without its prototypes output fits no family (not YOLOv8)."""
     out = yolov8_output([], 3 + 32)
     path = constant_output_model(tmp_path / "m.onnx", out, metadata={"task": "segment"})
     with pytest.raises(StationError, match="matches no known family"):

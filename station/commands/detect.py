@@ -12,6 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from station.commands.threshold_flags import add_max_pixels_flag, build_thresholds, max_pixels_from
 from station.core.detections import Detections
 from station.core.errors import StationError
@@ -36,7 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--labels", type=Path, help="class names, one per line (for models without metadata)"
     )
-    p.add_argument("--family", help="force an output family: yolov8, yolov5, end2end, classifier")
+    p.add_argument(
+        "--family",
+        help="force an output family: yolov8, yolov8-multilabel, yolov5, end2end, segment, "
+        "segment-end2end, rtdetr, classifier",
+    )
     p.add_argument(
         "--thresholds",
         metavar="JSON",
@@ -52,8 +58,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_main)
 
 
-def detections_json(dets: Detections, class_names: tuple[str, ...]) -> list[dict[str, object]]:
-    return [
+def detections_json(
+    dets: Detections, class_names: tuple[str, ...], frame_hw: tuple[int, int] | None = None
+) -> list[dict[str, object]]:
+    """One object per detection; a segmentation model's also carry `mask_area_px` (frame
+    pixels) and `polygon` (the mask's outline, [[x, y], ...] frame pixels)."""
+    rows: list[dict[str, object]] = [
         {
             "class_name": class_names[int(c)],
             "class_id": int(c),
@@ -62,6 +72,16 @@ def detections_json(dets: Detections, class_names: tuple[str, ...]) -> list[dict
         }
         for box, s, c in zip(dets.xyxy, dets.confidence, dets.class_id, strict=True)
     ]
+    if dets.masks is not None and frame_hw is not None:
+        from station.detectors.masks import box_masks, mask_polygon
+
+        for row, (top, left, mask) in zip(
+            rows, box_masks(dets.masks, dets.xyxy, frame_hw), strict=True
+        ):
+            row["mask_area_px"] = int(mask.sum())
+            outline = mask_polygon(mask) + np.array([left, top], np.int32)
+            row["polygon"] = outline.tolist()
+    return rows
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -82,12 +102,14 @@ def _main(args: argparse.Namespace) -> int:
         except DetectorError as exc:
             raise StationError(f"{path}: {exc}") from None
         kept = filter_detections(candidates, vector)
-        results.append({"image": str(path), "detections": detections_json(kept, names)})
+        rows = detections_json(kept, names, image.shape[:2])
+        results.append({"image": str(path), "detections": rows})
         lines.append(f"{path}: {len(kept)} kept of {len(candidates)} candidates")
-        for d in detections_json(kept, names):
+        for d in rows:
             box = ", ".join(f"{v:.1f}" for v in d["box_xyxy"])  # type: ignore[attr-defined]
             t = tset.threshold_for(str(d["class_name"]))
-            lines.append(f"  {d['class_name']:<16} {d['confidence']:.4f} (>= {t:g})  [{box}]")
+            area = f"  mask {d['mask_area_px']} px" if "mask_area_px" in d else ""
+            lines.append(f"  {d['class_name']:<16} {d['confidence']:.4f} (>= {t:g})  [{box}]{area}")
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -23,7 +23,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--labels", type=Path, help="class names, one per line (for models without metadata)"
     )
-    p.add_argument("--family", help="force an output family: yolov8, yolov5, end2end, classifier")
+    p.add_argument(
+        "--family",
+        help="force an output family: yolov8, yolov8-multilabel, yolov5, end2end, segment, "
+        "segment-end2end, rtdetr, classifier",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_main)
 
@@ -34,6 +38,7 @@ def info_dict(info: ModelInfo) -> dict[str, object]:
         "path": info.path,
         "sha256": info.sha256,
         "family": info.family,
+        "family_evidence": info.family_evidence,
         "class_names": list(info.class_names),
         "input_name": info.input_name,
         "input_shape": list(info.input_shape),
@@ -60,7 +65,10 @@ def format_info(info: ModelInfo) -> str:
     rows = [
         ("model", info.path),
         ("sha256", info.sha256),
-        ("family", info.family),
+        (
+            "family",
+            f"{info.family} ({info.family_evidence})" if info.family_evidence else info.family,
+        ),
         (
             "input",
             f"{info.input_name} ({shape}) {info.input_layout}"

@@ -20,7 +20,8 @@ class ModelInfo:
     `scores_rank` is False for detectors whose confidence is constant (a
     heuristic blob detector's 1.0): such scores cannot be tuned on.
     `confidence_floor` is a floor baked in at export (end-to-end models): no
-    threshold below it can have any effect.
+    threshold below it can have any effect. `output_shape` is the first
+    output's (a segmentation model's prototypes are named in `notes`).
     """
 
     path: str
@@ -31,6 +32,7 @@ class ModelInfo:
     input_shape: tuple[int | str, ...] = ()
     input_layout: str = "NCHW"
     output_shape: tuple[int | str, ...] = ()
+    family_evidence: str = ""  # what chose the family: "override" or the metadata/shape facts
     scores_rank: bool = True
     confidence_floor: float | None = None
     execution_provider: str = "CPUExecutionProvider"

@@ -104,7 +104,10 @@ def _input_geometry(
             )
     elif meta.imgsz is not None:
         size = meta.imgsz
-        notes.append(f"dynamic input size: using metadata imgsz {list(size)}")
+        notes.append(
+            f"dynamic input size: frames letterboxed into metadata imgsz {list(size)}, padded "
+            f"only to a multiple of the stride ({meta.stride or 32}), as Ultralytics predict does"
+        )
     else:
         raise StationError(
             f"{path}: input {inp.name!r} has a dynamic size {shape} and no 'imgsz' metadata; "
@@ -146,16 +149,18 @@ def load_onnx_detector(
     blank = np.zeros((1, 3, *size) if layout == "NCHW" else (1, *size, 3), dtype=dtype)
     outputs = session.get_outputs()
     try:  # a real run: dynamic output dims become concrete, and the session is warm
-        output = session.run([outputs[0].name], {input_name: blank})[0]
+        ran = session.run([o.name for o in outputs], {input_name: blank})
     except Exception as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise StationError(
             f"{path}: the model fails on an input of {list(blank.shape)}: {detail}"
         ) from None
-    output_shape = tuple(int(d) for d in np.shape(output))
-    choice = REGISTRY.choose(meta, output_shape, family, str(path))
+    shapes = tuple(tuple(int(d) for d in np.shape(o)) for o in ran)
+    choice = REGISTRY.choose(meta, shapes, family, str(path))
     fam = choice.family
-    n_classes = fam.n_classes(output_shape)
+    used = 2 if fam.has_masks else 1
+    output_shape = shapes[0]
+    n_classes = fam.n_classes(shapes)
     names, names_from = _class_names(path, labels, meta, n_classes)
     if n_classes is not None and len(names) != n_classes:
         raise StationError(
@@ -163,13 +168,19 @@ def load_onnx_detector(
             f"read as {fam.name} {fam.layout} has {n_classes} classes"
         )
     floor, floor_note = fam.confidence_floor(meta)
-    notes = [f"family {fam.name} chosen by {choice.by}", f"class names from {names_from}", *notes]
+    notes = [
+        f"family {fam.name} chosen by {choice.by}",
+        f"evidence: {choice.evidence}",
+        f"class names from {names_from}",
+        *notes,
+    ]
     if floor_note:
         notes.append(floor_note)
-    if len(outputs) > 1:
-        notes.append(
-            f"the model has {len(outputs)} outputs; only the first ({outputs[0].name!r}) is read"
-        )
+    if fam.has_masks:
+        notes.append(f"mask prototypes {shapes[1]} from output {outputs[1].name!r}")
+    if len(outputs) > used:
+        read = ", ".join(repr(o.name) for o in outputs[:used])
+        notes.append(f"the model has {len(outputs)} outputs; only {read} read")
     info = ModelInfo(
         path=str(path),
         sha256=sha,
@@ -179,9 +190,22 @@ def load_onnx_detector(
         input_shape=input_shape,
         input_layout=layout,
         output_shape=output_shape,
+        family_evidence=choice.evidence,
         scores_rank=True,
         confidence_floor=floor,
         execution_provider=session.get_providers()[0],
         notes=tuple(notes),
     )
-    return OnnxDetector(session, info, fam, size, dtype, output_shape, nhwc=layout == "NHWC")
+    dynamic = not (isinstance(input_shape[-2], int) and isinstance(input_shape[-1], int))
+    if layout == "NHWC":
+        dynamic = not (isinstance(input_shape[1], int) and isinstance(input_shape[2], int))
+    return OnnxDetector(
+        session,
+        info,
+        fam,
+        size,
+        dtype,
+        shapes[:used],
+        nhwc=layout == "NHWC",
+        dynamic_stride=(meta.stride or 32) if dynamic else None,
+    )

@@ -2,9 +2,13 @@
 
 Ultralytics-style exporters write `names` (a Python dict literal such as
 ``{0: 'scratch', 1: 'pit'}``), `imgsz` (``[640, 640]``), `stride`, `task`
-(``detect``, ``classify``...), and sometimes `end2end` and `conf`. Every
-value is a string; literals are parsed with `ast.literal_eval`, never
-`eval`, because a model file is untrusted input.
+(``detect``, ``segment``, ``classify``, ``obb``...), `end2end`, `head`
+(``Detect``, ``Segment``, ``RTDETRDecoder``, ``OBB``...), and `args`, the
+export arguments as a dict literal (``{'nms': True, 'dynamic': False...}``).
+Ultralytics writes ``end2end: False`` for an ``nms=True`` export and
+records the NMS only in `args`: `exported_with_nms` reads both. Every value
+is a string; literals are parsed with `ast.literal_eval`, never `eval`,
+because a model file is untrusted input.
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ class ModelMetadata:
     task: str | None = None
     end2end: bool | None = None
     conf: float | None = None  # confidence floor baked in at export, if recorded
+    head: str | None = None  # the exporter's head module name, e.g. "RTDETRDecoder"
+    args: Mapping[str, object] = field(default_factory=dict)  # export arguments
     raw: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def exported_with_nms(self) -> bool:
+        """Suppression inside the graph: `end2end` true, or `args` saying ``'nms': True``."""
+        return bool(self.end2end) or self.args.get("nms") is True
 
 
 def _literal(value: str, key: str, source: str) -> object:
@@ -99,11 +110,22 @@ def _int(value: str) -> int | None:
     return parsed if isinstance(parsed, int) and not isinstance(parsed, bool) else None
 
 
+def _args(value: str) -> Mapping[str, object]:
+    """Export arguments; anything but a dict literal reads as none recorded (never fatal)."""
+    try:
+        parsed = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return MappingProxyType({})
+    if not isinstance(parsed, dict):
+        return MappingProxyType({})
+    return MappingProxyType({str(k): v for k, v in parsed.items()})
+
+
 def parse_metadata(props: Mapping[str, str], source: str) -> ModelMetadata:
     """ModelMetadata from `metadata_props`; StationError naming `source` on malformed names/imgsz.
 
     Unknown keys are kept in `raw`; optional facts that do not parse
-    (`stride`, `end2end`, `conf`) are treated as absent rather than fatal.
+    (`stride`, `end2end`, `conf`, `args`) are treated as absent rather than fatal.
     """
     return ModelMetadata(
         names=_names(props["names"], source) if "names" in props else None,
@@ -112,5 +134,7 @@ def parse_metadata(props: Mapping[str, str], source: str) -> ModelMetadata:
         task=props["task"].strip().lower() if "task" in props else None,
         end2end=_bool(props["end2end"]) if "end2end" in props else None,
         conf=_float(props["conf"]) if "conf" in props else None,
+        head=props["head"].strip() or None if "head" in props else None,
+        args=_args(props["args"]) if "args" in props else MappingProxyType({}),
         raw=MappingProxyType(dict(props)),
     )

@@ -2,9 +2,14 @@
 
 `detect` returns every candidate with confidence >= `DETECTION_FLOOR`
 (0.001) after NMS, at most `MAX_DETECTIONS` (300) per frame, best first
-(at most `MAX_CANDIDATES_PER_CLASS` per class enter NMS).
+(at most `MAX_CANDIDATES` enter NMS, plus each class's best).
 It does not apply the user's thresholds: the core does, so the tuning view
 sees the whole score distribution, not just what cleared today's setting.
+
+Suppression is greedy, so the detections at or above any threshold T are
+exactly those NMS keeps among the candidates at or above T: filtering after
+`detect` equals the exporter's `predict(conf=T)` as long as fewer than
+`MAX_CANDIDATES` candidates clear T.
 """
 
 from __future__ import annotations
@@ -17,28 +22,44 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
-from station.core.detections import Detections
+from station.core.detections import Detections, InstanceMasks
 from station.core.ports import DetectorError, ModelInfo
+from station.detectors.families._common import cap_keeping_class_best
+from station.detectors.masks import mask_areas
 from station.detectors.nms import nms_class_aware
 from station.detectors.preprocess import (
     Letterbox,
     boxes_to_frame,
     check_frame,
     plan_letterbox,
+    plan_stretch,
     to_input_tensor,
 )
 from station.detectors.registry import OutputFamily
+
+__all__ = [
+    "DETECTION_FLOOR",
+    "MAX_CANDIDATES",
+    "MAX_DETECTIONS",
+    "OnnxDetector",
+    "cap_keeping_class_best",
+]
 
 DETECTION_FLOOR = 0.001
 """Candidates below this confidence are dropped before NMS (inclusive: >= is kept)."""
 MAX_DETECTIONS = 300
 """About this many detections per frame leave `detect`: the highest-scoring, plus the
 best of any class not among them (so every class's maximum is exact)."""
-MAX_CANDIDATES_PER_CLASS = 20
-"""Each class's best this-many candidates enter NMS, bounding its cost; a class's best
-candidate always survives, so the per-class maximum a reject decision rests on is exact."""
+MAX_CANDIDATES = 1000
+"""The best this-many candidates enter NMS (plus each class's best), bounding its cost: the
+exporter's `predict` suppresses up to 30000, so results equal it while fewer than this many
+candidates clear the threshold. A class's best candidate always survives, so the per-class
+maximum a reject decision rests on is exact."""
+MASK_AREA = "mask_area_px"
+"""`Detections.data` column of a segmentation model: each mask's area in frame pixels."""
 
 _plan = functools.lru_cache(maxsize=8)(plan_letterbox)
+_plan_stretch = functools.lru_cache(maxsize=8)(plan_stretch)
 
 
 class OnnxDetector:
@@ -55,18 +76,27 @@ class OnnxDetector:
         family: OutputFamily,
         input_hw: tuple[int, int],
         input_dtype: type[np.floating],
-        output_shape: tuple[int, ...],
+        output_shapes: tuple[tuple[int, ...], ...],
         nhwc: bool = False,
+        dynamic_stride: int | None = None,
     ) -> None:
         self._session = session
         self._info = info
         self._family = family
         self._input_hw = input_hw
         self._input_dtype = input_dtype
-        self._output_shape = output_shape
+        self._output_shapes = output_shapes
         self._nhwc = nhwc
         self._input_name: str = session.get_inputs()[0].name
-        self._output_names: list[str] = [session.get_outputs()[0].name]
+        self._output_names: list[str] = [o.name for o in session.get_outputs()][
+            : len(output_shapes)
+        ]
+        self._stride = None if family.stretch else dynamic_stride
+        self._plan = _plan_stretch if family.stretch else _plan
+        # Dimensions the graph leaves free (a dynamic model's anchors) are not checked.
+        self._fixed = [tuple(isinstance(d, int) for d in o.shape) for o in session.get_outputs()][
+            : len(output_shapes)
+        ]
         self._n_classes = len(info.class_names)
         self._nms_iou = family.nms_iou
         # One reusable input buffer per calling thread: detect() may run on several threads.
@@ -97,7 +127,7 @@ class OnnxDetector:
     def prepare(self, frame: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.floating], Letterbox]:
         """A new model input for a frame and the letterbox used; DetectorError for a bad frame."""
         img = check_frame(frame)
-        plan = _plan(img.shape[:2], self._input_hw)
+        plan = self._geometry(img.shape[:2])
         x: npt.NDArray[np.floating] = to_input_tensor(img, plan)
         if self._nhwc:
             x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
@@ -105,35 +135,49 @@ class OnnxDetector:
             x = x.astype(self._input_dtype)
         return x, plan
 
+    def _geometry(self, frame_hw: tuple[int, int]) -> Letterbox:
+        if self._stride:
+            return _plan(frame_hw, self._input_hw, self._stride)
+        return self._plan(frame_hw, self._input_hw)
+
     def detect(self, frame: npt.NDArray[np.uint8]) -> Detections:
         """Detections in frame pixels, best first; DetectorError on a bad frame or model error."""
         if self._reuse_buffer:
             img = check_frame(frame)
-            plan = _plan(img.shape[:2], self._input_hw)
+            plan = self._geometry(img.shape[:2])
             buf = getattr(self._local, "buffer", None)
-            if buf is None:
-                buf = self._local.buffer = np.empty((1, 3, *self._input_hw), np.float32)
+            if buf is None or buf.shape[2:] != plan.input_hw:
+                buf = self._local.buffer = np.empty((1, 3, *plan.input_hw), np.float32)
             x: npt.NDArray[np.floating] = to_input_tensor(img, plan, out=buf)
         else:
             x, plan = self.prepare(frame)
         try:
-            out = self._session.run(self._output_names, {self._input_name: x})[0]
+            outs = self._session.run(self._output_names, {self._input_name: x})
         except Exception as exc:  # onnxruntime raises its own exception types
             raise DetectorError(f"model error: {str(exc).splitlines()[0][:200]}") from exc
-        return self.decode(out, plan)
+        return self.decode(outs, plan)
 
-    def decode(self, output: npt.NDArray[np.generic], plan: Letterbox) -> Detections:
-        """Raw model output -> Detections in frame pixels (floor, NMS, back-mapping)."""
-        out = np.asarray(output, dtype=np.float32)
-        if out.shape != self._output_shape:
-            raise DetectorError(f"model output shape {out.shape}, expected {self._output_shape}")
-        if not math.isfinite(float(out.sum())):
+    def decode(
+        self, outputs: npt.NDArray[np.generic] | list[npt.NDArray[np.generic]], plan: Letterbox
+    ) -> Detections:
+        """Raw model outputs -> Detections in frame pixels (floor, NMS, back-mapping, masks)."""
+        raw = outputs if isinstance(outputs, list) else [outputs]
+        outs = [np.asarray(o, dtype=np.float32) for o in raw]
+        shapes = tuple(o.shape for o in outs)
+        if not self._shapes_fit(shapes):
+            expected = self._output_shapes
+            raise DetectorError(f"model output shape {_text(shapes)}, expected {_text(expected)}")
+        if not all(math.isfinite(float(o.sum())) for o in outs):
             # A NaN must never be filtered away as "below the floor": that would pass a part.
             # One sum catches NaN and inf alike (and absurd magnitudes, a broken model too).
             raise DetectorError("model output contains NaN or infinity")
-        cand = self._family.decode(out, DETECTION_FLOOR, MAX_CANDIDATES_PER_CLASS, self._n_classes)
+        cand = self._family.decode(outs, DETECTION_FLOOR, MAX_CANDIDATES, self._n_classes)
+        boxes = cand.xyxy
+        if self._family.normalised_boxes:
+            in_h, in_w = self._input_hw
+            boxes = boxes * np.array([in_w, in_h, in_w, in_h], np.float32)
         if self._family.needs_nms:  # in model-input pixels, as Ultralytics does
-            keep = nms_class_aware(cand.xyxy, cand.confidence, cand.class_id, self._nms_iou)
+            keep = nms_class_aware(boxes, cand.confidence, cand.class_id, self._nms_iou)
         else:
             keep = np.argsort(-cand.confidence, kind="stable")
         keep = cap_keeping_class_best(keep, cand.class_id, MAX_DETECTIONS)
@@ -141,22 +185,35 @@ class OnnxDetector:
             h, w = plan.frame_hw
             xyxy = np.tile(np.array([[0, 0, w, h]], np.float32), (len(keep), 1))
         else:
-            xyxy = boxes_to_frame(cand.xyxy[keep], plan)
-        return Detections(xyxy, cand.confidence[keep], cand.class_id[keep])
+            xyxy = boxes_to_frame(boxes[keep], plan)
+        dets = Detections(xyxy, cand.confidence[keep], cand.class_id[keep])
+        if self._family.has_masks and cand.mask_coef is not None:
+            dets = self._with_masks(dets, cand.mask_coef[keep], outs[1][0], plan)
+        return dets
+
+    def _shapes_fit(self, shapes: tuple[tuple[int, ...], ...]) -> bool:
+        if len(shapes) != len(self._output_shapes):
+            return False
+        return all(
+            len(got) == len(want)
+            and all(g == w or not f for g, w, f in zip(got, want, fixed, strict=False))
+            for got, want, fixed in zip(shapes, self._output_shapes, self._fixed, strict=False)
+        )
+
+    def _with_masks(
+        self,
+        dets: Detections,
+        coef: npt.NDArray[np.float32],
+        prototypes: npt.NDArray[np.float32],
+        plan: Letterbox,
+    ) -> Detections:
+        """Detections carrying their masks and areas; an empty mask drops its detection,
+        as the exporter's `predict` does (a segment with no pixel is not reported)."""
+        masks = InstanceMasks(coef, prototypes, plan.input_hw)
+        areas = mask_areas(masks, dets.xyxy, plan.frame_hw)
+        withmasks = Detections(dets.xyxy, dets.confidence, dets.class_id, {MASK_AREA: areas}, masks)
+        return withmasks.select(np.flatnonzero(areas > 0))
 
 
-def cap_keeping_class_best(
-    order: npt.NDArray[np.intp], class_id: npt.NDArray[np.int64], limit: int
-) -> npt.NDArray[np.intp]:
-    """The first `limit` of `order` (best first), plus each class's first entry beyond them.
-
-    A reject decision rests on each class's best score: a global cap must
-    never drop it just because other classes filled the quota.
-    """
-    if len(order) <= limit:
-        return order
-    _, first = np.unique(class_id[order], return_index=True)
-    take = np.zeros(len(order), dtype=bool)
-    take[:limit] = True
-    take[first] = True
-    return order[take]
+def _text(shapes: tuple[tuple[int, ...], ...]) -> str:
+    return str(shapes[0]) if len(shapes) == 1 else " + ".join(map(str, shapes))

@@ -46,15 +46,30 @@ class Letterbox:
         return self.resized_hw[0] / self.frame_hw[0]
 
 
-def plan_letterbox(frame_hw: tuple[int, int], input_hw: tuple[int, int]) -> Letterbox:
-    """The letterbox geometry for a frame size and a model input size (both (height, width))."""
+def plan_letterbox(
+    frame_hw: tuple[int, int], input_hw: tuple[int, int], stride: int | None = None
+) -> Letterbox:
+    """The letterbox geometry for a frame size and a model input size (both (height, width)).
+
+    With `stride` (a model with a dynamic input size), the padding is cut to
+    what rounds each side up to a multiple of the stride, as Ultralytics
+    `predict` does for dynamic exports (`rect=True`): a 4:3 frame at imgsz 640
+    becomes a 480 x 640 input, not 640 x 640.
+    """
     h, w = frame_hw
     in_h, in_w = input_hw
     r = min(in_h / h, in_w / w)
     rh = min(in_h, max(1, round(h * r)))
     rw = min(in_w, max(1, round(w * r)))
+    if stride:
+        in_h, in_w = rh + (in_h - rh) % stride, rw + (in_w - rw) % stride
     # Floor division equals Ultralytics' round(d - 0.1) for the top/left pad.
     return Letterbox((h, w), (in_h, in_w), (rh, rw), (in_h - rh) // 2, (in_w - rw) // 2)
+
+
+def plan_stretch(frame_hw: tuple[int, int], input_hw: tuple[int, int]) -> Letterbox:
+    """The frame resized to the whole input, aspect ratio not kept (RT-DETR's predictor)."""
+    return Letterbox(frame_hw, input_hw, input_hw, 0, 0)
 
 
 def check_frame(frame: object) -> npt.NDArray[np.uint8]:

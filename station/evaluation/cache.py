@@ -21,7 +21,7 @@ from station import APP_NAME
 from station.core.files import atomic_write_bytes
 from station.core.sample import ScoredSample
 
-FORMAT = 1
+FORMAT = 2  # 2: single-label YOLO decode by default (issue 12): scores cached before differ
 
 
 def default_cache_dir() -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from station.detectors.metadata import ModelMetadata
+
 
 def top_per_class(
     scores: npt.NDArray[np.float32], floor: float, k: int
@@ -25,7 +27,71 @@ def top_per_class(
     return cls, anchor, scores[cls, anchor]
 
 
+def best_class(
+    scores: npt.NDArray[np.float32], floor: float, k: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """Single-label candidates from class scores (nc, A): (class ids, anchor ids, scores).
+
+    Each anchor proposes its best class only (the first on a tie), as
+    Ultralytics `predict` and YOLOv5's detect.py do. At most the `k` best
+    anchors are kept, plus each class's best, so every class maximum that
+    survives single-label decoding is exact.
+    """
+    cls_all = np.argmax(scores, axis=0)
+    conf_all = np.take_along_axis(scores, cls_all[None], axis=0)[0]
+    anchor = np.flatnonzero(conf_all >= np.float32(floor))
+    conf, cls = conf_all[anchor], cls_all[anchor]
+    keep = cap_candidates(conf, cls, k)
+    return cls[keep], anchor[keep], conf[keep]
+
+
+def cap_candidates(
+    confidence: npt.NDArray[np.float32], class_id: npt.NDArray[np.integer], k: int
+) -> npt.NDArray[np.intp]:
+    """Indices of the `k` best candidates plus each class's best (all when there are <= k)."""
+    if len(confidence) <= k:
+        return np.arange(len(confidence))
+    order = np.argsort(-confidence, kind="stable")
+    return cap_keeping_class_best(order, class_id, k)
+
+
+def cap_keeping_class_best(
+    order: npt.NDArray[np.intp], class_id: npt.NDArray[np.integer], limit: int
+) -> npt.NDArray[np.intp]:
+    """The first `limit` of `order` (best first), plus each class's first entry beyond them.
+
+    A reject decision rests on each class's best score: a global cap must
+    never drop it just because other classes filled the quota.
+    """
+    if len(order) <= limit:
+        return order
+    _, first = np.unique(class_id[order], return_index=True)
+    take = np.zeros(len(order), dtype=bool)
+    take[:limit] = True
+    take[first] = True
+    return order[take]
+
+
 def cxcywh_to_xyxy(box: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """(4, n) rows cx, cy, w, h -> (n, 4) x1, y1, x2, y2 (float32)."""
     centre, half = box[:2], box[2:] * np.float32(0.5)
     return np.concatenate([centre - half, centre + half]).T
+
+
+def names_fit(meta: ModelMetadata, n_classes: int) -> bool:
+    """Metadata `names` recorded and as many as the output implies."""
+    return meta.names is not None and len(meta.names) == n_classes
+
+
+def is_rtdetr(meta: ModelMetadata) -> bool:
+    """The exporter recorded an RT-DETR head (or named the model so)."""
+    described = meta.raw.get("description", "").lower().replace("-", "")
+    return meta.head == "RTDETRDecoder" or "rtdetr" in described
+
+
+def prototypes_fit(shapes: tuple[tuple[int, ...], ...]) -> int | None:
+    """The mask-coefficient count when the second output is (1, nm, mh, mw) prototypes."""
+    if len(shapes) != 2 or len(shapes[1]) != 4 or shapes[1][0] != 1:
+        return None
+    nm, mh, mw = shapes[1][1:]
+    return nm if nm >= 1 and mh >= 1 and mw >= 1 else None

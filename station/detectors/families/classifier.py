@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Evidence, OutputFamily, Shape
+from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
 
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
@@ -40,23 +40,30 @@ class ClassifierFamily(OutputFamily):
     needs_nms = False
     per_image = True
 
-    def fits(self, shape: Shape) -> bool:
-        return len(shape) == 2 and shape[0] == 1 and shape[1] >= 1
+    def fits(self, shapes: Shapes) -> bool:
+        s = shapes[0]
+        return len(shapes) == 1 and len(s) == 2 and s[0] == 1 and s[1] >= 1
 
-    def matches(self, meta: ModelMetadata, shape: Shape) -> Evidence | None:
-        if not self.fits(shape) or meta.task not in (None, "classify"):
+    def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
+        if not self.fits(shapes) or meta.task not in (None, "classify"):
             return None
-        if meta.task == "classify" or (meta.names is not None and len(meta.names) == shape[1]):
-            return Evidence.METADATA
-        return Evidence.SHAPE
+        if meta.task == "classify":
+            return Claim(Evidence.EXPORT, f"metadata task 'classify', output {self.layout}")
+        if meta.names is not None and len(meta.names) == shapes[0][1]:
+            return Claim(Evidence.NAMES, f"{shapes[0][1]} metadata names fit {self.layout}")
+        return Claim(Evidence.SHAPE, f"output shape fits {self.layout}")
 
-    def n_classes(self, shape: Shape) -> int | None:
-        return shape[1]
+    def n_classes(self, shapes: Shapes) -> int | None:
+        return shapes[0][1]
 
     def decode(
-        self, output: npt.NDArray[np.float32], floor: float, max_per_class: int, n_classes: int
+        self,
+        outputs: list[npt.NDArray[np.float32]],
+        floor: float,
+        max_candidates: int,
+        n_classes: int,
     ) -> Candidates:
-        prob = as_probabilities(output.reshape(-1))
+        prob = as_probabilities(outputs[0].reshape(-1))
         keep = np.flatnonzero(prob >= floor)
         return Candidates(np.zeros((keep.size, 4), np.float32), prob[keep], keep.astype(np.int64))
 

@@ -1,50 +1,79 @@
 """YOLOv5 raw output `(1, A, 5+nc)`: cx, cy, w, h, objectness, class scores per row.
 
 A detection's confidence is objectness x class score (as YOLOv5's own NMS
-computes it). Decoding is multi-label, as for YOLOv8 (see there why), and
-class-aware NMS follows.
+computes it). Single-label by default, as YOLOv5's detect.py (each anchor
+its best class); `yolov5-multilabel` proposes every class above the floor
+(see `yolov8` for when to pick which). Class-aware NMS follows.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import numpy.typing as npt
 
-from station.detectors.families._common import cxcywh_to_xyxy, top_per_class
+from station.detectors.families._common import (
+    best_class,
+    cxcywh_to_xyxy,
+    names_fit,
+    top_per_class,
+)
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Evidence, OutputFamily, Shape
+from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
 
 
 class YoloV5Family(OutputFamily):
     name = "yolov5"
-    aliases = ("v5",)
+    aliases: ClassVar[tuple[str, ...]] = ("v5",)
     layout = "(1, A, 5+nc)"
     nms_iou = 0.45  # YOLOv5's detect.py default
+    multi_label = False
 
-    def fits(self, shape: Shape) -> bool:
-        return len(shape) == 3 and shape[0] == 1 and 6 <= shape[2] < shape[1]
+    def fits(self, shapes: Shapes) -> bool:
+        s = shapes[0]
+        return len(shapes) == 1 and len(s) == 3 and s[0] == 1 and 6 <= s[2] < s[1]
 
-    def matches(self, meta: ModelMetadata, shape: Shape) -> Evidence | None:
-        if not self.fits(shape) or meta.end2end or meta.task not in (None, "detect"):
+    def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
+        if self.multi_label or not self.fits(shapes) or meta.exported_with_nms:
             return None
-        if meta.names is not None and len(meta.names) == shape[2] - 5:
-            return Evidence.METADATA
-        return Evidence.SHAPE
+        if meta.task not in (None, "detect"):
+            return None
+        if names_fit(meta, shapes[0][2] - 5):
+            return Claim(Evidence.NAMES, f"{shapes[0][2] - 5} metadata names fit {self.layout}")
+        return Claim(Evidence.SHAPE, f"output shape fits {self.layout}")
 
-    def n_classes(self, shape: Shape) -> int | None:
-        return shape[2] - 5
+    def n_classes(self, shapes: Shapes) -> int | None:
+        return shapes[0][2] - 5
 
     def decode(
-        self, output: npt.NDArray[np.float32], floor: float, max_per_class: int, n_classes: int
+        self,
+        outputs: list[npt.NDArray[np.float32]],
+        floor: float,
+        max_candidates: int,
+        n_classes: int,
     ) -> Candidates:
-        p = output[0]
+        p = outputs[0][0]
         # obj * cls <= obj for cls in [0, 1]: rows below the floor on objectness cannot clear it.
         rows = np.flatnonzero(p[:, 4] >= floor)
         scores = (p[rows, 5:] * p[rows, 4:5]).T  # (nc, rows)
-        cls, local, conf = top_per_class(scores, floor, max_per_class)
+        if self.multi_label:
+            k = max(20, max_candidates // max(1, n_classes))
+            cls, local, conf = top_per_class(scores, floor, k)
+        else:
+            cls, local, conf = best_class(scores, floor, max_candidates)
         if not cls.size:
             return Candidates.empty()
         return Candidates(cxcywh_to_xyxy(p[rows[local], :4].T), conf, cls.astype(np.int64))
 
 
+class YoloV5MultiLabelFamily(YoloV5Family):
+    """Chosen only by name: every class above the floor on every anchor."""
+
+    name = "yolov5-multilabel"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    multi_label = True
+
+
 REGISTRY.register(YoloV5Family())
+REGISTRY.register(YoloV5MultiLabelFamily())

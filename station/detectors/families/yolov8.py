@@ -1,50 +1,85 @@
-"""YOLOv8 / YOLO11 raw output `(1, 4+nc, A)`: channel-first cx, cy, w, h, then class scores.
+"""YOLOv8 / YOLO11 / YOLO26 raw output `(1, 4+nc, A)`: channel-first cx, cy, w, h, class scores.
 
-Class scores are already sigmoid outputs in [0, 1]. Decoding is
-multi-label: every (anchor, class) score above the floor is a candidate,
-not just each anchor's best class. With per-class thresholds this is the
-fail-safe choice: a cell scoring 0.5 scratch and 0.4 pit must still reject
-a part whose pit threshold is 0.3. Class-aware NMS follows.
+Class scores are already sigmoid outputs in [0, 1]. The default decode is
+single-label, as Ultralytics `predict` (and Roboflow's post-processing):
+each anchor proposes its best class only, then class-aware NMS at IoU 0.7.
+That makes the station's detections equal to the exporter's own.
+
+`yolov8-multilabel` (a recipe's `family`, or `--family`) proposes every
+(anchor, class) score above the floor, as Ultralytics `val` does. It is the
+conservative choice with per-class thresholds: a cell scoring 0.5 scratch
+and 0.4 pit still rejects a part whose pit threshold is 0.3, which the
+single-label decode hides behind the scratch.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import numpy.typing as npt
 
-from station.detectors.families._common import cxcywh_to_xyxy, top_per_class
+from station.detectors.families._common import (
+    best_class,
+    cxcywh_to_xyxy,
+    names_fit,
+    top_per_class,
+)
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Evidence, OutputFamily, Shape
+from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
 
 
 class YoloV8Family(OutputFamily):
     name = "yolov8"
-    aliases = ("yolo11", "yolov11", "v8", "ultralytics")
+    aliases: ClassVar[tuple[str, ...]] = ("yolo11", "yolov11", "yolo26-raw", "v8", "ultralytics")
     layout = "(1, 4+nc, A)"
     nms_iou = 0.7  # Ultralytics predict default
+    multi_label = False
 
-    def fits(self, shape: Shape) -> bool:
-        # Channel-first: far fewer channels than anchors.
-        return len(shape) == 3 and shape[0] == 1 and 5 <= shape[1] < shape[2]
+    def fits(self, shapes: Shapes) -> bool:
+        # One output, channel-first: far fewer channels than anchors.
+        s = shapes[0]
+        return len(shapes) == 1 and len(s) == 3 and s[0] == 1 and 5 <= s[1] < s[2]
 
-    def matches(self, meta: ModelMetadata, shape: Shape) -> Evidence | None:
-        if not self.fits(shape) or meta.end2end or meta.task not in (None, "detect"):
+    def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
+        if self.multi_label or not self.fits(shapes) or meta.exported_with_nms:
             return None
-        if meta.task == "detect" or (meta.names is not None and len(meta.names) == shape[1] - 4):
-            return Evidence.METADATA
-        return Evidence.SHAPE
+        if meta.task not in (None, "detect"):
+            return None
+        if meta.task == "detect":
+            return Claim(Evidence.EXPORT, f"metadata task 'detect', output {self.layout}")
+        if names_fit(meta, shapes[0][1] - 4):
+            return Claim(Evidence.NAMES, f"{shapes[0][1] - 4} metadata names fit {self.layout}")
+        return Claim(Evidence.SHAPE, f"output shape fits {self.layout}")
 
-    def n_classes(self, shape: Shape) -> int | None:
-        return shape[1] - 4
+    def n_classes(self, shapes: Shapes) -> int | None:
+        return shapes[0][1] - 4
 
     def decode(
-        self, output: npt.NDArray[np.float32], floor: float, max_per_class: int, n_classes: int
+        self,
+        outputs: list[npt.NDArray[np.float32]],
+        floor: float,
+        max_candidates: int,
+        n_classes: int,
     ) -> Candidates:
-        p = output[0]
-        cls, anchor, conf = top_per_class(p[4:], floor, max_per_class)
+        p = outputs[0][0]
+        if self.multi_label:
+            k = max(20, max_candidates // max(1, n_classes))
+            cls, anchor, conf = top_per_class(p[4:], floor, k)
+        else:
+            cls, anchor, conf = best_class(p[4:], floor, max_candidates)
         if not cls.size:
             return Candidates.empty()
         return Candidates(cxcywh_to_xyxy(p[:4, anchor]), conf, cls.astype(np.int64))
 
 
+class YoloV8MultiLabelFamily(YoloV8Family):
+    """Chosen only by name: every class above the floor on every anchor (Ultralytics `val`)."""
+
+    name = "yolov8-multilabel"
+    aliases: ClassVar[tuple[str, ...]] = ("multilabel", "yolo11-multilabel")
+    multi_label = True
+
+
 REGISTRY.register(YoloV8Family())
+REGISTRY.register(YoloV8MultiLabelFamily())

@@ -1,0 +1,80 @@
+"""RT-DETR: normalised cx, cy, w, h per query, no NMS, the frame stretched (not letterboxed).
+
+Two layouts, both with boxes in [0, 1] of the input:
+
+- `(1, N, 4+nc)`: per-class scores (already sigmoid) for each of N queries;
+  each query's best class is its detection (Ultralytics' RT-DETR predictor
+  up to 8.3);
+- `(1, N, 6)`: cx, cy, w, h, score, class: the top N (query, class) pairs,
+  selected inside the graph (Ultralytics 8.4 exports, metadata
+  `head: RTDETRDecoder`). Without that metadata a `(1, N, 6)` output reads
+  as `end2end`.
+
+RT-DETR's predictor resizes the frame to the input size without keeping the
+aspect ratio (`stretch`), and so does the station for this family.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from station.detectors.families._common import best_class, cxcywh_to_xyxy, is_rtdetr, names_fit
+from station.detectors.families.end2end import class_ids
+from station.detectors.metadata import ModelMetadata
+from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+
+MAX_QUERIES = 1000
+"""Without an RT-DETR head in metadata, only outputs with at most this many rows read as
+RT-DETR queries (300 by default), and only when the names count fits: YOLOv5's thousands
+of anchors stay YOLOv5. A shape alone never makes a model RT-DETR (`--family rtdetr` does)."""
+
+
+class RtDetrFamily(OutputFamily):
+    name = "rtdetr"
+    aliases = ("rt-detr",)
+    layout = "(1, N, 4+nc) normalised"
+    needs_nms = False
+    stretch = True
+    normalised_boxes = True
+
+    def fits(self, shapes: Shapes) -> bool:
+        s = shapes[0]
+        return len(shapes) == 1 and len(s) == 3 and s[0] == 1 and s[2] >= 5
+
+    def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
+        if not self.fits(shapes) or meta.task not in (None, "detect"):
+            return None
+        if is_rtdetr(meta):
+            return Claim(Evidence.EXPORT, f"metadata head RTDETRDecoder, output {shapes[0]}")
+        if meta.exported_with_nms or shapes[0][1] > MAX_QUERIES:
+            return None
+        if names_fit(meta, shapes[0][2] - 4):
+            return Claim(Evidence.NAMES, f"{shapes[0][2] - 4} metadata names fit {self.layout}")
+        return None  # by shape alone it is indistinguishable from YOLOv5: never guessed
+
+    def n_classes(self, shapes: Shapes) -> int | None:
+        return None  # (1, N, 6) is either 2 classes or the top-k layout: names decide
+
+    def decode(
+        self,
+        outputs: list[npt.NDArray[np.float32]],
+        floor: float,
+        max_candidates: int,
+        n_classes: int,
+    ) -> Candidates:
+        p = outputs[0][0]
+        if p.shape[1] == 4 + n_classes:  # per-class scores: each query's best class
+            cls, query, conf = best_class(p[:, 4:].T, floor, max_candidates)
+            if not cls.size:
+                return Candidates.empty()
+            return Candidates(cxcywh_to_xyxy(p[query, :4].T), conf, cls.astype(np.int64))
+        keep = np.flatnonzero(p[:, 4] >= floor)  # top-k layout: cx cy w h score class
+        if not keep.size:
+            return Candidates.empty()
+        rows = p[keep]
+        cls = class_ids(rows[:, 5], n_classes)
+        return Candidates(cxcywh_to_xyxy(rows[:, :4].T), rows[:, 4].copy(), cls)
+
+
+REGISTRY.register(RtDetrFamily())
