@@ -36,13 +36,18 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only say whether it is stale")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="re-tune even when bound to this model (the detector's decoding changed)",
+    )
     parser.add_argument("--parts", type=int, default=TUNING_PARTS)
     parser.add_argument("--seed", type=int, default=TUNING_SEED)
     args = parser.parse_args()
 
     recipe = load_recipe(default_recipe_path())
     sha = sha256_file(recipe.model.path)
-    if not recipe.thresholds_need_retuning(sha):
+    if not recipe.thresholds_need_retuning(sha) and not args.force:
         print(f"default recipe is bound to {recipe.model.path.name} ({sha[:12]}…): up to date")
         return 0
     print(
