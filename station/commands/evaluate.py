@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -19,10 +18,9 @@ from typing import Any
 
 from station.commands.evaluate_output import cost_or_none, evaluation_json, evaluation_table
 from station.commands.evaluate_recipe import check_recipe_out, write_recommended_recipe
+from station.commands.evaluate_settings import settings_from
 from station.commands.threshold_flags import (
     add_max_pixels_flag,
-    check_threshold_set_keys,
-    load_json_object,
     max_pixels_from,
 )
 from station.core.errors import StationError
@@ -33,7 +31,7 @@ from station.core.recommend import (
     recommend_escape_cap,
     recommend_min_cost,
 )
-from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdSet, parse_threshold, reject_mask
+from station.core.thresholds import DEFAULT_THRESHOLD
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,49 +91,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_main)
 
 
-# -- flag parsing -----------------------------------------------------------------------------
-
-
-def _number(text: str | None, flag: str, lo: float, hi: float | None) -> float | None:
-    if text is None:
-        return None
-    raw = text.strip()
-    pct = raw.endswith("%")
-    try:
-        value = float(raw[:-1] if pct else raw) / (100.0 if pct else 1.0)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < lo or (hi is not None and value > hi):
-        rng = f">= {lo:g}" if hi is None else f"in [{lo:g}, {hi:g}]"
-        raise StationError(f"{flag}: expected a number {rng}, got {text!r}")
-    return value
-
-
-def _thresholds(
-    args: argparse.Namespace, base: ThresholdSet, names: tuple[str, ...]
-) -> ThresholdSet:
-    per_class: dict[str, object] = dict(base.class_thresholds)
-    default: object = base.default_threshold
-    if args.thresholds is not None:
-        obj, source = load_json_object(args.thresholds)
-        nested = obj.get("class_thresholds")
-        if isinstance(nested, dict):
-            check_threshold_set_keys(obj, source)
-            per_class.update(nested)
-            default = obj.get("default_threshold", default)
-        else:
-            per_class.update(obj)
-    if args.default_threshold is not None:
-        try:
-            default = float(args.default_threshold)
-        except ValueError:
-            default = args.default_threshold
-        parse_threshold(default, "--default-threshold")
-    tset = ThresholdSet(per_class, default, base.model_sha256)  # type: ignore[arg-type]
-    tset.check_classes(names)
-    return tset
-
-
 # -- the command ------------------------------------------------------------------------------
 
 
@@ -170,7 +125,6 @@ def _progress_bar(stream: Any) -> Any:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from station.core.costs import Costs
     from station.detectors import load_detector
     from station.evaluation import score_folder
     from station.services.recipe_file import load_recipe
@@ -196,32 +150,15 @@ def _main(args: argparse.Namespace) -> int:
         from station.services.recipe_file import check_against_model
 
         check_against_model(recipe, names)  # names the recipe file and field
-    base = recipe.thresholds if recipe is not None else ThresholdSet()
-    tset = _thresholds(args, base, names)
-    if args.reject_classes is not None:
-        reject: tuple[str, ...] | None = tuple(
-            c.strip() for c in args.reject_classes.split(",") if c.strip()
-        )
-    else:
-        reject = recipe.reject_classes if recipe is not None else None
-    try:
-        rejecting = reject_mask(names, reject)
-    except StationError as exc:
-        raise StationError(f"--reject-classes: {exc}".replace("reject_classes: ", "")) from None
-
-    costs = recipe.costs if recipe is not None else Costs()
-    ce = _number(args.cost_escape, "--cost-escape", 0.0, None)
-    cs = _number(args.cost_scrap, "--cost-scrap", 0.0, None)
-    if recipe is None and (ce is None) != (cs is None):
-        missing = "--cost-scrap" if cs is None else "--cost-escape"
-        raise StationError(f"{missing}: expected with the other cost (or costs from a --recipe)")
-    costs_given = recipe is not None or ce is not None
-    cost_escape = ce if ce is not None else costs.escape
-    cost_scrap = cs if cs is not None else costs.scrap
-    cap = _number(args.max_escape_rate, "--max-escape-rate", 0.0, 1.0)
-    if cap is None:
-        cap = costs.max_escape_rate
-    prevalence = _number(args.prevalence, "--prevalence", 0.0, 1.0)
+    st = settings_from(args, recipe, names)
+    tset, rejecting = st.thresholds, st.rejecting
+    cost_escape, cost_scrap, costs_given, cap = (
+        st.cost_escape,
+        st.cost_scrap,
+        st.costs_given,
+        st.cap,
+    )
+    prevalence = st.prevalence
 
     scored = score_folder(
         detector,
@@ -268,7 +205,7 @@ def _main(args: argparse.Namespace) -> int:
     written: Path | None = None
     if args.write_recipe is not None:
         written = write_recommended_recipe(
-            args, recipe, tset, reject, recommended, info, cap, Costs(cost_escape, cost_scrap, cap)
+            args, recipe, tset, st.reject, recommended, info, cap, st.costs
         )
 
     if args.json:
