@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from station.core.outcomes import Tally
 from station.outputs.central import schema
 from station.outputs.central.connection import check_url, connect
 from station.outputs.central.plant_queries import PlantFilter, PlantRows, read_plant, shift_bounds
@@ -80,26 +81,17 @@ def _shifts(
         return ("" if plant else station, shift)
 
     counts: dict[Key, dict[str, int]] = defaultdict(dict)
-    truth: dict[Key, dict[str, int]] = {}
+    truth: dict[Key, Tally] = {}
     for station, shift, outcome, defective, n in rows.counts:
         k = key(station, shift)
         counts[k][outcome] = counts[k].get(outcome, 0) + n
-        if defective is not None:
-            t = truth.setdefault(k, _zero())
-            t["parts"] += n
-            t["defective" if defective else "good"] += n
-            t["escapes"] += n if defective and outcome == "PASS" else 0
-            t["scrap"] += n if not defective and outcome == "REJECT" else 0
+        if defective is not None:  # counted by the one rule (core/outcomes)
+            truth.setdefault(k, Tally()).add_outcome(bool(defective), outcome, n)
     by_class = _tally(rows.rejects_by_class, key)
     why = _tally(rows.no_decision_reasons, key)
-    confirmed: dict[Key, dict[str, int]] = {}
-    for station, shift, parts, defective, escapes, scrap in rows.confirmed:
-        c = confirmed.setdefault(key(station, shift), _zero())
-        c["parts"] += parts
-        c["defective"] += defective
-        c["good"] += parts - defective
-        c["escapes"] += escapes
-        c["scrap"] += scrap
+    confirmed: dict[Key, Tally] = {}
+    for station, shift, outcome, defective, n in rows.confirmed:
+        confirmed.setdefault(key(station, shift), Tally()).add_outcome(bool(defective), outcome, n)
     spans = _spans(rows, bounds, zone, key)
     changes = [
         (station, t, _change(station, t, message, details, zone))
@@ -130,8 +122,8 @@ def _shifts(
                     and end is not None
                     and start <= t < end
                 ],
-                confirmed=confirmed.get(k, _zero()),
-                truth=truth.get(k, _zero()),
+                confirmed=confirmed.get(k, Tally()).as_dict(),
+                truth=truth.get(k, Tally()).as_dict(),
             )
         )
     keys = list(counts)
@@ -218,10 +210,6 @@ def _stations(rows: PlantRows) -> list[StationRow]:
             )
         )
     return out
-
-
-def _zero() -> dict[str, int]:
-    return {"parts": 0, "defective": 0, "good": 0, "escapes": 0, "scrap": 0}
 
 
 def plant_report_to_json(pr: PlantReport) -> dict[str, Any]:

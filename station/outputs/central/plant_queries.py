@@ -53,7 +53,7 @@ class PlantRows:
     counts: list[tuple[str, str, str, int | None, int]]
     rejects_by_class: list[tuple[str, str, str, int]]
     no_decision_reasons: list[tuple[str, str, str, int]]
-    confirmed: list[tuple[str, str, int, int, int, int]]
+    confirmed: list[tuple[str, str, str, int, int]]
     spans: list[tuple[str, str, str, float | None, float | None, str]]
     threshold_changes: list[tuple[str, float, str, str]]
     stations: list[tuple[str, str, float]]
@@ -81,15 +81,14 @@ def read_plant(conn: Any, flt: PlantFilter) -> PlantRows:
             f"WHERE outcome = 'NO DECISION' AND {where} GROUP BY 1, 2, 3 ORDER BY 4 DESC, 3",
             args,
         ).fetchall()
+        # Grouped by outcome and truth: `station.core.outcomes` counts escapes and scrap.
         confirmed = conn.execute(
-            "SELECT i.station_id, i.shift_id, count(*), sum(c.defective), "
-            "count(*) FILTER (WHERE c.defective = 1 AND i.outcome = 'PASS'), "
-            "count(*) FILTER (WHERE c.defective = 0 AND i.outcome = 'REJECT') "
+            "SELECT i.station_id, i.shift_id, i.outcome, c.defective, count(*) "
             "FROM inspections i JOIN ("
             "  SELECT DISTINCT ON (station_id, inspection_id) station_id, inspection_id, defective"
             "  FROM confirmations ORDER BY station_id, inspection_id, id DESC"
             ") c ON c.station_id = i.station_id AND c.inspection_id = i.id "
-            f"WHERE {iwhere} GROUP BY 1, 2",
+            f"WHERE {iwhere} GROUP BY 1, 2, 3, 4",
             iargs,
         ).fetchall()
         station_clause = "" if flt.station_id is None else " AND station_id = %s"
