@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from station.core.outcomes import Tally
+from station.core.outcomes import Tally, yield_of
 from station.outputs.central import schema
 from station.outputs.central.connection import check_url, connect
 from station.outputs.central.plant_queries import PlantFilter, PlantRows, read_plant, shift_bounds
@@ -34,7 +34,7 @@ class StationRow:
 
     @property
     def yield_(self) -> float | None:
-        return self.passed / self.inspected if self.inspected else None
+        return yield_of(self.passed, self.inspected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ def _shifts(
     for station, shift, outcome, defective, n in rows.counts:
         k = key(station, shift)
         counts[k][outcome] = counts[k].get(outcome, 0) + n
-        if defective is not None:  # counted by the one rule (core/outcomes)
+        if defective is not None:
             truth.setdefault(k, Tally()).add_outcome(bool(defective), outcome, n)
     by_class = _tally(rows.rejects_by_class, key)
     why = _tally(rows.no_decision_reasons, key)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -58,6 +59,7 @@ class ForwardStatus:
     quarantined: int = 0
     sent: int = 0
     last_error: str = ""
+    as_of_utc: float = 0.0  # when this snapshot was taken (time.time())
 
     @property
     def up_to_date(self) -> bool:
@@ -86,6 +88,7 @@ class ForwardStatus:
             "quarantined": self.quarantined,
             "sent": self.sent,
             "last_error": self.last_error,
+            "as_of_utc": self.as_of_utc,
         }
 
 
@@ -206,6 +209,7 @@ class Forwarding:
             len(self.journal.quarantined()),
             self.sent,
             self.last_error,
+            time.time(),
         )
 
     def _drop_session(self) -> None:
