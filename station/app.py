@@ -150,11 +150,27 @@ def build_window(
     _seed_counters(vm, parts)
     window = MainWindow(vm, settings)
     tuning_vm = _add_tabs(window, parts, tuning_cache_dir)
+    _forward_to_central(window, parts)
     if load_tuning_sample_at_start:
         tuning_vm.load_default_sample()  # joined by the window's closer (tuning_vm.shutdown)
     if autostart:
         vm.start()
     return window
+
+
+def _forward_to_central(window: Any, parts: StationParts) -> None:
+    """With a `[central] url`: forward the log in the background, its backlog in the status line."""
+    url = parts.recipe.central_url
+    if url is None:
+        return
+    from station.services.forwarding import start_forwarder
+    from station.ui.view_models.central_vm import CentralStatusViewModel
+
+    forwarder = start_forwarder(parts.db_path, url, parts.recipe.station_id)
+    central_vm = CentralStatusViewModel(forwarder, parent=window)
+    central_vm.changed.connect(window.status.show_central)
+    central_vm.refresh()
+    window.add_closer(central_vm.close)
 
 
 def _seed_counters(vm: Any, parts: StationParts) -> None:

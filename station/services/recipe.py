@@ -61,6 +61,7 @@ class Recipe:
     costs: Costs
     autostart: bool = False
     db_path: Path | None = None
+    central_url: str | None = None  # [central] url: the plant's PostgreSQL (no password)
 
     def thresholds_need_retuning(self, model_sha256: str) -> bool:
         """True when the thresholds were tuned on another model than the one with this hash."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from station.core.shifts import ShiftSchedule
 from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, ThresholdSet
 from station.formats.image_file import MAX_PIXELS_KEY
 from station.formats.image_file import max_pixels_option as max_image_pixels_option
+from station.outputs.central.connection import check_url
 from station.services.recipe import (
     HEURISTIC_PREFIX,
     CameraConfig,
@@ -105,7 +107,7 @@ def load_recipe(path: Path | str) -> Recipe:
     except tomllib.TOMLDecodeError as exc:
         raise StationError(f"{path}: {_toml_error(exc)}") from None
     f = _Fields(path, data)
-    known = {"product", "model", "thresholds", "camera", "shifts", "costs", "station"}
+    known = {"product", "model", "thresholds", "camera", "shifts", "costs", "station", "central"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise f.fail(f"[{unknown[0]}]", f"one of the tables {', '.join(sorted(known))}")
@@ -116,7 +118,8 @@ def load_recipe(path: Path | str) -> Recipe:
         "thresholds": {"default", "tuned_on_model_sha256", "reject_classes", "classes"},
         "shifts": {"zone", "starts", "names"},
         "costs": {"escape", "scrap", "max_escape_rate"},
-        "station": {"autostart", "db"},
+        "station": {"autostart", "db", "id"},
+        "central": {"url"},
     }
     for table, keys in allowed_keys.items():
         extra = sorted(set(f.table(table)) - keys)
@@ -126,7 +129,7 @@ def load_recipe(path: Path | str) -> Recipe:
     product = f.text("product", "name", None)
     if product is None:
         raise f.fail("product.name", "the product's name (a string)")
-    station_id = f.text("product", "station_id", "station-1") or "station-1"
+    station_id = _station_id(f)
 
     model_path = f.text("model", "path", None)
     if model_path is None:
@@ -177,6 +180,9 @@ def load_recipe(path: Path | str) -> Recipe:
     )
     autostart = f.get("station", "autostart", bool, "true or false", False)
     db = f.text("station", "db", None)
+    central_url = f.text("central", "url", None)
+    if central_url is not None:
+        check_url(central_url, f"{path}: central.url")
     return Recipe(
         path=path,
         product=product,
@@ -189,7 +195,23 @@ def load_recipe(path: Path | str) -> Recipe:
         costs=costs,
         autostart=bool(autostart),
         db_path=f.resolve(db) if db else None,
+        central_url=central_url,
     )
+
+
+def _station_id(f: _Fields) -> str:
+    """`[station] id`, else the older `[product] station_id`, else this machine's hostname.
+
+    Every station of a plant needs its own id (the central database keys rows by it).
+    """
+    sid = f.text("station", "id", None)
+    legacy = f.text("product", "station_id", None)
+    if sid is not None and legacy is not None and sid != legacy:
+        raise f.fail("station.id", f"the same id as product.station_id ({legacy!r})", sid)
+    chosen = sid or legacy
+    if chosen is not None and not chosen.strip():
+        raise f.fail("station.id" if sid is not None else "product.station_id", "a non-empty id")
+    return chosen or socket.gethostname()
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError) -> str:

@@ -105,6 +105,8 @@ def recipe_toml(recipe: Recipe) -> str:
     out += ["", "[station]", f"autostart = {toml_value(recipe.autostart)}"]
     if recipe.db_path is not None:
         out.append(f"db = {toml_value(Path(rel(recipe.db_path)))}")
+    if recipe.central_url is not None:
+        out += ["", "[central]", f"url = {toml_value(recipe.central_url)}"]
     return "\n".join(out) + "\n"
 
 

@@ -66,16 +66,18 @@ class ForwardStatus:
         return self.connected and self.rows_behind == 0
 
     def text(self) -> str:
-        """One status-line phrase, e.g. 'Central: 1,204 rows behind (oldest 3 min) · offline'."""
+        """A status-line phrase, e.g. 'Central: 1,204 rows behind (oldest 3 min) · unreachable'."""
         if self.rows_behind:
             age = "" if self.oldest_age_s is None else f" (oldest {_age(self.oldest_age_s)})"
             parts = [f"Central: {self.rows_behind:,} rows behind{age}"]
+        elif self.connected:
+            parts = ["Central: up to date"]
         else:
-            parts = ["Central: up to date" if self.connected else "Central: nothing to send"]
-        if not self.connected:
-            parts.append("server unreachable" if self.last_error else "connecting")
+            parts = ["Central: connecting…" if not self.last_error else "Central: nothing queued"]
+        if not self.connected and self.last_error:
+            parts.append("server unreachable")
         if self.quarantined:
-            parts.append(f"{self.quarantined} row(s) quarantined")
+            parts.append(f"{self.quarantined} row(s) quarantined (kept in the log)")
         return " · ".join(parts)
 
     def to_json(self) -> dict[str, Any]:

@@ -96,6 +96,8 @@ class StationStatusBar(QFrame):
         self.drift.setVisible(False)
         self.fault = _label(self)
         self.fault.setVisible(False)
+        self.central = _label(self)  # the forwarder's backlog, when a central database is set
+        self.central.setVisible(False)
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setHorizontalSpacing(18)
@@ -106,6 +108,7 @@ class StationStatusBar(QFrame):
         grid.addWidget(self.model, 1, 0, 1, 3)
         grid.addWidget(self.drift, 2, 0, 1, 3)
         grid.addWidget(self.fault, 3, 0, 1, 3)
+        grid.addWidget(self.central, 4, 0, 1, 3)
         grid.setColumnStretch(0, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 4)
@@ -131,6 +134,14 @@ class StationStatusBar(QFrame):
             self.drift.setText(text)
             self.drift.setToolTip(report.message)
             self.drift.setVisible(bool(text))
+
+    @Slot(str, str, str)
+    def show_central(self, text: str, level: str, details: str) -> None:
+        """The central database's backlog ("ok", "warn" or "bad"), from CentralStatusViewModel."""
+        self.central.setText(text)
+        self.central.setToolTip(details)
+        self.central.setStyleSheet({"warn": WARN_STYLE, "bad": BAD_STYLE}.get(level, OK_STYLE))
+        self.central.setVisible(bool(text))
 
     def show_latency(self, latency_ms: float) -> None:
         self.latency.setText(f"Inference: {latency_ms:.1f} ms")
