@@ -39,7 +39,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$mode" = "test" ]; then
-  .venv/bin/python -m pip install -q -e ".[test,gige,pylon,central]"
+  .venv/bin/python -m pip install -q -e ".[test,gige,pylon,central,plc]"
 else
   .venv/bin/python -m pip install -q -e .
 fi
