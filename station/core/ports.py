@@ -84,11 +84,14 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class CameraInfo:
+    """An opened camera. `notes` are warnings for the operator (a capped socket buffer)."""
+
     name: str
     kind: str
     width: int = 0
     height: int = 0
     fps: float = 0.0
+    notes: tuple[str, ...] = ()
 
 
 class CameraLost(RuntimeError):  # noqa: N818 - reads as the domain event

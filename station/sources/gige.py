@@ -6,6 +6,12 @@ converted to gray (Mono*) or BGR (RGB8, BGR8, Bayer*) uint8.
 
 A lost camera shows up as a stream timeout or the device's `control-lost` signal
 (heartbeat failure): `read` raises CameraLost, and `open` reconnects from scratch.
+
+The stream's UDP receive buffer is set to max(2 x payload, 1 MiB) by default
+(`socket_buffer_bytes` overrides it): Aravis 0.8 leaves the socket at the system's
+`rmem_default` (about 208 KiB), smaller than one 512 x 512 frame sent in one burst,
+and the kernel drops the rest of the frame's packets. The kernel caps the buffer at
+`net.core.rmem_max`; the operator is told once when that cap bites.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from station.sources.genicam import (
     option_kwargs,
     to_image,
 )
+from station.sources.gige_host import socket_buffer_note, stream_buffer_bytes
 from station.sources.options import SourceOptions
 from station.sources.pixels import Converter, mono8
 
-OPTIONS = (*COMMON_OPTIONS, "packet_size")
+OPTIONS = (*COMMON_OPTIONS, "packet_size", "socket_buffer_bytes")
 
 
 def _aravis() -> Any:
@@ -76,6 +83,7 @@ class GigECamera:
         timeout_s: float | None = None,
         n_buffers: int = 4,
         packet_size: int | None = None,
+        socket_buffer_bytes: int | None = None,
     ) -> None:
         check_choices(pixel_format, trigger)
         self.camera_id = camera_id
@@ -88,6 +96,8 @@ class GigECamera:
         self.timeout_s = timeout_s
         self.n_buffers = n_buffers
         self.packet_size = packet_size
+        self.socket_buffer_bytes = socket_buffer_bytes
+        self._buffer_noted = False
         self._camera: Any = None
         self._stream: Any = None
         self._device: Any = None
@@ -103,6 +113,7 @@ class GigECamera:
         return cls(
             **option_kwargs(opts),
             packet_size=opts.get_int("packet_size", None, minimum=576),
+            socket_buffer_bytes=opts.get_int("socket_buffer_bytes", None, minimum=65_536),
         )
 
     @property
@@ -137,6 +148,7 @@ class GigECamera:
                 self._lost_handler = device.connect("control-lost", self._on_control_lost)
             stream = camera.create_stream(None, None)
             payload = camera.get_payload()
+            notes = self._size_socket_buffer(aravis, camera, stream, payload)
             for _ in range(self.n_buffers):
                 stream.push_buffer(aravis.Buffer.new_allocate(payload))
             camera.start_acquisition()
@@ -152,7 +164,23 @@ class GigECamera:
             width=width,
             height=height,
             fps=fps if self.trigger == "free-run" else 0.0,
+            notes=notes,
         )
+
+    def _size_socket_buffer(
+        self, aravis: Any, camera: Any, stream: Any, payload: int
+    ) -> tuple[str, ...]:
+        """A fixed stream socket buffer (GigE Vision only); a note, once, when capped."""
+        if not camera.is_gv_device():
+            return ()
+        wanted = stream_buffer_bytes(payload, self.socket_buffer_bytes)
+        stream.set_property("socket-buffer", aravis.GvStreamSocketBuffer.FIXED)
+        stream.set_property("socket-buffer-size", wanted)
+        note = socket_buffer_note(self.name, wanted)
+        if note is None or self._buffer_noted:
+            return ()
+        self._buffer_noted = True
+        return (note,)
 
     def _configure(self, aravis: Any, camera: Any) -> None:
         """Applies the recipe's settings, refusing values this camera cannot take."""
