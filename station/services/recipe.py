@@ -18,9 +18,11 @@ from typing import Any
 from station.core.costs import Costs
 from station.core.shifts import ShiftSchedule
 from station.core.thresholds import ThresholdSet
+from station.outputs.plc.config import PlcConfig
 
 __all__ = ["HEURISTIC_PREFIX", "CameraConfig", "Costs", "ModelRef", "Recipe"]
 
+DEFAULT_DECISION_DEADLINE_MS = 1000
 HEURISTIC_PREFIX = "heuristic:"
 """A `[model] path` starting so names a built-in detector (`heuristic:dark-blobs`), not a file:
 it is kept as written (`station.detectors.heuristic.PREFIX`; not imported: no onnxruntime here)."""
@@ -62,6 +64,11 @@ class Recipe:
     autostart: bool = False
     db_path: Path | None = None
     central_url: str | None = None  # [central] url: the plant's PostgreSQL (no password)
+    plc: PlcConfig | None = None
+    """The `[plc]` table: the station as a Modbus TCP server (None: no PLC)."""
+    decision_deadline_ms: int = DEFAULT_DECISION_DEADLINE_MS
+    """`[station] decision_deadline_ms`: a part not committed by then goes to the PLC as
+    NO DECISION."""
 
     def thresholds_need_retuning(self, model_sha256: str) -> bool:
         """True when the thresholds were tuned on another model than the one with this hash."""

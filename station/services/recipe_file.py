@@ -23,7 +23,9 @@ from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, Threshold
 from station.formats.image_file import MAX_PIXELS_KEY
 from station.formats.image_file import max_pixels_option as max_image_pixels_option
 from station.outputs.central.connection import check_url
+from station.outputs.plc.config import plc_config
 from station.services.recipe import (
+    DEFAULT_DECISION_DEADLINE_MS,
     HEURISTIC_PREFIX,
     CameraConfig,
     ModelRef,
@@ -107,7 +109,17 @@ def load_recipe(path: Path | str) -> Recipe:
     except tomllib.TOMLDecodeError as exc:
         raise StationError(f"{path}: {_toml_error(exc)}") from None
     f = _Fields(path, data)
-    known = {"product", "model", "thresholds", "camera", "shifts", "costs", "station", "central"}
+    known = {
+        "product",
+        "model",
+        "thresholds",
+        "camera",
+        "shifts",
+        "costs",
+        "station",
+        "central",
+        "plc",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise f.fail(f"[{unknown[0]}]", f"one of the tables {', '.join(sorted(known))}")
@@ -118,7 +130,7 @@ def load_recipe(path: Path | str) -> Recipe:
         "thresholds": {"default", "tuned_on_model_sha256", "reject_classes", "classes"},
         "shifts": {"zone", "starts", "names"},
         "costs": {"escape", "scrap", "max_escape_rate"},
-        "station": {"autostart", "db", "id"},
+        "station": {"autostart", "db", "id", "decision_deadline_ms"},
         "central": {"url"},
     }
     for table, keys in allowed_keys.items():
@@ -183,6 +195,12 @@ def load_recipe(path: Path | str) -> Recipe:
     central_url = f.text("central", "url", None)
     if central_url is not None:
         check_url(central_url, f"{path}: central.url")
+    deadline_ms = f.get(
+        "station", "decision_deadline_ms", int, "an integer of milliseconds in [1, 60000]", None
+    )
+    if deadline_ms is not None and not 1 <= deadline_ms <= 60_000:
+        raise f.fail("station.decision_deadline_ms", "an integer in [1, 60000]", deadline_ms)
+    plc = plc_config(f.table("plc"), str(path)) if "plc" in data else None
     return Recipe(
         path=path,
         product=product,
@@ -196,6 +214,8 @@ def load_recipe(path: Path | str) -> Recipe:
         autostart=bool(autostart),
         db_path=f.resolve(db) if db else None,
         central_url=central_url,
+        plc=plc,
+        decision_deadline_ms=DEFAULT_DECISION_DEADLINE_MS if deadline_ms is None else deadline_ms,
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdSet
-from station.services.recipe import HEURISTIC_PREFIX, Recipe
+from station.services.recipe import DEFAULT_DECISION_DEADLINE_MS, HEURISTIC_PREFIX, Recipe
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -105,6 +105,11 @@ def recipe_toml(recipe: Recipe) -> str:
     out += ["", "[station]", f"autostart = {toml_value(recipe.autostart)}"]
     if recipe.db_path is not None:
         out.append(f"db = {toml_value(Path(rel(recipe.db_path)))}")
+    if recipe.decision_deadline_ms != DEFAULT_DECISION_DEADLINE_MS:
+        out.append(f"decision_deadline_ms = {recipe.decision_deadline_ms}")
+    if recipe.plc is not None:
+        out += ["", "[plc]"]
+        out += [f"{k} = {toml_value(v)}" for k, v in recipe.plc.to_table().items()]
     if recipe.central_url is not None:
         out += ["", "[central]", f"url = {toml_value(recipe.central_url)}"]
     return "\n".join(out) + "\n"
