@@ -6,6 +6,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pytest
+
+pytest.importorskip(
+    "pymodbus", reason="pymodbus missing: install the plc extra (bash scripts/setup.sh test)"
+)
+
 from pymodbus.client import ModbusTcpClient
 
 from station.outputs.plc.config import PlcConfig

@@ -81,9 +81,8 @@ class _TcpServer(ModbusTcpServer):
     watcher: ClientWatcher | None = None
 
     def callback_new_connection(self) -> ServerRequestHandler:
-        handler = _PeerHandler(  # type: ignore[no-untyped-call]  # pymodbus leaves it untyped
-            self, self.trace_packet, self.trace_pdu, self.trace_connect
-        )
+        make: Any = _PeerHandler  # pymodbus leaves its __init__ untyped
+        handler: _PeerHandler = make(self, self.trace_packet, self.trace_pdu, self.trace_connect)
         handler.watcher = self.watcher
         return handler
 
@@ -154,7 +153,8 @@ class ModbusPlcServer:
         try:
             await self._stop.wait()
         finally:
-            await server.shutdown()  # type: ignore[no-untyped-call]
+            stopping: Any = server.shutdown  # untyped in pymodbus
+            await stopping()
 
     def _devices(self) -> list[SimDevice]:
         blocks = [
