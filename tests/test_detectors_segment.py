@@ -160,3 +160,39 @@ def _labels(tmp_path: Path, n: int) -> Path:
     path = tmp_path / "labels.txt"
     path.write_text("".join(f"c{i}\n" for i in range(n)), encoding="utf-8")
     return path
+
+
+def test_masks_survive_the_log_and_are_drawn_in_the_live_view(qapp):
+    """Outlines go into the logged `kept` JSON, read back for the part dialog, and are drawn."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from storage_support import make_inspection
+
+    from station.storage.inspections import kept_json
+    from station.storage.queries import _kept
+    from station.ui.widgets.live_view import paint_part
+    from station.ui.workers.inspection_worker import PartResult
+
+    image = cv2.imread(str(FRAME))
+    dets = load_detector(SEG).detect(image)
+    kept = dets.select(np.flatnonzero(dets.confidence >= np.float32(0.95)))
+    assert len(kept) and all(len(p) for p in kept.data["polygon"])
+    back = _kept(json.loads(kept_json(kept)))
+    assert back.data["mask_area_px"].tolist() == kept.data["mask_area_px"].tolist()
+    for got, want in zip(back.data["polygon"], kept.data["polygon"], strict=True):
+        np.testing.assert_array_equal(got, want)
+
+    def render(d: Detections) -> QImage:
+        h, w = image.shape[:2]
+        part = PartResult(
+            make_inspection(1, 0.0), image, d, np.full(3, 0.95, np.float32), np.ones(3, bool)
+        )
+        canvas = QImage(w, h, QImage.Format.Format_RGB888)
+        canvas.fill(QColor("black"))
+        painter = QPainter(canvas)
+        paint_part(painter, QRectF(0, 0, w, h), part, ("scratch", "pit", "stain"), label_px=0)
+        painter.end()
+        return canvas
+
+    boxes_only = Detections(back.xyxy, back.confidence, back.class_id)
+    assert render(back) != render(boxes_only)  # the outlines add pixels to the boxes

@@ -58,9 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_main)
 
 
-def detections_json(
-    dets: Detections, class_names: tuple[str, ...], frame_hw: tuple[int, int] | None = None
-) -> list[dict[str, object]]:
+def detections_json(dets: Detections, class_names: tuple[str, ...]) -> list[dict[str, object]]:
     """One object per detection; a segmentation model's also carry `mask_area_px` (frame
     pixels) and `polygon` (the mask's outline, [[x, y], ...] frame pixels)."""
     rows: list[dict[str, object]] = [
@@ -72,15 +70,12 @@ def detections_json(
         }
         for box, s, c in zip(dets.xyxy, dets.confidence, dets.class_id, strict=True)
     ]
-    if dets.masks is not None and frame_hw is not None:
-        from station.detectors.masks import box_masks, mask_polygon
-
-        for row, (top, left, mask) in zip(
-            rows, box_masks(dets.masks, dets.xyxy, frame_hw), strict=True
+    if "mask_area_px" in dets.data and "polygon" in dets.data:
+        for row, area, outline in zip(
+            rows, dets.data["mask_area_px"], dets.data["polygon"], strict=True
         ):
-            row["mask_area_px"] = int(mask.sum())
-            outline = mask_polygon(mask) + np.array([left, top], np.int32)
-            row["polygon"] = outline.tolist()
+            row["mask_area_px"] = int(area)
+            row["polygon"] = np.asarray(outline).tolist()
     return rows
 
 
@@ -102,7 +97,7 @@ def _main(args: argparse.Namespace) -> int:
         except DetectorError as exc:
             raise StationError(f"{path}: {exc}") from None
         kept = filter_detections(candidates, vector)
-        rows = detections_json(kept, names, image.shape[:2])
+        rows = detections_json(kept, names)
         results.append({"image": str(path), "detections": rows})
         lines.append(f"{path}: {len(kept)} kept of {len(candidates)} candidates")
         for d in rows:

@@ -25,7 +25,7 @@ import onnxruntime as ort
 from station.core.detections import Detections, InstanceMasks
 from station.core.ports import DetectorError, ModelInfo
 from station.detectors.families._common import cap_keeping_class_best
-from station.detectors.masks import mask_areas
+from station.detectors.masks import box_masks, mask_polygon
 from station.detectors.nms import nms_class_aware
 from station.detectors.preprocess import (
     Letterbox,
@@ -57,6 +57,9 @@ candidates clear the threshold. A class's best candidate always survives, so the
 maximum a reject decision rests on is exact."""
 MASK_AREA = "mask_area_px"
 """`Detections.data` column of a segmentation model: each mask's area in frame pixels."""
+POLYGON = "polygon"
+"""`Detections.data` column of a segmentation model: each mask's outline, an object array of
+(k, 2) int32 x, y frame-pixel points (the largest region; (0, 2) for none)."""
 
 _plan = functools.lru_cache(maxsize=8)(plan_letterbox)
 _plan_stretch = functools.lru_cache(maxsize=8)(plan_stretch)
@@ -210,8 +213,13 @@ class OnnxDetector:
         """Detections carrying their masks and areas; an empty mask drops its detection,
         as the exporter's `predict` does (a segment with no pixel is not reported)."""
         masks = InstanceMasks(coef, prototypes, plan.input_hw)
-        areas = mask_areas(masks, dets.xyxy, plan.frame_hw)
-        withmasks = Detections(dets.xyxy, dets.confidence, dets.class_id, {MASK_AREA: areas}, masks)
+        regions = box_masks(masks, dets.xyxy, plan.frame_hw)
+        areas = np.array([int(m.sum()) for _, _, m in regions], np.int64)
+        outlines = np.empty(len(regions), dtype=object)
+        for i, (top, left, m) in enumerate(regions):
+            outlines[i] = mask_polygon(m) + np.array([left, top], np.int32)
+        data = {MASK_AREA: areas, POLYGON: outlines}
+        withmasks = Detections(dets.xyxy, dets.confidence, dets.class_id, data, masks)
         return withmasks.select(np.flatnonzero(areas > 0))
 
 

@@ -47,6 +47,8 @@ def kept_json(kept: Detections) -> str:
         values = np.asarray(column)
         if values.dtype.kind in "biufUS" and name not in doc:
             doc[name] = values.tolist()
+        elif name == "polygon" and values.dtype.kind == "O":  # segmentation outlines (issue 12)
+            doc[name] = [np.asarray(p, np.int64).reshape(-1, 2).tolist() for p in values]
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
 

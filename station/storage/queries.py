@@ -73,10 +73,20 @@ FROM inspections WHERE id = ?
 def _kept(doc: dict[str, list[object]]) -> Detections:
     if not doc.get("confidence"):
         return Detections.empty()
+    n = len(doc["confidence"])
+    data: dict[str, np.ndarray] = {}
+    if len(doc.get("mask_area_px") or ()) == n:  # a segmentation model's (issue 12)
+        data["mask_area_px"] = np.asarray(doc["mask_area_px"], np.int64)
+    outlines = doc.get("polygon") or ()
+    if len(outlines) == n:
+        data["polygon"] = np.empty(n, dtype=object)
+        for i, points in enumerate(outlines):
+            data["polygon"][i] = np.asarray(points, np.int32).reshape(-1, 2)
     return Detections(
         np.asarray(doc["xyxy"], np.float32).reshape(-1, 4),
         np.asarray(doc["confidence"], np.float32),
         np.asarray(doc["class_id"], np.int64),
+        data,
     )
 
 

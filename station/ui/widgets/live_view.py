@@ -13,8 +13,18 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from station.core.detections import Detections
@@ -129,9 +139,15 @@ def paint_part(
                 placed.append(label)
                 labels.append((label, fill, ink, text))
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    for rect, pen in reversed(boxes):
+    outlines = dets.data.get("polygon")
+    for (rect, pen), i in zip(reversed(boxes), reversed(order), strict=True):
         painter.setPen(pen)
         painter.drawRect(rect)
+        if outlines is not None and len(outlines[i]):  # a segmentation mask's outline
+            points = [
+                QPointF(target.x() + x * scale, target.y() + y * scale) for x, y in outlines[i]
+            ]
+            painter.drawPolygon(QPolygonF(points))
     for label, fill, ink, text in reversed(labels):
         painter.fillRect(label, fill)
         painter.setPen(ink)
