@@ -74,8 +74,9 @@ def detections_json(dets: Detections, class_names: tuple[str, ...]) -> list[dict
         for row, area, outline in zip(
             rows, dets.data["mask_area_px"], dets.data["polygon"], strict=True
         ):
-            row["mask_area_px"] = int(area)
-            row["polygon"] = np.asarray(outline).tolist()
+            if area >= 0:  # -1: below the mask floor (station.detectors.onnx_detector)
+                row["mask_area_px"] = int(area)
+                row["polygon"] = np.asarray(outline).tolist()
     return rows
 
 

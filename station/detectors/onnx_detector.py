@@ -57,6 +57,10 @@ candidates clear the threshold. A class's best candidate always survives, so the
 maximum a reject decision rests on is exact."""
 MASK_AREA = "mask_area_px"
 """`Detections.data` column of a segmentation model: each mask's area in frame pixels."""
+MASK_FLOOR = 0.05
+"""Masks are rendered, measured and outlined for detections at or above this confidence
+(inclusive); weaker ones keep their box with `mask_area_px` -1 (Ultralytics' `predict` runs
+at conf 0.25 by default, so its results are matched at any threshold >= this floor)."""
 POLYGON = "polygon"
 """`Detections.data` column of a segmentation model: each mask's outline, an object array of
 (k, 2) int32 x, y frame-pixel points (the largest region; (0, 2) for none)."""
@@ -210,17 +214,30 @@ class OnnxDetector:
         prototypes: npt.NDArray[np.float32],
         plan: Letterbox,
     ) -> Detections:
-        """Detections carrying their masks and areas; an empty mask drops its detection,
-        as the exporter's `predict` does (a segment with no pixel is not reported)."""
+        """Detections carrying their masks, areas and outlines.
+
+        At or above `MASK_FLOOR` each mask is rendered (exactly, at frame resolution) and
+        an empty one drops its detection, as the exporter's `predict` does (a segment with
+        no pixel is not reported). Below it, rendering hundreds of weak candidates per
+        frame would cost more than the model: they keep their box, area -1 (not measured)
+        and an empty outline.
+        """
         masks = InstanceMasks(coef, prototypes, plan.input_hw)
-        regions = box_masks(masks, dets.xyxy, plan.frame_hw)
-        areas = np.array([int(m.sum()) for _, _, m in regions], np.int64)
-        outlines = np.empty(len(regions), dtype=object)
-        for i, (top, left, m) in enumerate(regions):
+        n = len(dets)
+        areas = np.full(n, -1, np.int64)
+        outlines = np.empty(n, dtype=object)
+        outlines[:] = [_NO_OUTLINE] * n
+        measured = np.flatnonzero(dets.confidence >= np.float32(MASK_FLOOR))
+        regions = box_masks(masks.select(measured), dets.xyxy[measured], plan.frame_hw)
+        for i, (top, left, m) in zip(measured, regions, strict=True):
+            areas[i] = int(m.sum())
             outlines[i] = mask_polygon(m) + np.array([left, top], np.int32)
         data = {MASK_AREA: areas, POLYGON: outlines}
         withmasks = Detections(dets.xyxy, dets.confidence, dets.class_id, data, masks)
-        return withmasks.select(np.flatnonzero(areas > 0))
+        return withmasks.select(np.flatnonzero(areas != 0))
+
+
+_NO_OUTLINE = np.zeros((0, 2), np.int32)
 
 
 def _text(shapes: tuple[tuple[int, ...], ...]) -> str:

@@ -3,8 +3,10 @@
     python -m station.training.card [--model models/defects.onnx] [--parts 400] [--seed 1001]
 
 Runs onnxruntime directly (no station detector code) with Ultralytics' preprocessing, and
-reduces each part to its per-class maximum score: a part is rejected when any class's
-maximum reaches that class's threshold (`>=`), as the station decides. The sample is the
+reduces each part to its per-class maximum score, single-label as the station's default
+decode and Ultralytics `predict` (a class scores only on the anchors whose best class it
+is): a part is rejected when any class's maximum reaches that class's threshold (`>=`), as
+the station decides. The sample is the
 one `station sample OUT` writes by default (same generator, seed and parts).
 """
 
@@ -41,7 +43,10 @@ def part_scores(
     for i in range(parts):
         part = gen.part(i)
         out = sess.run(None, {name: to_input(part.image, imgsz)})[0]  # (1, 4 + nc, A)
-        scores[i] = out[0, 4:].max(axis=1)
+        cls = out[0, 4:]
+        best = cls.argmax(axis=0)  # single-label: each anchor speaks for its best class only
+        mine = np.arange(nc)[:, None] == best[None, :]
+        scores[i] = np.where(mine, cls, 0.0).max(axis=1)
         truth[i, part.class_ids] = True
     return scores, truth, meta
 
