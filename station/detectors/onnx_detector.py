@@ -50,7 +50,7 @@ DETECTION_FLOOR = 0.001
 MAX_DETECTIONS = 300
 """About this many detections per frame leave `detect`: the highest-scoring, plus the
 best of any class not among them (so every class's maximum is exact)."""
-MAX_CANDIDATES = 1000
+MAX_CANDIDATES = 300
 """The best this-many candidates enter NMS (plus each class's best), bounding its cost: the
 exporter's `predict` suppresses up to 30000, so results equal it while fewer than this many
 candidates clear the threshold. A class's best candidate always survives, so the per-class
