@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -51,11 +52,14 @@ def box_masks(
         cols = np.ascontiguousarray(ax[x0:x1, px0:px1].T)
         # OpenCV's gemm, not numpy's: a multi-threaded BLAS on a busy 2-core station turns
         # these small products into milliseconds of thread contention each.
-        region = cv2.gemm(
-            rows, cv2.gemm(np.ascontiguousarray(logits, np.float32), cols, 1, None, 0), 1, None, 0
-        )
+        region = _matmul(rows, _matmul(np.ascontiguousarray(logits, np.float32), cols))
         out.append((y0, x0, region > 0))
     return out
+
+
+def _matmul(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    gemm: Any = cv2.gemm  # its stubs reject None for the unused third matrix
+    return np.asarray(gemm(a, b, 1.0, None, 0.0), dtype=np.float32)
 
 
 def mask_areas(
