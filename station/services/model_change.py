@@ -42,6 +42,15 @@ from station.core.thresholds import ThresholdSet, reject_mask
 from station.evaluation import ScoredFolder, score_folder
 from station.services.recipe import Recipe
 
+
+class NoThresholdsError(StationError):
+    """No thresholds can be derived for one of the models on the sample (`role` says which)."""
+
+    def __init__(self, role: str, message: str) -> None:
+        super().__init__(message)
+        self.role = role
+
+
 ProgressFor = Callable[[str], Callable[[int, int], None] | None]
 """Given a model's role ("current", "candidate"), a progress callback for its scoring."""
 
@@ -96,16 +105,19 @@ class ModelComparison:
     reason: str
 
     def outside_current_intervals(self) -> list[str]:
-        """The candidate's rates that fall outside the current model's Wilson 95% intervals."""
+        """The candidate's rates above the current model's Wilson 95% intervals.
+
+        Only worse counts: a rate below the interval is an improvement, never a reason to
+        refuse a model."""
         out = []
         for label, now, new in (
             ("FAR", self.current.confusion.far, self.candidate.confusion.far),
             ("FRR", self.current.confusion.frr, self.candidate.confusion.frr),
         ):
             ci = now.ci95
-            if ci is not None and new.value is not None and not ci[0] <= new.value <= ci[1]:
+            if ci is not None and new.value is not None and new.value > ci[1]:
                 out.append(
-                    f"{label} {100 * new.value:.1f}% is outside the original's 95% interval "
+                    f"{label} {100 * new.value:.1f}% is above the original's 95% interval "
                     f"{100 * ci[0]:.1f}–{100 * ci[1]:.1f}%"
                 )
         return out
@@ -148,7 +160,9 @@ def evaluate_model(
     chosen = chosen_recommendation(recommended, costs.max_escape_rate)
     if chosen is None:
         why = "; ".join(r.reason for r in recommended.values() if isinstance(r, NoRecommendation))
-        raise StationError(f"--{role}: {model}: no thresholds can be derived on {data}: {why}")
+        raise NoThresholdsError(
+            role, f"--{role}: {model}: no thresholds can be derived on {data}: {why}"
+        )
     tset = base.with_thresholds(dict(chosen.thresholds)).bound_to(info.sha256)
     vec = tset.vector(names)
     evaluation = ModelEvaluation(
