@@ -5,7 +5,8 @@ optimisation) first, then `quantize_static` in the QDQ format with
 per-channel int8 weights and uint8 activations, calibrated on the model's
 own inputs (the station's letterbox of sample frames). Activation ranges
 use the 99.999th percentile rather than min/max, so one outlier frame does
-not stretch a scale and flatten every other value.
+not stretch a scale and flatten every other value (min/max when a tensor's
+range is too narrow for the percentile histogram).
 
 The decode tail stays float: every node that feeds no convolution (the
 sigmoid, the box decode, the final Concat of box pixels with [0, 1] scores).
@@ -106,20 +107,29 @@ def quantize_int8(
         onnx.save(model, str(pre))
         tail = decode_tail(model)
         staged = Path(tmp) / "int8.onnx"
-        # onnxruntime prints calibration progress: keep stdout for the command's own output
-        with contextlib.redirect_stdout(sys.stderr):
-            quantize_static(
-                str(pre),
-                str(staged),
-                Reader(),
-                quant_format=QuantFormat.QDQ,
-                per_channel=True,
-                activation_type=QuantType.QUInt8,
-                weight_type=QuantType.QInt8,
-                nodes_to_exclude=tail,
-                calibrate_method=CalibrationMethod.Percentile,
-                extra_options={"CalibPercentile": CALIBRATION_PERCENTILE},
-            )
+
+        def quantize(method: CalibrationMethod, extra: dict[str, Any]) -> None:
+            # onnxruntime prints calibration progress: keep stdout for the command's output
+            with contextlib.redirect_stdout(sys.stderr):
+                quantize_static(
+                    str(pre),
+                    str(staged),
+                    Reader(),
+                    quant_format=QuantFormat.QDQ,
+                    per_channel=True,
+                    activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8,
+                    nodes_to_exclude=tail,
+                    calibrate_method=method,
+                    extra_options=extra,
+                )
+
+        try:
+            quantize(CalibrationMethod.Percentile, {"CalibPercentile": CALIBRATION_PERCENTILE})
+        except ValueError:
+            # A tensor whose values span too few floats for the histogram's bins (numpy:
+            # "Too many bins for data range"): its range is tiny anyway, min/max is exact.
+            quantize(CalibrationMethod.MinMax, {})
         _move(staged, out)
     return tail
 

@@ -1,0 +1,141 @@
+"""`station promote`: a qualified candidate into a recipe and back; PIN, audit trail, real files."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from station.cli import main
+from station.detectors import sha256_file
+from station.services.recipe_file import load_recipe
+from tests.model_variants import SHIPPED, scaled_scores
+
+pytestmark = pytest.mark.skipif(not SHIPPED.is_file(), reason="models/defects.onnx absent")
+
+RECIPE = f"""# a product's recipe: comments are kept in the rollback copy
+[product]
+name = "widget"
+
+[model]
+path = "{SHIPPED}"
+
+[thresholds]
+default = 0.5
+reject_classes = ["scratch", "pit", "stain", "crack", "missing_hole"]
+
+[thresholds.classes]
+scratch = 0.3
+pit = 0.3
+
+[costs]
+escape = 20.0
+scrap = 2.0
+max_escape_rate = 0.10
+
+[station]
+db = "log.sqlite3"
+"""
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Compare reports of the shipped model against a halved and a blinded candidate."""
+    from station.synthetic.dataset import write_yolo_sample
+
+    root = tmp_path_factory.mktemp("promote")
+    write_yolo_sample(root / "sample", 60, 1001)
+    out = {}
+    for name, factors in (("halved", [0.5] * 5), ("blind", [1.0, 0.0, 0.0, 1.0, 1.0])):
+        model = scaled_scores(root / f"{name}.onnx", factors)
+        argv = ["compare", "--current", str(SHIPPED), "--candidate", str(model)]
+        argv += ["--data", str(root / "sample"), "--no-cache", "--json"]
+        buf = io.StringIO()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("sys.stdout", buf)
+            assert main(argv) == 0
+        (root / f"{name}.json").write_text(buf.getvalue(), encoding="utf-8")
+        out[name], out[f"{name}.onnx"] = root / f"{name}.json", model
+    return out
+
+
+def promote(monkeypatch, pin: str, *argv: str) -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
+    return main(["promote", *argv])
+
+
+def kinds(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY id")]
+
+
+def test_promote_then_roll_back(monkeypatch, capsys, reports, tmp_path: Path) -> None:
+    recipe = tmp_path / "widget.toml"
+    recipe.write_text(RECIPE, encoding="utf-8")
+    original = recipe.read_bytes()
+    cand = reports["halved.onnx"]
+    rep = json.loads(reports["halved"].read_text())
+    args = ["--recipe", str(recipe), "--pin-file", str(tmp_path / "pin.json"), "--who", "ana"]
+    promo = [*args, "--candidate", str(cand), "--from-compare", str(reports["halved"])]
+
+    assert promote(monkeypatch, "1234", *promo, "--reason", "halved export") == 0
+    r = load_recipe(recipe)
+    sha = sha256_file(cand)
+    assert r.model.path == cand and r.model.sha256 == sha
+    assert r.thresholds.model_sha256 == sha
+    assert dict(r.thresholds.class_thresholds) == rep["candidate"]["thresholds"]
+    assert r.costs.max_escape_rate == 0.10 and r.db_path == tmp_path / "log.sqlite3"
+    kept = tmp_path / "widget.rollback.toml"
+    assert kept.read_bytes() == original
+    db = tmp_path / "log.sqlite3"
+    assert kinds(db)[-3:] == ["supervisor_pin_set", "threshold_change", "model_promoted"]
+    assert "promoted" in capsys.readouterr().out
+
+    # a wrong PIN changes nothing and is itself audited
+    promoted = recipe.read_bytes()
+    assert promote(monkeypatch, "9999", *args, "--rollback") == 2
+    assert "wrong PIN" in capsys.readouterr().err
+    assert recipe.read_bytes() == promoted and kept.is_file()
+    assert kinds(db)[-1] == "threshold_change_refused"
+
+    assert promote(monkeypatch, "1234", *args, "--rollback", "--reason", "line complaint") == 0
+    assert recipe.read_bytes() == original  # comments and all
+    assert not kept.exists()
+    assert kinds(db)[-2:] == ["threshold_change", "model_rolled_back"]
+    capsys.readouterr()
+    assert promote(monkeypatch, "1234", *args, "--rollback") == 2  # one step only
+    assert "no promotion to roll back" in capsys.readouterr().err
+    assert main(["audit", "verify", "--db", str(db)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("candidate", "report", "expected"),
+    [
+        ("blind.onnx", "blind", "verdict 'worse'"),
+        ("halved.onnx", "blind", "judged candidate"),  # the report is about another file
+    ],
+)
+def test_refused_promotions_change_nothing(
+    monkeypatch, capsys, reports, tmp_path: Path, candidate: str, report: str, expected: str
+) -> None:
+    recipe = tmp_path / "widget.toml"
+    recipe.write_text(RECIPE, encoding="utf-8")
+    argv = ["--recipe", str(recipe), "--pin-file", str(tmp_path / "pin.json")]
+    argv += ["--candidate", str(reports[candidate]), "--from-compare", str(reports[report])]
+    assert promote(monkeypatch, "1234", *argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+    assert recipe.read_text(encoding="utf-8") == RECIPE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["widget.toml"]
+
+
+def test_a_report_about_another_current_model_is_refused(monkeypatch, capsys, reports, tmp_path):
+    recipe = tmp_path / "widget.toml"
+    recipe.write_text(RECIPE.replace(str(SHIPPED), str(reports["blind.onnx"])), encoding="utf-8")
+    argv = ["--recipe", str(recipe), "--pin-file", str(tmp_path / "pin.json")]
+    argv += ["--candidate", str(reports["halved.onnx"]), "--from-compare", str(reports["halved"])]
+    assert promote(monkeypatch, "1234", *argv) == 2
+    assert "compares model" in capsys.readouterr().err
