@@ -85,7 +85,7 @@ def test_a_blinded_candidate_is_worse_and_its_escapes_are_listed(capsys, work: P
     assert rep["candidate"]["false_accepts"] > rep["current"]["false_accepts"]
     escapes = [p for p in rep["changed_parts"] if p["effect"] == "new escape"]
     assert escapes
-    assert all(p["defective"] and p["candidate"] == "pass" for p in escapes)
+    assert all(p["defective"] and p["candidate"] == "PASS" for p in escapes)
     assert all({"pit", "stain"} & set(p["labels"]) for p in escapes)
     assert rep["candidate"]["per_class"]["stain"]["scores"]["auroc"] == 0.5  # ranks nothing
 

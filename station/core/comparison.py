@@ -24,7 +24,9 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from station.core.decision import Outcome
 from station.core.metrics import Confusion, expected_cost
+from station.core.outcomes import ships
 from station.core.rates import Rate
 from station.core.sample import BoolArray, ScoredSample
 
@@ -35,14 +37,6 @@ class Verdict(StrEnum):
     BETTER = "better"
     EQUIVALENT = "equivalent"
     WORSE = "worse"
-
-
-class Outcome(StrEnum):
-    """A part's outcome on the sample at one model's thresholds."""
-
-    PASS = "pass"
-    REJECT = "reject"
-    NO_DECISION = "no_decision"
 
 
 def auroc(positive: npt.ArrayLike, negative: npt.ArrayLike) -> float | None:
@@ -117,8 +111,8 @@ class ChangedPart:
     @property
     def effect(self) -> str:
         """What the change does to this part, in the station's words."""
-        shipped_now = self.current is Outcome.PASS
-        shipped_then = self.candidate is Outcome.PASS
+        shipped_now = ships(self.current)
+        shipped_then = ships(self.candidate)
         if self.defective:
             return "escape fixed" if shipped_now and not shipped_then else "new escape"
         return "scrap fixed" if not shipped_now and shipped_then else "new scrap"
