@@ -62,8 +62,17 @@ def run_comparison(args: argparse.Namespace, current: str, candidate: str, data:
     recipe = load_recipe(args.recipe) if args.recipe is not None else None
 
     def progress_for(role: str) -> Any:
-        sys.stderr.write(f"{role}: ")
-        return _progress_bar(sys.stderr)
+        bar = _progress_bar(sys.stderr)
+        started = False
+
+        def show(done: int, total: int) -> None:
+            nonlocal started
+            if not started:  # nothing at all when the scores come from the cache
+                sys.stderr.write(f"{role}: ")
+                started = True
+            bar(done, total)
+
+        return show
 
     return compare_models(
         current,
