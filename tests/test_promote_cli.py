@@ -48,11 +48,18 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("promote")
     write_yolo_sample(root / "sample", 60, 1001)
+    (root / "base.toml").write_text(RECIPE, encoding="utf-8")
     out = {}
-    for name, factors in (("halved", [0.5] * 5), ("blind", [1.0, 0.0, 0.0, 1.0, 1.0])):
+    runs = (
+        ("halved", [0.5] * 5, True),
+        ("blind", [1.0, 0.0, 0.0, 1.0, 1.0], True),
+        ("halved_at_other_costs", [0.5] * 5, False),
+    )
+    for name, factors, with_recipe in runs:
         model = scaled_scores(root / f"{name}.onnx", factors)
         argv = ["compare", "--current", str(SHIPPED), "--candidate", str(model)]
-        argv += ["--data", str(root / "sample"), "--no-cache", "--json"]
+        argv += ["--data", str(root / "sample"), "--cache-dir", str(root / "cache"), "--json"]
+        argv += ["--recipe", str(root / "base.toml")] if with_recipe else []
         buf = io.StringIO()
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("sys.stdout", buf)
@@ -116,6 +123,7 @@ def test_promote_then_roll_back(monkeypatch, capsys, reports, tmp_path: Path) ->
     [
         ("blind.onnx", "blind", "verdict 'worse'"),
         ("halved.onnx", "blind", "judged candidate"),  # the report is about another file
+        ("halved_at_other_costs.onnx", "halved_at_other_costs", "derived at costs"),
     ],
 )
 def test_refused_promotions_change_nothing(

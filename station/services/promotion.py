@@ -50,6 +50,8 @@ class CompareEvidence:
     verdict: str
     reason: str
     figures: dict[str, Any]
+    costs: dict[str, Any]
+    reject_classes: tuple[str, ...]
 
 
 def read_compare_report(path: Path) -> CompareEvidence:
@@ -74,6 +76,8 @@ def read_compare_report(path: Path) -> CompareEvidence:
             str(data["verdict"]),
             str(data["reason"]),
             figures,
+            dict(data["costs"]),
+            tuple(str(c) for c in new["reject_classes"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StationError(
@@ -123,9 +127,27 @@ def plan_promotion(recipe_path: Path, candidate: Path, report: Path) -> ModelCha
             f"--from-compare: {report}: verdict {evidence.verdict!r} ({evidence.reason}); "
             "only a better or equivalent candidate is promoted"
         )
+    costs = {
+        "escape": recipe.costs.escape,
+        "scrap": recipe.costs.scrap,
+        "max_escape_rate": recipe.costs.max_escape_rate,
+    }
+    if evidence.costs != costs:
+        raise StationError(
+            f"--from-compare: {report}: thresholds derived at costs {evidence.costs}, but "
+            f"{recipe_path} has {costs}: run `station compare --recipe {recipe_path}`"
+        )
+    from station.core.thresholds import reject_mask
     from station.detectors import load_detector
 
     names = load_detector(candidate, recipe.model.labels, recipe.model.family).info.class_names
+    rejecting = reject_mask(names, recipe.reject_classes)
+    ours = tuple(n for n, r in zip(names, rejecting.tolist(), strict=True) if r)
+    if evidence.reject_classes != ours:
+        raise StationError(
+            f"--from-compare: {report}: compared with reject classes "
+            f"{', '.join(evidence.reject_classes)}, but {recipe_path} rejects {', '.join(ours)}"
+        )
     thresholds = recipe.thresholds.with_thresholds(evidence.thresholds).bound_to(candidate_sha)
     thresholds.check_classes(names)
     model = ModelRef(candidate.resolve(), candidate_sha, recipe.model.labels, recipe.model.family)
