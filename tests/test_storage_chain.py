@@ -218,3 +218,40 @@ def test_awkward_values_verify_as_written(tmp_path: Path) -> None:
         check = verify_log(conn)
     assert check.ok, [t.line() for t in check.broken]
     assert [t.rows for t in check.tables][1:] == [7, 1]
+
+
+def test_rows_and_head_rewritten_together_are_caught_by_the_event_anchor(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SqliteInspectionLog(db).close()  # its log_opened event anchors the head: row 20
+    conn = sqlite3.connect(db)
+    (link19,) = conn.execute("SELECT link FROM inspections WHERE id = 19").fetchone()
+    conn.execute("DELETE FROM inspections WHERE id = 20")
+    conn.execute(
+        "UPDATE chain_heads SET row_id = 19, rows = 19, link = ? WHERE tbl = 'inspections'",
+        (link19,),
+    )
+    conn.commit()
+    conn.close()
+    code, _, err = _verify(db, capsys)
+    assert code == 1
+    assert "table inspections, row 20: first broken link: event" in err
+    assert "recorded the chain ending at row 20" in err
+
+
+def test_an_edit_re_linked_to_the_end_is_caught_by_the_event_anchor(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SqliteInspectionLog(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE inspections SET outcome = 'PASS', reasons = '[]' WHERE id = 5")
+    conn.execute("UPDATE inspections SET link = NULL WHERE id >= 5")
+    (prev,) = conn.execute("SELECT link FROM inspections WHERE id = 4").fetchone()
+    conn.execute(
+        "UPDATE chain_heads SET row_id = 4, rows = 4, link = ? WHERE tbl = 'inspections'", (prev,)
+    )
+    chain.seal(conn, "inspections")  # the forger's own re-linking, with the station's code
+    conn.commit()
+    conn.close()
+    code, _, err = _verify(db, capsys)
+    assert code == 1 and "recorded the chain ending at row 20" in err

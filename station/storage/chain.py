@@ -13,7 +13,8 @@ deleting rows at the end is caught by the head (`chain_heads`: last row id,
 row count, last link), moved in the same transaction as the rows. Every
 `CHECKPOINT_EVERY` rows a checkpoint (row id, count, link) is kept, so a
 check of the rows under one report starts at the checkpoint before them
-instead of at the first row. The archive columns (`image_path`,
+instead of at the first row; each `log_opened` event copies every head into
+the event trail (`chain_anchors`). The archive columns (`image_path`,
 `image_bytes`, `image_pruned_utc`) are not sealed: the station changes them
 when a frame is written or pruned (pruning is an audited event). Like the
 event trail, the chain proves the file was not edited row by row; it is not
@@ -171,3 +172,13 @@ def checkpoint_before(conn: sqlite3.Connection, table: str, row_id: int) -> Chai
         (table, int(row_id)),
     ).fetchone()
     return ChainHead() if row is None else ChainHead(int(row[0]), int(row[1]), bytes(row[2]))
+
+
+def chain_anchors(conn: sqlite3.Connection) -> dict[str, list[Any]]:
+    """Each chain's head as `[row id, rows, link hex]`, for an event to anchor.
+
+    The event trail is a chain of its own: a head copied into it (at every log_opened)
+    still shows where the rows ended if the rows and their head were later rewritten.
+    """
+    heads = {t: read_head(conn, t) for t in TABLES}
+    return {t: [h.row_id, h.rows, h.link.hex()] for t, h in heads.items() if h is not None}

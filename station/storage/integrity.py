@@ -198,8 +198,32 @@ def verify_rows(conn: sqlite3.Connection, table: str, from_id: int | None = None
         first = _head_problem(head, last.last_id, last.rows, last.last_link)
         broken += first is not None
     if first is None:
+        first = _anchor_problem(conn, table)
+        broken += first is not None
+    if first is None:
         return TableCheck(table, last.rows)
     return TableCheck(table, last.rows, first[0], first[1], broken)
+
+
+def _anchor_problem(conn: sqlite3.Connection, table: str) -> tuple[int, str] | None:
+    """A row that a log_opened event anchored (its head then) and that no longer has that link.
+
+    Catches rows and head rewritten together: cut off the end, or edited and re-linked.
+    """
+    for event_id, details in conn.execute(
+        "SELECT id, details FROM events WHERE kind = 'log_opened' ORDER BY id"
+    ):
+        try:
+            row_id, _, link = json.loads(details)["chain"][table]
+        except (KeyError, ValueError, TypeError):
+            continue  # opened before anchors existed, or nothing chained yet
+        stored = conn.execute(f"SELECT link FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
+        if stored is None or not isinstance(stored[0], bytes) or stored[0].hex() != link:
+            return int(row_id), (
+                f"first broken link: event {event_id} (log_opened) recorded the chain ending at "
+                f"row {row_id}, which was since deleted or re-linked (rows and head rewritten)"
+            )
+    return None
 
 
 def _why(link: bytes | None, row_id: int, last_id: int) -> str:

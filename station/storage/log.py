@@ -27,6 +27,7 @@ from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.core.thresholds import ThresholdSet
 from station.storage import archive as arch
 from station.storage.audit import canonical_details
+from station.storage.chain import chain_anchors
 from station.storage.confirmations import confirmation_payload, insert_entries
 from station.storage.errors import LogUnavailable, explain
 from station.storage.inspections import TIME, InspectionRows, archive_tag
@@ -88,6 +89,7 @@ class SqliteInspectionLog:
         self._archive_failures = 0
         try:
             self._budget = ArchiveBudget(self._conn, self.db_path, self.archive_dir, self.limit)
+            anchors = chain_anchors(self._conn)
             self._conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schedule', ?)",
                 (
@@ -121,6 +123,7 @@ class SqliteInspectionLog:
             zone=self.zone,
             archive_limit_mb=self.limit.max_mb,
             archive_max_age_days=self.limit.max_age_days,
+            chain=anchors,
         )
 
     # ----------------------------------------------------------------- writing
