@@ -52,6 +52,9 @@ _REAL_AT = {
 _OTHER_AT = {
     t: tuple(i for i, c in enumerate(cs) if c not in REAL_COLUMNS[t]) for t, cs in COLUMNS.items()
 }
+# The same positions within the values after the id (the id is never REAL).
+_TAIL_OTHER_AT = {t: tuple(i - 1 for i in at if i > 0) for t, at in _OTHER_AT.items()}
+_TAIL_REAL_AT = {t: tuple(i - 1 for i in at) for t, at in _REAL_AT.items()}
 _sha256 = hashlib.sha256
 
 
@@ -71,11 +74,23 @@ def _quote(value: Any) -> str:
     raise TypeError(f"chain: cannot seal a {kind.__name__} value in a non-REAL column")
 
 
+def canonical_tail(table: str, rest: Sequence[Any]) -> bytes:
+    """The canonical row after its id and the comma (`rest`: the values after the id).
+
+    Computed on the caller's thread when a row is queued, so the writer only prefixes the id.
+    """
+    quoted = ",".join([_quote(rest[i]) for i in _TAIL_OTHER_AT[table]])
+    reals = ",".join([repr(float(rest[i])) for i in _TAIL_REAL_AT[table]])
+    return f"{quoted}|{reals}".encode()
+
+
 def canonical(table: str, values: Sequence[Any]) -> bytes:
     """The hashed bytes of one row as the writer has it (`values` in `COLUMNS` order)."""
-    quoted = ",".join([_quote(values[i]) for i in _OTHER_AT[table]])
-    reals = ",".join([repr(float(values[i])) for i in _REAL_AT[table]])
-    return f"{quoted}|{reals}".encode()
+    return with_id(values[0], canonical_tail(table, values[1:]))
+
+
+def with_id(row_id: int, tail: bytes) -> bytes:
+    return b"%d," % row_id + tail
 
 
 def select_canonical(table: str) -> str:
@@ -115,10 +130,13 @@ def extend(conn: sqlite3.Connection, table: str, rows: Iterable[Sequence[Any]]) 
     Call inside the write transaction that inserts them: the head is read and moved
     under the lock, so two writers on one file still build one chain.
     """
-    return _extend(conn, table, [(r[0], canonical(table, r)) for r in rows])
+    return extend_canonical(conn, table, [(r[0], canonical(table, r)) for r in rows])
 
 
-def _extend(conn: sqlite3.Connection, table: str, rows: list[tuple[int, bytes]]) -> list[bytes]:
+def extend_canonical(
+    conn: sqlite3.Connection, table: str, rows: list[tuple[int, bytes]]
+) -> list[bytes]:
+    """`extend` for rows given as (id, canonical bytes)."""
     head = read_head(conn, table) or ChainHead()
     link, n, last_id = head.link, head.rows, head.row_id
     links: list[bytes] = []
@@ -156,7 +174,7 @@ def seal(conn: sqlite3.Connection, table: str) -> int:
             f"{select_canonical(table)} WHERE link IS NULL ORDER BY id"
         )
     ]
-    links = _extend(conn, table, rows)
+    links = extend_canonical(conn, table, rows)
     conn.executemany(
         f"UPDATE {table} SET link = ? WHERE id = ?",
         [(link, r[0]) for r, link in zip(rows, links, strict=True)],

@@ -107,14 +107,16 @@ class InspectionRows:
             int(conn.execute("SELECT coalesce(max(id), 0) FROM inspections").fetchone()[0]) + 1
         )
         rows = []
+        texts = []
         spans: dict[str, ShiftSpan] = {}
         for it in items:
             it.row_id = next_id
             next_id += 1
             rows.append((it.row_id, *it.payload))
+            texts.append((it.row_id, chain.with_id(it.row_id, it.tail)))
             if it.shift is not None:
                 spans[it.shift.id] = it.shift
-        links = chain.extend(conn, "inspections", rows)
+        links = chain.extend_canonical(conn, "inspections", texts)
         conn.executemany(INSERT_SQL, [(*r, link) for r, link in zip(rows, links, strict=True)])
         # Usually one shift a batch: inserted (or ignored) in the batch's own transaction.
         conn.executemany(

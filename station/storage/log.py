@@ -27,7 +27,7 @@ from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.core.thresholds import ThresholdSet
 from station.storage import archive as arch
 from station.storage.audit import canonical_details
-from station.storage.chain import chain_anchors
+from station.storage.chain import canonical_tail, chain_anchors
 from station.storage.confirmations import confirmation_payload, insert_entries
 from station.storage.errors import LogUnavailable, explain
 from station.storage.inspections import TIME, InspectionRows, archive_tag
@@ -135,7 +135,8 @@ class SqliteInspectionLog:
         span = self._span_for(inspection)
         frame = inspection.frame if inspection.outcome is not Outcome.PASS else None
         payload = self._rows.payload(inspection, span)
-        return self._writer.enqueue(Item(Kind.INSPECTION, payload, frame, span))
+        tail = canonical_tail("inspections", payload)  # here, not on the writer's thread
+        return self._writer.enqueue(Item(Kind.INSPECTION, payload, frame, span, tail))
 
     def record(self, inspection: Inspection) -> int:
         """Log one inspection; returns its row id only after the row is durably committed.

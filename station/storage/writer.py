@@ -35,7 +35,7 @@ class Kind(Enum):
 class Item:
     """One row to commit; the commit sets `row_id`, or `error` when it refuses this row alone."""
 
-    __slots__ = ("error", "frame", "kind", "payload", "row_id", "shift")
+    __slots__ = ("error", "frame", "kind", "payload", "row_id", "shift", "tail")
 
     def __init__(
         self,
@@ -43,8 +43,10 @@ class Item:
         payload: tuple[Any, ...],
         frame: npt.NDArray[np.uint8] | None = None,
         shift: ShiftSpan | None = None,
+        tail: bytes = b"",
     ) -> None:
         self.kind = kind
+        self.tail = tail  # the row's canonical bytes after its id (chained rows)
         self.payload = payload
         self.frame = frame
         self.shift = shift
