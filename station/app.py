@@ -28,6 +28,8 @@ from station.core.errors import StationError
 from station.core.ports import Detector
 
 SIGNAL_POLL_MS = 200
+HEADLESS_DRAIN_S = 5.0
+"""After a headless run, how long the central forwarder may catch up before the process ends."""
 """How often the Qt loop hands control to Python so a SIGINT/SIGTERM handler can run."""
 
 
@@ -158,15 +160,23 @@ def build_window(
     return window
 
 
-def _forward_to_central(window: Any, parts: StationParts) -> None:
-    """With a `[central] url`: forward the log in the background, its backlog in the status line."""
+def _start_forwarder(parts: StationParts) -> Any:
+    """With a `[central] url`: the log's background forwarder (else None)."""
     url = parts.recipe.central_url
     if url is None:
-        return
+        return None
     from station.services.forwarding import start_forwarder
+
+    return start_forwarder(parts.db_path, url, parts.recipe.station_id)
+
+
+def _forward_to_central(window: Any, parts: StationParts) -> None:
+    """With a `[central] url`: forward the log in the background, its backlog in the status line."""
+    forwarder = _start_forwarder(parts)
+    if forwarder is None:
+        return
     from station.ui.view_models.central_vm import CentralStatusViewModel
 
-    forwarder = start_forwarder(parts.db_path, url, parts.recipe.station_id)
     central_vm = CentralStatusViewModel(forwarder, parent=window)
     central_vm.changed.connect(window.status.show_central)
     central_vm.refresh()
@@ -397,10 +407,21 @@ def run_headless(
         except StationError as exc:
             print(f"station run: error: {exc}", file=sys.stderr)
             return 2
-        runner = HeadlessRunner(worker_setup(parts), duration_s=duration_s, max_parts=max_parts)
+        forwarder = _start_forwarder(parts)
+        runner = HeadlessRunner(
+            worker_setup(parts),
+            duration_s=duration_s,
+            max_parts=max_parts,
+            status_extra=None if forwarder is None else lambda: forwarder.status.text(),
+        )
         for name in pending:  # a signal while the station was being built
             runner.request_stop(name)
-        summary = runner.run()
+        try:
+            summary = runner.run()
+        finally:
+            if forwarder is not None:  # the line has stopped: a few seconds to catch up
+                forwarder.drain(HEADLESS_DRAIN_S)
+                forwarder.close()
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

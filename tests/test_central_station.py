@@ -111,3 +111,21 @@ def test_station_id_defaults_to_the_hostname(tmp_path: Path) -> None:
         path.read_text().replace("[station]\n", '[station]\nid = "press-4"\n'), encoding="utf-8"
     )
     assert load_recipe(path).station_id == "press-4"
+
+
+def test_headless_run_forwards_and_says_so_in_its_status_line(tmp_path, pg_server) -> None:
+    from test_headless import FAST_LINE, station
+    from test_headless import write_recipe as headless_recipe
+
+    url = new_database(pg_server)
+    recipe = headless_recipe(tmp_path, FAST_LINE)
+    text = recipe.read_text().replace('station_id = "station-1"', 'station_id = "cabinet-3"')
+    assert "cabinet-3" in text
+    recipe.write_text(text + f'\n[central]\nurl = "{url}"\n', encoding="utf-8")
+    db = tmp_path / "db.sqlite3"
+    done = station("--recipe", str(recipe), "--db", str(db), "--duration", "2.5")
+    assert done.returncode == 0, done.stderr
+    assert "· Central: " in done.stderr  # the status line carries the backlog
+    # The run drained before it ended: every row is central, once.
+    counts = assert_central_equals_local(db, url, "cabinet-3")
+    assert counts["inspections"] > 0

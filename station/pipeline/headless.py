@@ -116,7 +116,9 @@ class HeadlessRunner:
         max_parts: int | None = None,
         status: TextIO | None = None,
         status_interval_s: float = STATUS_INTERVAL_S,
+        status_extra: Callable[[], str] | None = None,
     ) -> None:
+        """`status_extra` adds a phrase to each status line (the central forwarder's backlog)."""
         self._out = status if status is not None else sys.stderr
         self._say_lock = threading.Lock()
         self._tally = _Tally(self._say)
@@ -124,6 +126,7 @@ class HeadlessRunner:
         self._duration_s = duration_s
         self._max_parts = max_parts
         self._interval_s = status_interval_s
+        self._status_extra = status_extra
         self._wake = threading.Event()
         self._done = threading.Event()
         self._stop_reason = ""
@@ -199,10 +202,11 @@ class HeadlessRunner:
         dt = now - last[0]
         rate = (t.inspected - last[1]) / dt if dt > 0 else 0.0
         c = t.counts
+        extra = f" · {self._status_extra()}" if self._status_extra is not None else ""
         self._say(
             f"inspected {t.inspected} · passed {c[Outcome.PASS]} · "
             f"rejected {c[Outcome.REJECT]} · no decision {c[Outcome.NO_DECISION]} · "
-            f"{rate:.1f} parts/s · {camera_words(t.camera)}"
+            f"{rate:.1f} parts/s · {camera_words(t.camera)}{extra}"
         )
 
     def _say(self, line: str) -> None:

@@ -264,6 +264,18 @@ class CentralForwarder:
         """New rows were logged: look now rather than at the next poll."""
         self._wake.set()
 
+    def drain(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for everything logged so far to be acknowledged (True: it was)."""
+        asked = time.time()
+        end = time.monotonic() + timeout_s
+        self.wake()
+        while time.monotonic() < end and self._thread.is_alive():
+            s = self.status
+            if s.up_to_date and s.as_of_utc >= asked:
+                return True
+            time.sleep(0.05)
+        return False
+
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop forwarding (what is not sent stays queued in the journal). Idempotent."""
         self._stop.set()
