@@ -44,8 +44,16 @@ class StationParts:
     db_path: Path
 
 
-def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> StationParts:
-    """Load and check everything a run needs; StationError (one line) for anything wrong."""
+def compose(
+    recipe_path: Path | None = None,
+    db_path: Path | None = None,
+    before_opening: Callable[[], None] | None = None,
+) -> StationParts:
+    """Load and check everything a run needs; StationError (one line) for anything wrong.
+
+    `before_opening` runs once recipe and model are checked, before the camera and the log
+    are opened: a station switching recipes closes its own camera and log there.
+    """
     from station.detectors import load_detector
     from station.services.recipe_file import check_against_model, default_recipe_path, load_recipe
     from station.sources import open_source
@@ -60,6 +68,8 @@ def compose(recipe_path: Path | None = None, db_path: Path | None = None) -> Sta
         raise StationError(mismatch)
     # Thresholds and reject classes must name classes the model has: refuse now, not mid-run.
     check_against_model(recipe, tuple(detector.info.class_names))
+    if before_opening is not None:
+        before_opening()
     try:
         source = open_source(_camera_beside_recipe(recipe))
     except StationError as exc:
@@ -148,11 +158,18 @@ def build_window(
         camera_kind=recipe.camera.kind,
         db_path=str(parts.db_path),
     )
-    vm = StationViewModel(worker_setup(parts), context)
-    _seed_counters(vm, parts)
-    window = MainWindow(vm, settings)
-    tuning_vm = _add_tabs(window, parts, tuning_cache_dir)
-    _forward_to_central(window, parts)
+    # The inspection thread starts once the window that stops it exists (its close calls
+    # `vm.shutdown`); if building the window fails, the worker still closes camera and log.
+    vm = StationViewModel(worker_setup(parts), context, launch=False)
+    try:
+        _seed_counters(vm, parts)
+        window = MainWindow(vm, settings)
+        tuning_vm = _add_tabs(window, parts, tuning_cache_dir)
+        _forward_to_central(window, parts)
+    except BaseException:
+        vm.shutdown("the window could not be built")
+        raise
+    vm.launch()
     if load_tuning_sample_at_start:
         tuning_vm.load_default_sample()  # joined by the window's closer (tuning_vm.shutdown)
     if autostart:
@@ -272,12 +289,25 @@ class StationApp:
         self.window: Any = None
 
     def open(self, recipe_path: Path | None) -> Any:
-        parts = compose(recipe_path, self.db_path)
-        autostart = parts.recipe.autostart if self.autostart is None else self.autostart
+        """Open `recipe_path` in a new window. A recipe that is refused (bad TOML, model) leaves
+        the current window running; once it checks out, the current window closes its camera
+        and log before the new ones are opened (one writer per log, one user per camera). If
+        opening them fails then, the previous recipe is opened again and the error raised."""
         previous = self.window
         geometry = previous.saveGeometry() if previous is not None else None
-        if previous is not None:
-            previous.close_with_reason(f"recipe changed to {parts.recipe.path}")
+
+        def close_previous() -> None:
+            if previous is not None and self.window is previous:
+                previous.close_with_reason(f"recipe changed to {recipe_path}")
+                self.window = None
+
+        try:
+            parts = compose(recipe_path, self.db_path, before_opening=close_previous)
+        except StationError:
+            if previous is not None and self.window is None:
+                self._reopen(Path(previous.vm.context.recipe_path), geometry)
+            raise
+        autostart = parts.recipe.autostart if self.autostart is None else self.autostart
         self.window = build_window(
             parts,
             autostart=autostart,
@@ -290,6 +320,15 @@ class StationApp:
             self.window.restoreGeometry(geometry)
         self.window.show()
         return self.window
+
+    def _reopen(self, recipe_path: Path, geometry: Any) -> None:
+        try:
+            self.open(recipe_path)
+        except StationError as exc:
+            print(f"station run: error: cannot reopen {recipe_path}: {exc}", file=sys.stderr)
+            return
+        if geometry is not None:
+            self.window.restoreGeometry(geometry)
 
     def _open_from_menu(self, path: str) -> None:
         try:

@@ -454,3 +454,46 @@ def test_closing_while_the_start_up_sample_is_scored_stops_it(
     assert vm.runner.running  # off the GUI thread: open() returned while it scores
     window.close()  # the conftest fails the test if the scoring thread is left running
     assert not vm.runner.running and vm.drift is None
+
+
+def _events(db: Path) -> list[tuple[int, str, str]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute("SELECT id, kind, details FROM events ORDER BY id"))
+
+
+def test_another_recipe_closes_the_old_log_before_opening_the_new(qtbot, tmp_path: Path) -> None:
+    app = _station_app(tmp_path, autostart=None)
+    first = app.open(write_recipe(tmp_path / "a", autostart=True))
+    qtbot.addWidget(first)
+    qtbot.waitUntil(lambda: first.vm.counters.inspected >= 1, timeout=20000)
+    second_recipe = write_recipe(tmp_path / "b", score=0.1)
+    first.open_recipe_requested.emit(str(second_recipe))
+    second = app.window
+    qtbot.addWidget(second)
+    assert second is not first and first.vm.closed
+    second.close_with_reason("test over")
+    events = _events(tmp_path / "db.sqlite3")
+    stopped = [i for i, kind, _ in events if kind == "station_stopped"]
+    loaded_b = [i for i, kind, d in events if kind == "model_loaded" and str(second_recipe) in d]
+    assert stopped and loaded_b
+    assert stopped[0] < loaded_b[0]  # the first station logged its stop, then b opened the log
+
+
+def test_a_camera_that_fails_to_open_brings_the_previous_recipe_back(qtbot, tmp_path: Path) -> None:
+    app = _station_app(tmp_path, autostart=None)
+    first_recipe = write_recipe(tmp_path / "a", autostart=True)
+    first = app.open(first_recipe)
+    qtbot.addWidget(first)
+    broken = write_recipe(tmp_path / "b")
+    (tmp_path / "b" / "empty").mkdir()
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(
+        text.replace('kind = "synthetic"\nseed = 1', 'kind = "folder"\npath = "empty"'),
+        encoding="utf-8",
+    )
+    with pytest.raises(StationError):
+        app.open(broken)
+    assert app.window is not None and app.window is not first and first.vm.closed
+    qtbot.addWidget(app.window)
+    assert app.window.vm.context.recipe_path == str(first_recipe)
+    qtbot.waitUntil(lambda: app.window.vm.counters.inspected >= 1, timeout=20000)

@@ -192,6 +192,33 @@ def test_wrong_pins_lock_applying_for_a_while(station) -> None:
     assert changer.apply(change, "2468").applied.model_sha256 == MODEL
 
 
+def test_the_lockout_survives_open_recipe_and_restarts(station) -> None:
+    """A new changer on the same PIN store (Open recipe…, a restart) is still locked out."""
+    recipe, log, pins, _sink, changer, _state = station
+    now = [5000.0]
+    changer._clock = lambda: now[0]
+    pins.set_first("2468")
+    change = ThresholdChange("Eve", "guessing", recipe.thresholds, recipe.thresholds, MODEL)
+    for guess in ("0000", "1111", "2222", "3333"):
+        with pytest.raises(WrongPinError, match="wrong PIN"):
+            changer.apply(change, guess)
+    reopened = ThresholdChanger(PinStore(pins.path), log, changer.save, None, lambda: now[0])
+    with pytest.raises(WrongPinError, match="wrong PIN"):
+        reopened.apply(change, "4444")  # the fifth in a row, counted across the reopening
+    restarted = ThresholdChanger(PinStore(pins.path), log, changer.save, None, lambda: now[0])
+    with pytest.raises(WrongPinError, match="try again in 60 s"):
+        restarted.apply(change, "2468")
+    now[0] -= 86400.0  # the wall clock set back a day: still one lockout, not a day long
+    with pytest.raises(WrongPinError, match="try again in 60 s"):
+        restarted.apply(change, "2468")
+    now[0] += 61.0
+    assert restarted.apply(change, "2468").applied.model_sha256 == MODEL
+    assert PinStore(pins.path).lockout().failures == 0
+    pins.lockout_path.write_text("{broken", encoding="utf-8")
+    with pytest.raises(Exception, match="damaged"):
+        restarted.apply(change, "2468")  # a damaged lockout file never reads as "unlocked"
+
+
 def test_build_tuning_from_the_shipped_recipe_and_model(qtbot, tmp_path) -> None:
     from station.detectors import load_detector
     from station.ui.tuning.wiring import build_tuning

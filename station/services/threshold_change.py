@@ -27,7 +27,7 @@ from station.core.errors import StationError
 from station.core.inspection import threshold_set_id
 from station.core.supervisor import check_new_pin
 from station.core.thresholds import ThresholdSet
-from station.services.tuning_store import PinStore
+from station.services.tuning_store import Lockout, PinStore
 
 EVENT_REFUSED = "threshold_change_refused"
 MAX_WRONG_PINS = 5
@@ -93,16 +93,14 @@ class ThresholdChanger:
         audit: AuditSink,
         save: Callable[[ThresholdSet], object],
         deliver: Callable[[ThresholdSet], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ):
         self.pins = pins
         self.audit = audit
         self.save = save
         self.deliver = deliver
         self.history: list[AppliedChange] = []
-        self._clock = clock
-        self._failures = 0
-        self._locked_until = 0.0
+        self._clock = clock  # wall clock: the lockout is persisted (PinStore) across restarts
 
     def pin_is_set(self) -> bool:
         return self.pins.is_set()
@@ -119,16 +117,21 @@ class ThresholdChanger:
                 "supervisor_pin_set", f"supervisor PIN set on first use by {change.who}"
             )
         else:
-            wait_s = self._locked_until - self._clock()
+            state = self.pins.lockout()
+            wait_s = state.locked_until_utc - self._clock()
+            if wait_s > LOCKOUT_S:  # the wall clock was set back: a lockout lasts LOCKOUT_S
+                self.pins.save_lockout(Lockout(0, self._clock() + LOCKOUT_S))
+                wait_s = LOCKOUT_S
             if wait_s > 0:
                 raise WrongPinError(
                     f"too many wrong PINs: try again in {wait_s:.0f} s; thresholds not changed"
                 )
             if not self.pins.verify(pin):
-                self._failures += 1
-                if self._failures >= MAX_WRONG_PINS:
-                    self._locked_until = self._clock() + LOCKOUT_S
-                    self._failures = 0
+                failures = state.failures + 1
+                if failures >= MAX_WRONG_PINS:
+                    self.pins.save_lockout(Lockout(0, self._clock() + LOCKOUT_S))
+                else:
+                    self.pins.save_lockout(Lockout(failures, state.locked_until_utc))
                 self.audit.record_event(
                     EVENT_REFUSED,
                     f"wrong PIN: threshold change by {change.who} refused ({change.describe()})",
@@ -136,7 +139,7 @@ class ThresholdChanger:
                     model_sha256=change.model_sha256,
                 )
                 raise WrongPinError("wrong PIN: thresholds not changed")
-            self._failures = 0
+            self.pins.save_lockout(Lockout())
         new = change.new.bound_to(change.model_sha256)
         change = ThresholdChange(
             change.who,

@@ -3,12 +3,18 @@
 Only the salted scrypt hash is written (see `station.core.supervisor`); the
 file is replaced atomically (`station.core.files`) and, being a secret, is
 readable by its owner only. The path is injectable so tests use a tmp dir.
+
+Beside it, `<name>.lockout.json` keeps the wrong-PIN count and the lockout's
+end (wall-clock UTC seconds), so a lockout survives "Open recipe…" and a
+restart of the station.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -18,6 +24,14 @@ from station.core.files import atomic_write_text
 from station.core.supervisor import PinError, PinRecord, hash_pin, verify_pin
 
 PIN_FILE = "supervisor_pin.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Lockout:
+    """Wrong PINs in a row, and until when (UTC epoch seconds) applying is refused."""
+
+    failures: int = 0
+    locked_until_utc: float = 0.0
 
 
 def default_pin_path() -> Path:
@@ -66,3 +80,34 @@ class PinStore:
     def verify(self, pin: str) -> bool:
         record = self._load()
         return record is not None and verify_pin(pin, record)
+
+    @property
+    def lockout_path(self) -> Path:
+        return self.path.with_name(self.path.stem + ".lockout.json")
+
+    def lockout(self) -> Lockout:
+        """The persisted wrong-PIN state; a damaged file is refused, never read as "no lockout"."""
+        try:
+            text = self.lockout_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Lockout()
+        except OSError as e:
+            raise PinError(f"{self.lockout_path}: cannot read ({e.strerror})") from None
+        try:
+            data = json.loads(text)
+            failures, until = int(data["failures"]), float(data["locked_until_utc"])
+        except (ValueError, KeyError, TypeError):
+            raise PinError(
+                f"{self.lockout_path}: damaged; applying stays refused until a supervisor "
+                "deletes it"
+            ) from None
+        if failures < 0 or not math.isfinite(until):
+            raise PinError(f"{self.lockout_path}: damaged (failures {failures}, until {until})")
+        return Lockout(failures, until)
+
+    def save_lockout(self, state: Lockout) -> None:
+        if state == Lockout() and not self.lockout_path.exists():
+            return
+        doc = {"failures": state.failures, "locked_until_utc": state.locked_until_utc}
+        self.lockout_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.lockout_path, json.dumps(doc) + "\n", secret=True)

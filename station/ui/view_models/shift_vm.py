@@ -1,8 +1,8 @@
 """The shift view and the part view's state: summaries from the log, confirmations to it.
 
-Whole-shift summaries can scan many rows, so they run on a worker thread
-(`_SummaryWorker`) and arrive through a signal to this GUI-thread object;
-a refresh asked while one is running is coalesced into one more run. A
+Whole-shift summaries can scan many rows, so they run as a job on the job
+runner (`station.ui.jobs`) and arrive through a signal to this GUI-thread
+object; a refresh asked while one is running is coalesced into one more run. A
 single part is a small indexed query and is read on the GUI thread.
 Confirmations go to the log the inspection worker writes (its `confirm`
 is thread-safe and returns once durably committed).
@@ -19,12 +19,13 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from station.core.decision import Decision
 from station.core.detections import Detections
 from station.core.errors import StationError
 from station.core.inspection import Inspection
+from station.core.jobs import Progress
 from station.core.outcomes import ships
 from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.pipeline.results import PartResult
@@ -32,6 +33,7 @@ from station.storage.errors import explain
 from station.storage.opening import connect_reader
 from station.storage.queries import LoggedPart, PartLine, load_image, load_part, recent_parts
 from station.storage.reports import Selection, ShiftReport, shift_report
+from station.ui.jobs import JobRunner
 
 
 class ConfirmSink(Protocol):
@@ -97,26 +99,6 @@ def summarize(
     return ShiftSummary(cur, past_sorted, tuple(recent), schedule.zone, now_utc, past_read)
 
 
-class _SummaryWorker(QObject):
-    ready = Signal(object)  # ShiftSummary
-    failed = Signal(str)
-
-    def __init__(self, job: Callable[[], ShiftSummary]) -> None:
-        super().__init__()
-        self._job = job
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self._job()
-        except StationError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # a bug: say so, never swallow it
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.ready.emit(result)
-
-
 class ShiftViewModel(QObject):
     """Per-shift figures for the ShiftPanel, refreshed every `refresh_s` seconds.
 
@@ -127,7 +109,6 @@ class ShiftViewModel(QObject):
 
     changed = Signal()
     failed = Signal(str)
-    _run_requested = Signal()
 
     def __init__(
         self,
@@ -148,18 +129,12 @@ class ShiftViewModel(QObject):
         self._busy = False
         self._again = False
         self._closed = False
-        self._thread = QThread()
-        self._thread.setObjectName("ShiftSummaryWorker")
+        self._past_days = past_days
         self._refresh_ms = int(refresh_s * 1000)
         self._started = 0.0
-        self._worker = _SummaryWorker(
-            lambda: summarize(self.db_path, self.schedule, self._clock(), past_days, self._summary)
-        )
-        self._worker.moveToThread(self._thread)
-        self._run_requested.connect(self._worker.run)
-        self._worker.ready.connect(self._on_ready)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.start()
+        self.runner = JobRunner("ShiftSummary", self)
+        self.runner.finished.connect(self._on_ready)
+        self.runner.failed.connect(self._on_failed)
         self._timer = QTimer(self)
         self._timer.setInterval(self._refresh_ms)
         self._timer.timeout.connect(self.refresh)
@@ -196,7 +171,13 @@ class ShiftViewModel(QObject):
             return
         self._busy = True
         self._started = time.monotonic()
-        self._run_requested.emit()
+        now, previous, days = self._clock(), self._summary, self._past_days
+        db, schedule = self.db_path, self.schedule
+
+        def job(progress: Progress) -> ShiftSummary:
+            return summarize(db, schedule, now, days, previous)
+
+        self.runner.start(job)
 
     def _done(self) -> None:
         self._busy = False
@@ -207,7 +188,8 @@ class ShiftViewModel(QObject):
             self.refresh()
 
     @Slot(object)
-    def _on_ready(self, summary: ShiftSummary) -> None:
+    def _on_ready(self, summary: object) -> None:
+        assert isinstance(summary, ShiftSummary)
         self._summary = summary
         self._error = ""
         self._done()
@@ -221,13 +203,12 @@ class ShiftViewModel(QObject):
         self.changed.emit()
 
     def close(self) -> None:
-        """Stop refreshing and join the worker thread (waits for a read in progress)."""
+        """Stop refreshing and join a read in progress (a read is short; it is not cut)."""
         if self._closed:
             return
         self._closed = True
         self._timer.stop()
-        self._thread.quit()
-        self._thread.wait()
+        self.runner.join()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ from station.ui.workers.inspection_worker import InspectionWorker
 
 RECENT_REJECTS = 8
 SHUTDOWN_WAIT_MS = 15000
+_PARKED: list[tuple[QThread, QObject]] = []
+"""Threads that did not stop in time, kept referenced so Qt never destroys a running one."""
 
 
 class BannerKind(StrEnum):
@@ -95,7 +97,12 @@ class StationViewModel(QObject):
     _shutdown_requested = Signal(str)
 
     def __init__(
-        self, setup: PipelineSetup, context: StationContext, parent: QObject | None = None
+        self,
+        setup: PipelineSetup,
+        context: StationContext,
+        parent: QObject | None = None,
+        *,
+        launch: bool = True,
     ) -> None:
         super().__init__(parent)
         self.context = context
@@ -110,6 +117,7 @@ class StationViewModel(QObject):
         self._latency_ms: float | None = None
         self._faults: deque[str] = deque(maxlen=20)
         self._closed = False
+        self._launched = False
 
         self._thread = QThread()
         self._thread.setObjectName("InspectionWorker")
@@ -128,7 +136,15 @@ class StationViewModel(QObject):
         self._trigger_requested.connect(w.trigger)
         self._thresholds_requested.connect(w.set_thresholds)
         self._shutdown_requested.connect(w.shutdown)
-        self._thread.start()
+        if launch:
+            self.launch()
+
+    def launch(self) -> None:
+        """Start the inspection thread. A composition root calls this once whatever stops
+        it (the window's close, `shutdown`) is in place; `launch=True` does it at once."""
+        if not self._launched:
+            self._launched = True
+            self._thread.start()
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -214,13 +230,19 @@ class StationViewModel(QObject):
         """Stop inspecting, log why, close camera and log, and end the thread. True if it ended."""
         if self._closed:
             return not self._thread.isRunning()
+        self.launch()  # never launched: the worker still has to close the camera and the log
         self._closed = True
         self._shutdown_requested.emit(reason)
-        ended = self._thread.wait(SHUTDOWN_WAIT_MS)
-        if not ended:  # a camera read that never returns: give up on it rather than hang the GUI
-            self._thread.terminate()
-            ended = self._thread.wait(SHUTDOWN_WAIT_MS)
-        return bool(ended)
+        ended = bool(self._thread.wait(SHUTDOWN_WAIT_MS))
+        if not ended:
+            # A camera read that never returns. Never terminate a thread (it could die inside
+            # a log commit); leave it parked, and say so. Every part it logged is committed.
+            _PARKED.append((self._thread, self._worker))
+            self._on_fault(
+                f"the inspection thread did not stop within {SHUTDOWN_WAIT_MS / 1000:g} s "
+                "(a camera read that never returns); it is left to end with the process"
+            )
+        return ended
 
     # ---- worker results (GUI thread) --------------------------------------------------------
 
