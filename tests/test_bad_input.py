@@ -157,6 +157,34 @@ def test_a_bad_recipe_is_refused_naming_the_file_and_field(
     assert expected in msg
 
 
+@pytest.mark.parametrize(
+    ("written", "empty", "field"),
+    [
+        ('kind = "synthetic"', 'kind = ""', "camera.kind"),
+        ('zone = "UTC"', 'zone = " "', "shifts.zone"),
+        ('path = "m.onnx"', 'path = "m.onnx"\nfamily = ""', "model.family"),
+    ],
+)
+def test_an_empty_string_is_refused_not_read_as_the_default(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    model: Path,
+    written: str,
+    empty: str,
+    field: str,
+) -> None:
+    recipe = _recipe(tmp_path)
+    recipe.write_text(recipe.read_text().replace(written, empty))
+    data = _sample(tmp_path / "s")
+    msg = refused(
+        capsys, tmp_path, "evaluate", "--recipe", str(recipe), "--data", str(data), "--no-cache"
+    )
+    assert msg == (
+        f"station evaluate: error: {recipe}: {field}: expected a non-empty string (leave the "
+        f"key out for the default), got {empty.split('= ')[-1].strip(chr(34))!r}"
+    )
+
+
 def test_a_recipe_with_a_byte_order_mark_is_read(tmp_path: Path, model: Path) -> None:
     recipe = _recipe(tmp_path)
     recipe.write_bytes(b"\xef\xbb\xbf" + recipe.read_bytes())

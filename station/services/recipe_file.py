@@ -64,8 +64,14 @@ class _Fields:
             raise self.fail(f"{table}.{key}", expected, value)
         return value
 
-    def text(self, table: str, key: str, default: str | None) -> str | None:
+    def text(self, table: str, key: str, default: str | None, empty_ok: bool = False) -> str | None:
+        """A string; "" is refused (it would silently mean the default: `camera.kind = ""`
+        would inspect the synthetic line) unless `empty_ok` says "" means "none"."""
         value = self.get(table, key, str, "a string", default)
+        if value is not None and not str(value).strip() and not empty_ok:
+            raise self.fail(
+                f"{table}.{key}", "a non-empty string (leave the key out for the default)", value
+            )
         return None if value in (None, "") else str(value)
 
     def number(
@@ -146,7 +152,7 @@ def load_recipe(path: Path | str) -> Recipe:
     model_path = f.text("model", "path", None)
     if model_path is None:
         raise f.fail("model.path", "the path of the ONNX model file")
-    sha = f.text("model", "sha256", None)
+    sha = f.text("model", "sha256", None, empty_ok=True)
     if sha is not None and not _SHA256.match(sha.lower()):
         raise f.fail("model.sha256", "64 hexadecimal digits", sha)
     labels = f.text("model", "labels", None)
@@ -171,12 +177,13 @@ def load_recipe(path: Path | str) -> Recipe:
     max_image_pixels_option(cam.get(MAX_PIXELS_KEY), f"{path}: camera.{MAX_PIXELS_KEY}")
     camera = CameraConfig(kind, {k: v for k, v in cam.items() if k != "kind"})
 
+    defaults = ShiftSchedule()
+    starts = f.strings("shifts", "starts")
+    names = f.strings("shifts", "names")
+    zone = f.text("shifts", "zone", defaults.zone) or defaults.zone
     try:
-        defaults = ShiftSchedule()
-        starts = f.strings("shifts", "starts")
-        names = f.strings("shifts", "names")
         shifts = ShiftSchedule(
-            zone=f.text("shifts", "zone", defaults.zone) or defaults.zone,
+            zone=zone,
             starts=defaults.starts if starts is None else starts,  # [] is refused, not defaulted
             names=names
             if names is not None
@@ -258,7 +265,7 @@ def _thresholds(f: _Fields) -> ThresholdSet:
     classes = t.get("classes", {})
     if not isinstance(classes, Mapping):
         raise f.fail("thresholds.classes", "a table of class name = threshold", classes)
-    tuned = f.text("thresholds", "tuned_on_model_sha256", None)
+    tuned = f.text("thresholds", "tuned_on_model_sha256", None, empty_ok=True)
     if tuned is not None and not _SHA256.match(tuned.lower()):
         raise f.fail("thresholds.tuned_on_model_sha256", "64 hexadecimal digits", tuned)
     try:
