@@ -142,3 +142,40 @@ def test_upgrade_refuses_an_empty_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["audit", "upgrade", "--db", str(db)]) == 2
     assert "empty" in capsys.readouterr().err
     assert db.read_bytes() == b""
+
+
+_READ_ONLY_MEDIA = """
+import subprocess, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from storage_support import make_inspection
+from station.cli import main
+from station.storage.log import SqliteInspectionLog
+mount = Path({mount!r})
+mount.mkdir(parents=True, exist_ok=True)
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+db = mount / "log.sqlite3"
+with SqliteInspectionLog(db) as log:
+    log.record(make_inspection(1, 1_780_000_000.0, scores={{"crack": 0.9}}))
+subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+codes = [main(["report", "--db", str(db), "--json"]), main(["audit", "verify", "--db", str(db)])]
+print("CODES", codes)
+"""
+
+
+def test_a_log_on_read_only_media_is_reported_and_verified(tmp_path: Path) -> None:
+    """A cleanly closed log copied to read-only media: readers still read it."""
+    from test_storage_failures import _namespace_cmd
+
+    ns = _namespace_cmd()
+    if ns is None:
+        pytest.skip("needs `unshare --map-root-user --mount` (user namespaces) for a ro mount")
+    import subprocess
+    import sys
+
+    script = _READ_ONLY_MEDIA.format(tests=str(Path(__file__).parent), mount=str(tmp_path / "m"))
+    result = subprocess.run(
+        [*ns, sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "CODES [0, 0]" in result.stdout, result.stderr[-3000:]

@@ -157,8 +157,22 @@ def connect_reader(path: Path, *, busy_timeout_s: float = 5.0) -> sqlite3.Connec
             f"`{UPGRADE_COMMAND} {path}` upgrades it (the station also does when it opens it)",
         )
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        return conn
+        return _open_read_only(path, busy_timeout_s)
     except sqlite3.Error as exc:
         raise explain(path, exc) from exc
+
+
+def _open_read_only(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if path.with_name(path.name + "-wal").exists():
+            raise
+    # A cleanly closed log on read-only media (a copy on a stick): SQLite cannot create the
+    # WAL index beside it, and with no -wal file every page is in the main file.
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True)
