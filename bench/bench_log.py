@@ -166,8 +166,8 @@ def _raw_commit_at_line_rate(db: Path) -> float:
 def _big_log(db: Path, n: int) -> None:
     """`n` chained inspections, 5% rejects, in transactions of 50,000 rows."""
     conn, _ = connect(db)
-    rows = InspectionRows("UTC")
     schedule = ShiftSchedule("UTC", ("00:00",), ("day",))
+    rows = InspectionRows(schedule)
     t0 = time.time() - n * 0.02
     protos = []
     for i in range(100):

@@ -17,7 +17,7 @@ import numpy as np
 from station.core.decision import Outcome
 from station.core.detections import Detections
 from station.core.inspection import Inspection
-from station.core.shifts import ShiftSpan
+from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.storage import chain
 from station.storage.writer import Item
 
@@ -65,11 +65,31 @@ def reasons_json(ins: Inspection) -> str:
 
 
 class InspectionRows:
-    """Rows of one log: payloads on the callers' threads, inserts on the writer's."""
+    """Rows of one log: shifts and payloads on the callers' threads, inserts on the writer's."""
 
-    def __init__(self, zone: str) -> None:
-        self.zone = zone
+    def __init__(self, schedule: ShiftSchedule) -> None:
+        self.schedule = schedule
+        self.zone = schedule.zone
         self._names_cache: dict[tuple[str, ...], str] = {}
+        self._span_cache: ShiftSpan | None = None
+
+    def record_schedule(self, conn: sqlite3.Connection) -> None:
+        """Keep the schedule in the log, so that reports show shift bounds in its zone."""
+        doc = {"zone": self.zone, "starts": self.schedule.starts, "names": self.schedule.names}
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schedule', ?)", (json.dumps(doc),)
+        )
+
+    def span_for(self, ins: Inspection) -> ShiftSpan:
+        """The part's shift: the schedule's, or the caller's own id (bounds unknown)."""
+        span = self._span_cache
+        if span is None or not span.contains(ins.time_utc):
+            span = self._span_cache = self.schedule.shift_at(ins.time_utc)
+        if ins.shift_id and ins.shift_id != span.id:
+            return ShiftSpan(
+                ins.shift_id, ins.shift_id.rpartition("/")[2], float("nan"), float("nan")
+            )
+        return span
 
     def payload(self, ins: Inspection, span: ShiftSpan) -> tuple[Any, ...]:
         """The row's values after its id, in `chain.COLUMNS["inspections"]` order."""

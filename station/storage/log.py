@@ -23,14 +23,15 @@ from typing import Any
 from station.core.decision import Outcome
 from station.core.errors import StationError
 from station.core.inspection import Inspection, threshold_set_id
-from station.core.shifts import ShiftSchedule, ShiftSpan
+from station.core.shifts import ShiftSchedule
 from station.core.thresholds import ThresholdSet
 from station.storage import archive as arch
 from station.storage.audit import canonical_details
 from station.storage.chain import canonical_tail, chain_anchors
 from station.storage.confirmations import confirmation_payload, insert_entries
 from station.storage.errors import LogUnavailable, explain
-from station.storage.inspections import TIME, InspectionRows, archive_tag
+from station.storage.frames import FrameFeed
+from station.storage.inspections import InspectionRows
 from station.storage.opening import connect
 from station.storage.paths import archive_dir
 from station.storage.pruning import ArchiveBudget
@@ -84,24 +85,11 @@ class SqliteInspectionLog:
         self.limit = arch.ArchiveLimit(archive_limit_mb, archive_max_age_days)
         self._format = image_format
         self._conn, versions = connect(self.db_path, busy_timeout_s=busy_timeout_s)
-        self._rows = InspectionRows(self.zone)
-        self._span_cache: ShiftSpan | None = None
-        self._archive_failures = 0
+        self._rows = InspectionRows(self.schedule)
         try:
             self._budget = ArchiveBudget(self._conn, self.db_path, self.archive_dir, self.limit)
             anchors = chain_anchors(self._conn)
-            self._conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schedule', ?)",
-                (
-                    json.dumps(
-                        {
-                            "zone": self.zone,
-                            "starts": self.schedule.starts,
-                            "names": self.schedule.names,
-                        }
-                    ),
-                ),
-            )
+            self._rows.record_schedule(self._conn)
         except sqlite3.Error as exc:
             self._conn.close()
             raise explain(self.db_path, exc) from exc
@@ -112,9 +100,7 @@ class SqliteInspectionLog:
             f"inspection log {self.db_path}",
         )
         self._writer.start()
-        self._archiver = arch.Archiver(
-            self.archive_dir, image_format, self._attach_image, self._image_failed
-        )
+        self._frames = FrameFeed(self._writer, self.archive_dir, image_format, self.db_path)
         self.record_event(
             "log_opened",
             f"log opened by process {os.getpid()}",
@@ -132,7 +118,7 @@ class SqliteInspectionLog:
 
         For pipelines that overlap work with the commit. `record()` is `submit().result()`.
         """
-        span = self._span_for(inspection)
+        span = self._rows.span_for(inspection)
         frame = inspection.frame if inspection.outcome is not Outcome.PASS else None
         payload = self._rows.payload(inspection, span)
         tail = canonical_tail("inspections", payload)  # here, not on the writer's thread
@@ -218,7 +204,7 @@ class SqliteInspectionLog:
             self._writer.join()
             return
         barrier.done_wait()  # every row committed, every frame handed to the archiver
-        self._archiver.close()  # frames written; their ATTACH items are queued
+        self._frames.close()  # frames written; their ATTACH items are queued
         self._writer.finish()
         self._conn.close()
 
@@ -231,7 +217,7 @@ class SqliteInspectionLog:
     @property
     def stats(self) -> LogStats:
         w, b = self._writer, self._budget
-        return LogStats(w.rows, w.batches, w.largest, b.bytes, b.pruned, self._archive_failures)
+        return LogStats(w.rows, w.batches, w.largest, b.bytes, b.pruned, self._frames.failures)
 
     @property
     def last_prune_error(self) -> LogUnavailable | None:
@@ -239,17 +225,6 @@ class SqliteInspectionLog:
         return self._budget.last_error
 
     # ----------------------------------------------------------------- internals
-    def _span_for(self, ins: Inspection) -> ShiftSpan:
-        span = self._span_cache
-        if span is None or not span.contains(ins.time_utc):
-            span = self._span_cache = self.schedule.shift_at(ins.time_utc)
-        if ins.shift_id and ins.shift_id != span.id:
-            # The caller assigned its own shift: keep its id, bounds unknown.
-            return ShiftSpan(
-                ins.shift_id, ins.shift_id.rpartition("/")[2], float("nan"), float("nan")
-            )
-        return span
-
     def _commit(self, items: list[Item]) -> None:
         """Writer thread: one transaction for the whole batch."""
         conn = self._conn
@@ -284,30 +259,5 @@ class SqliteInspectionLog:
 
     def _after_commit(self, items: list[Item]) -> None:
         """Writer thread: hand the committed rejects' frames to the archiver, then prune."""
-        for it in items:
-            if it.kind is Kind.INSPECTION and it.frame is not None:
-                image = arch.PendingImage(it.row_id, it.payload[TIME], archive_tag(it), it.frame)
-                self._archiver.put(image)
+        self._frames.committed(items)
         self._budget.enforce()
-
-    def _attach_image(self, image: arch.PendingImage, rel: str, nbytes: int) -> None:
-        """Archiver thread: the frame is on disk; name it in its row."""
-        try:
-            payload = (image.row_id, rel, nbytes, image.time_utc)
-            self._writer.enqueue(Item(Kind.ATTACH, payload), internal=True)
-        except LogUnavailable:
-            arch.remove_quietly(self.archive_dir, [rel])
-
-    def _image_failed(self, image: arch.PendingImage, exc: BaseException) -> None:
-        """Archiver thread: the frame could not be written; the row stays, the event says so."""
-        row_id = image.row_id
-        self._archive_failures += 1
-        why = explain(self.db_path, exc) if isinstance(exc, OSError) else exc
-        payload = (
-            time.time(),
-            "archive_error",
-            f"reject archive: frame of part {row_id} not saved: {why}",
-            canonical_details({"row_id": row_id, "error": str(exc)}),
-        )
-        with contextlib.suppress(LogUnavailable):
-            self._writer.enqueue(Item(Kind.EVENT, payload), internal=True)
