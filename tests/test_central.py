@@ -22,6 +22,7 @@ from central_support import assert_central_equals_local, new_database
 from storage_support import THRESHOLDS, make_inspection
 
 from station.cli import main
+from station.core.errors import StationError
 from station.core.thresholds import ThresholdSet
 from station.outputs.central.connection import connect
 from station.outputs.central.scratch_server import ScratchServer
@@ -332,3 +333,43 @@ def _wait(cond, what: str, timeout_s: float = 30.0) -> None:
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for: {what}")
         time.sleep(0.02)
+
+
+def test_tuning_sample_from_every_station_that_ran_the_model(
+    tmp_path: Path, central_url: str, capsys
+) -> None:
+    from storage_support import MODEL
+
+    from station.services.plant_sample import plant_confirmed_sample
+    from station.services.tuning_samples import PLANT_LABEL, SampleCatalog
+    from station.storage.samples import confirmed_sample
+
+    a, b = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+    log_shift(a, "press-1", n=40)
+    log_shift(b, "press-2", n=30, t0=T0 + 5)
+    with SqliteInspectionLog(b) as log:  # more verdicts on press-2, a changed mind included
+        for row_id in (5, 6, 10, 11):
+            log.confirm(row_id, row_id % 2 == 0, "crack" if row_id % 2 == 0 else None, "ida")
+    sync(a, central_url, capsys)
+    sync(b, central_url, capsys)
+    one, two = confirmed_sample(a, MODEL), confirmed_sample(b, MODEL)
+    plant = plant_confirmed_sample(central_url, MODEL)
+    s = plant.sample
+    assert s.n_parts == one.sample.n_parts + two.sample.n_parts  # a bigger sample
+    assert set(s.part_ids) == {f"press-1#{i}" for i in one.row_ids} | {
+        f"press-2#{i}" for i in two.row_ids
+    }
+    for station, local in (("press-1", one), ("press-2", two)):
+        for k, row_id in enumerate(local.row_ids):
+            j = s.part_ids.index(f"{station}#{row_id}")
+            assert (s.scores[j] == local.sample.scores[k]).all()
+            assert (s.truth[j] == local.sample.truth[k]).all()
+    with pytest.raises(StationError, match="no confirmed parts logged with model"):
+        plant_confirmed_sample(central_url, "0" * 64)
+    catalog = SampleCatalog.for_model(
+        Path("unused.onnx"), model_sha256=MODEL, central_url=central_url
+    )
+    (entry,) = [e for e in catalog.entries() if e.kind == "plant"]
+    loaded = catalog.job(entry)(lambda done, total: None)
+    assert loaded.label == PLANT_LABEL and loaded.sample.n_parts == s.n_parts
+    assert loaded.image_paths == (None,) * s.n_parts  # the frames stay on their stations

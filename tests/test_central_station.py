@@ -59,6 +59,11 @@ def test_the_running_station_forwards_and_shows_its_backlog(qtbot, tmp_path, pg_
     assert "unreachable" not in shown.text()
     assert "line-7" in window.status.central.toolTip()
     window.grab().save(str(tmp_path / "station_central.png"))
+    from station.services.tuning_samples import PLANT_LABEL
+    from station.ui.tuning.tuning_vm import TuningViewModel
+
+    (tuning_vm,) = window.findChildren(TuningViewModel)
+    assert PLANT_LABEL in [e.label for e in tuning_vm.sample_entries()]
     app.close("test over")
     # What was not sent before the window closed goes with the next sync, once.
     from station.cli import main

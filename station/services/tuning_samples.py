@@ -30,7 +30,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 class SampleEntry:
     """One choice in the sample chooser. `parts` is its size when known before scoring."""
 
-    kind: str  # "shipped" | "folder" | "confirmed" | "matrix"
+    kind: str  # "shipped" | "folder" | "confirmed" | "plant" | "matrix"
     label: str
     path: Path | None = None
     parts: int | None = None
@@ -112,6 +112,9 @@ def ensure_shipped_sample(
     return folder
 
 
+PLANT_LABEL = "confirmed parts, every station (central)"
+
+
 class SampleCatalog:
     """Lists the samples and builds the scoring job of each (run off the GUI thread).
 
@@ -128,8 +131,10 @@ class SampleCatalog:
         confirmed_count: Callable[[], int] | None = None,
         cache_dir: Path | None = None,
         shipped: tuple[int, int] | None = None,
+        plant: Callable[[Progress], LoadedSample] | None = None,
     ):
         self.shipped = shipped or shipped_defaults()
+        self.plant = plant  # confirmed parts of every station (central database), or None
         self.score_folder = score_folder
         self.confirmed = confirmed
         self.confirmed_count = confirmed_count
@@ -147,8 +152,12 @@ class SampleCatalog:
         model_sha256: str | None = None,
         cache_dir: Path | None = None,
         shipped: tuple[int, int] | None = None,
+        central_url: str | None = None,
     ) -> SampleCatalog:
-        """Samples scored by the station's model (loaded once, on the scoring thread)."""
+        """Samples scored by the station's model (loaded once, on the scoring thread).
+
+        With `central_url`, also the confirmed parts of every station that ran this model.
+        """
         loaded: dict[str, Any] = {}
 
         def detector() -> Any:
@@ -192,7 +201,19 @@ class SampleCatalog:
                     tuple(None if p is None else str(p) for p in c.image_paths),
                 )
 
-        return cls(score, confirmed, None, cache_dir, shipped)
+        plant = None
+        if central_url is not None and model_sha256 is not None:
+            url, sha = central_url, model_sha256
+
+            def plant(progress: Progress) -> LoadedSample:
+                from station.services.plant_sample import plant_confirmed_sample
+
+                progress(0, 1)
+                c = plant_confirmed_sample(url, sha)
+                progress(1, 1)
+                return LoadedSample(PLANT_LABEL, "plant", c.sample, (None,) * len(c.row_ids))
+
+        return cls(score, confirmed, None, cache_dir, shipped, plant)
 
     def entries(self) -> list[SampleEntry]:
         out = [SampleEntry("shipped", "shipped held-out sample", None, self.shipped[0])]
@@ -201,6 +222,9 @@ class SampleCatalog:
             n = self.confirmed_count() if self.confirmed_count is not None else None
             n = self.sizes.get(("confirmed", "operator-confirmed parts"), n)
             out.append(SampleEntry("confirmed", "operator-confirmed parts", None, n))
+        if self.plant is not None:
+            n = self.sizes.get(("plant", PLANT_LABEL))
+            out.append(SampleEntry("plant", PLANT_LABEL, None, n))
         return out
 
     def remember(self, entry: SampleEntry, parts: int | None = None) -> None:
@@ -210,6 +234,8 @@ class SampleCatalog:
             self.folders.append(entry)
 
     def job(self, entry: SampleEntry) -> Callable[[Progress], LoadedSample]:
+        if entry.kind == "plant" and self.plant is not None:
+            return self.plant
         if entry.kind == "confirmed":
             if self.confirmed is None:
                 raise StationError("no log attached: there are no operator-confirmed parts")

@@ -46,6 +46,21 @@ class ConfirmedSample:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmedPart:
+    """A logged part and its latest confirmation, as stored (a journal's or the plant's)."""
+
+    part_id: str
+    row_id: int
+    class_names_json: str
+    max_scores: bytes
+    reasons_json: str
+    outcome: str
+    image: Path | None
+    defective: bool
+    class_name: str | None
+
+
 def confirmed_sample(db_path: Path, model_sha256: str | None = None) -> ConfirmedSample:
     """Every operator-confirmed part logged with `model_sha256` (default: the model of the
     most recently confirmed part). Raises StationError when there is none."""
@@ -74,44 +89,70 @@ def confirmed_sample(db_path: Path, model_sha256: str | None = None) -> Confirme
         raise explain(db_path, exc) from exc
     finally:
         conn.close()
-    if not rows:
-        raise StationError(f"{db_path}: no confirmed parts logged with model {model_sha256[:12]}…")
-    class_names = tuple(json.loads(rows[-1][2]))
+    root = archive_dir(db_path)
+    parts = [
+        ConfirmedPart(
+            f"log#{row_id}",
+            int(row_id),
+            names_json,
+            blob,
+            reasons,
+            outcome,
+            None if image is None else root / str(image),
+            bool(defective),
+            cls,
+        )
+        for row_id, _, names_json, blob, reasons, outcome, image, defective, cls in rows
+    ]
+    return build_confirmed(parts, model_sha256, int(others), str(db_path))
+
+
+def build_confirmed(
+    parts: list[ConfirmedPart], model_sha256: str, others: int, where: str
+) -> ConfirmedSample:
+    """The sample of `parts` (confirmed parts of one model, oldest first) by the rules above.
+
+    `others`: confirmed parts scored by another model (counted as skipped); `where` names
+    the source in errors. Raises StationError when no part is usable.
+    """
+    if not parts:
+        raise StationError(f"{where}: no confirmed parts logged with model {model_sha256[:12]}…")
+    class_names = tuple(json.loads(parts[-1].class_names_json))
     index = {c: k for k, c in enumerate(class_names)}
     skipped: Counter[str] = Counter()
     if others:
         skipped["scored by another model"] = int(others)
-    scores, truth, ids, images = [], [], [], []
-    root = archive_dir(db_path)
-    for row_id, _, names_json, blob, reasons, outcome, image, defective, cls in rows:
-        if tuple(json.loads(names_json)) != class_names:
+    scores, truth, kept = [], [], []
+    for p in parts:
+        if tuple(json.loads(p.class_names_json)) != class_names:
             skipped["different class list"] += 1
             continue
-        part_scores = decided_scores(outcome, np.frombuffer(blob, dtype="<f4"))
+        part_scores = decided_scores(p.outcome, np.frombuffer(p.max_scores, dtype="<f4"))
         if np.isnan(part_scores).any():
             skipped["no decision (no scores)"] += 1
             continue
         t = np.zeros(len(class_names), dtype=bool)
-        if defective:
-            if cls is not None:
-                t[index[cls]] = True
-            elif outcome == "REJECT":
-                for r in json.loads(reasons):
+        if p.defective:
+            if p.class_name is not None:
+                t[index[p.class_name]] = True
+            elif p.outcome == "REJECT":
+                for r in json.loads(p.reasons_json):
                     t[index[r["class"]]] = True
             else:
                 skipped["defective, class not confirmed"] += 1
                 continue
         scores.append(part_scores)
         truth.append(t)
-        ids.append(int(row_id))
-        images.append(None if image is None else root / str(image))
-    if not ids:
-        raise StationError(f"{db_path}: no usable confirmed parts ({dict(skipped)})")
+        kept.append(p)
+    if not kept:
+        raise StationError(f"{where}: no usable confirmed parts ({dict(skipped)})")
     sample = ScoredSample(
         class_names=class_names,
         scores=np.stack(scores).astype(np.float32),
         truth=np.stack(truth),
-        part_ids=tuple(f"log#{i}" for i in ids),
+        part_ids=tuple(p.part_id for p in kept),
         model_sha256=model_sha256,
     )
-    return ConfirmedSample(sample, tuple(ids), tuple(images), dict(skipped))
+    return ConfirmedSample(
+        sample, tuple(p.row_id for p in kept), tuple(p.image for p in kept), dict(skipped)
+    )

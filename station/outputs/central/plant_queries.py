@@ -119,3 +119,33 @@ def shift_bounds(conn: Any, station_id: str, shift_id: str) -> tuple[float | Non
         (station_id, shift_id),
     ).fetchone()
     return (None, None) if row is None else (row[0], row[1])
+
+
+def confirmed_parts(conn: Any, model_sha256: str) -> tuple[list[tuple[Any, ...]], int]:
+    """Every station's confirmed parts scored by `model_sha256`, with their latest verdict.
+
+    Rows (station_id, id, class_names, max_scores, reasons, outcome, image path, defective,
+    class_name), oldest first; and how many confirmed parts other models scored.
+    """
+    latest = (
+        "SELECT DISTINCT ON (station_id, inspection_id) station_id, inspection_id, defective, "
+        "class_name FROM confirmations ORDER BY station_id, inspection_id, id DESC"
+    )
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        rows = conn.execute(
+            "SELECT i.station_id, i.id, i.class_names, i.max_scores, i.reasons, i.outcome, "
+            "g.path, c.defective, c.class_name "
+            f"FROM ({latest}) c JOIN inspections i "
+            "ON i.station_id = c.station_id AND i.id = c.inspection_id "
+            "LEFT JOIN images g ON g.station_id = i.station_id AND g.inspection_id = i.id "
+            "WHERE i.model_sha256 = %s ORDER BY i.time_utc, i.station_id, i.id",
+            (model_sha256,),
+        ).fetchall()
+        others = conn.execute(
+            f"SELECT count(*) FROM ({latest}) c JOIN inspections i "
+            "ON i.station_id = c.station_id AND i.id = c.inspection_id "
+            "WHERE i.model_sha256 <> %s",
+            (model_sha256,),
+        ).fetchone()[0]
+    return rows, int(others)

@@ -56,6 +56,7 @@ def build_tuning(
         db_path=db_path,
         model_sha256=model_info.sha256,
         cache_dir=cache_dir,
+        central_url=getattr(recipe, "central_url", None),
     )
     vm = TuningViewModel.from_recipe(
         recipe, tuple(model_info.class_names), model_info.sha256, changer, catalog
