@@ -48,13 +48,16 @@ def compose(
     recipe_path: Path | None = None,
     db_path: Path | None = None,
     before_opening: Callable[[], None] | None = None,
+    headless: bool = False,
 ) -> StationParts:
     """Load and check everything a run needs; StationError (one line) for anything wrong.
 
     `before_opening` runs once recipe and model are checked, before the camera and the log
     are opened: a station switching recipes closes its own camera and log there.
+    `headless` picks onnxruntime's spinning policy for a run without a window.
     """
     from station.detectors import load_detector
+    from station.detectors.session_options import RunMode, SessionOptions
     from station.services.recipe_file import check_against_model, default_recipe_path, load_recipe
     from station.sources import open_source
     from station.storage.log import SqliteInspectionLog
@@ -62,7 +65,9 @@ def compose(
 
     recipe = load_recipe(Path(recipe_path) if recipe_path is not None else default_recipe_path())
     model = recipe.model
-    detector = load_detector(model.path, model.labels, model.family)
+    mode = RunMode.HEADLESS if headless else RunMode.WINDOW
+    options = SessionOptions.choose(mode, model.intra_op_threads)
+    detector = load_detector(model.path, model.labels, model.family, options)
     mismatch = recipe.model_mismatch(detector.info.sha256)
     if mismatch is not None:
         raise StationError(mismatch)
@@ -442,7 +447,7 @@ def run_headless(
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            parts = compose(recipe_path, db_path)
+            parts = compose(recipe_path, db_path, headless=True)
         except StationError as exc:
             print(f"station run: error: {exc}", file=sys.stderr)
             return 2

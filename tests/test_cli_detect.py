@@ -273,3 +273,45 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path, image):
         == f"station detect: error: {junk}: not an ONNX model (protobuf parsing failed)"
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_model_info_reports_the_session_options(capsys, model):
+    """Threads from this machine (affinity-aware), spinning per mode, in text and JSON."""
+    import os
+
+    cpus = len(os.sched_getaffinity(0))
+    window = json.loads(run(capsys, "model-info", str(model), "--json")[1])["session_options"]
+    headless = json.loads(run(capsys, "model-info", str(model), "--json", "--headless")[1])
+    from station.detectors.session_options import SPIN_BY_MODE, RunMode
+
+    assert window == {
+        "intra_op_threads": cpus,
+        "inter_op_threads": 1,
+        "allow_spinning": SPIN_BY_MODE[RunMode.WINDOW],
+        "mode": "window",
+        "threads_from": f"{cpus} usable CPU{'' if cpus == 1 else 's'}",
+    }
+    assert headless["session_options"]["mode"] == "headless"
+    assert headless["session_options"]["allow_spinning"] is SPIN_BY_MODE[RunMode.HEADLESS]
+    text = run(capsys, "model-info", str(model))[1]
+    assert f"session:          {cpus} intra-op threads ({cpus} usable CPU" in text
+
+
+def test_session_options_follow_affinity_and_reach_onnxruntime(model):
+    """A process pinned to one CPU gets one intra-op thread; a recipe count wins."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os; os.sched_setaffinity(0, {0})\n"
+        "from station.detectors.session_options import SessionOptions, RunMode\n"
+        "o = SessionOptions.choose(RunMode.HEADLESS)\n"
+        "r = SessionOptions.choose(RunMode.WINDOW, 3)\n"
+        "print(o.intra_op_threads, o.threads_from, '|', r.intra_op_threads, r.threads_from)\n"
+        "print(r.to_ort().intra_op_num_threads, r.to_ort().inter_op_num_threads)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "1 1 usable CPU | 3 recipe [model] intra_op_threads",
+        "3 1",
+    ]

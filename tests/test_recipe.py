@@ -215,3 +215,17 @@ def test_default_recipe_thresholds_are_bound_to_the_shipped_model() -> None:
         "`station evaluate --recipe station/resources/default_recipe.toml --data SAMPLE "
         "--write-recipe ...` and update station/resources/default_recipe.toml"
     )
+
+
+def test_intra_op_threads_key(tmp_path: Path) -> None:
+    """`[model] intra_op_threads` sets onnxruntime's threads; checked, and written back."""
+    text = FULL.replace('family = "yolov8"', 'family = "yolov8"\nintra_op_threads = 4')
+    r = load_recipe(write(tmp_path, text))
+    assert r.model.intra_op_threads == 4
+    assert load_recipe(write(tmp_path, FULL, "plain.toml")).model.intra_op_threads is None
+    (tmp_path / "out").mkdir()
+    assert write_recipe(r, tmp_path / "out" / "t.toml").model.intra_op_threads == 4
+    for bad in ("0", "257", "2.5", '"4"', "true"):
+        broken = FULL.replace('family = "yolov8"', f'family = "yolov8"\nintra_op_threads = {bad}')
+        with pytest.raises(StationError, match=r"model\.intra_op_threads: expected a whole number"):
+            load_recipe(write(tmp_path, broken, "bad.toml"))

@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="force an output family: yolov8, yolov8-multilabel, yolov5, end2end, segment, "
         "segment-end2end, rtdetr, classifier",
     )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="show the onnxruntime session options of `station run --headless` "
+        "(default: the window's)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_main)
 
@@ -47,8 +53,27 @@ def info_dict(info: ModelInfo) -> dict[str, object]:
         "scores_rank": info.scores_rank,
         "confidence_floor": info.confidence_floor,
         "execution_provider": info.execution_provider,
+        "session_options": {k: _typed(v) for k, v in info.session_options},
         "notes": list(info.notes),
     }
+
+
+def _typed(text: str) -> object:
+    """A session option's value as JSON would have it (int, bool or text)."""
+    if text in ("True", "False"):
+        return text == "True"
+    return int(text) if text.isdigit() else text
+
+
+def _session_text(info: ModelInfo) -> str:
+    o = dict(info.session_options)
+    if not o:
+        return "-"
+    spin = "on" if o.get("allow_spinning") == "True" else "off"
+    return (
+        f"{o.get('intra_op_threads')} intra-op threads ({o.get('threads_from')}), "
+        f"{o.get('inter_op_threads')} inter-op, spinning {spin} ({o.get('mode')})"
+    )
 
 
 def _floor_text(info: ModelInfo) -> str:
@@ -85,6 +110,7 @@ def format_info(info: ModelInfo) -> str:
         ),
         ("confidence floor", _floor_text(info)),
         ("provider", info.execution_provider),
+        ("session", _session_text(info)),
         *(("note", n) for n in info.notes),
     ]
     return "\n".join(f"{k + ':':<18}{v}" for k, v in rows)
@@ -92,7 +118,9 @@ def format_info(info: ModelInfo) -> str:
 
 def _main(args: argparse.Namespace) -> int:
     from station.detectors import load_detector  # onnxruntime loads only when needed
+    from station.detectors.session_options import RunMode, SessionOptions
 
-    info = load_detector(args.model, args.labels, args.family).info
+    mode = RunMode.HEADLESS if args.headless else RunMode.WINDOW
+    info = load_detector(args.model, args.labels, args.family, SessionOptions.choose(mode)).info
     print(json.dumps(info_dict(info), indent=2) if args.json else format_info(info))
     return 0

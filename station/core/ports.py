@@ -37,6 +37,7 @@ class ModelInfo:
     confidence_floor: float | None = None
     execution_provider: str = "CPUExecutionProvider"
     notes: tuple[str, ...] = ()
+    session_options: tuple[tuple[str, str], ...] = ()  # (name, value): threads, spinning
 
 
 class DetectorError(RuntimeError):

@@ -21,14 +21,16 @@ from station.detectors.labels import read_labels, sidecar_labels_path
 from station.detectors.metadata import ModelMetadata, parse_metadata
 from station.detectors.onnx_detector import OnnxDetector
 from station.detectors.registry import REGISTRY
-
-INTRA_OP_THREADS = 2  # the station's machine class: 2 cores; more threads only contend
+from station.detectors.session_options import SessionOptions
 
 _DTYPES: dict[str, type[np.floating]] = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 
 
 def load_detector(
-    model: Path | str, labels: Path | None = None, family: str | None = None
+    model: Path | str,
+    labels: Path | None = None,
+    family: str | None = None,
+    session: SessionOptions | None = None,
 ) -> Detector:
     """A Detector for an ONNX file, or for a ``heuristic:...`` pseudo path.
 
@@ -41,7 +43,8 @@ def load_detector(
     Raises StationError (one line naming the file) for anything the user can
     fix. The detector's `detect(frame)` returns every candidate with
     confidence >= 0.001 after NMS (thresholds are the core's job) and raises
-    DetectorError for a bad frame or a model failure.
+    DetectorError for a bad frame or a model failure. `session`: onnxruntime's threads
+    and spinning (default: `SessionOptions.choose()`, the window's, from this machine).
     """
     if str(model).startswith(PREFIX):
         params = parse_spec(str(model))
@@ -51,19 +54,12 @@ def load_detector(
                 f"{labels}: the dark-blob heuristic has 1 class, the file names {len(names)}"
             )
         return DarkBlobDetector(params, names[0])
-    return load_onnx_detector(Path(model), labels, family)
+    return load_onnx_detector(Path(model), labels, family, session)
 
 
-def _session(path: Path) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = INTRA_OP_THREADS
-    options.inter_op_num_threads = 1
-    # No busy-waiting between runs: on 2 cores shared with the GUI, camera and log, a
-    # spinning worker steals the core that letterboxing and NMS need right after a run.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3  # errors become StationErrors; no stderr noise
+def _session(path: Path, options: SessionOptions) -> ort.InferenceSession:
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options.to_ort(), providers=["CPUExecutionProvider"])
     except Exception as exc:
         text = str(exc)
         if "INVALID_PROTOBUF" in text or "Protobuf parsing failed" in text:
@@ -135,7 +131,10 @@ def _class_names(
 
 
 def load_onnx_detector(
-    path: Path, labels: Path | None = None, family: str | None = None
+    path: Path,
+    labels: Path | None = None,
+    family: str | None = None,
+    session_options: SessionOptions | None = None,
 ) -> OnnxDetector:
     """Validate `path` as an ONNX detector and build it (see `load_detector`)."""
     if not path.exists():
@@ -143,7 +142,8 @@ def load_onnx_detector(
     if not path.is_file():
         raise StationError(f"{path}: is not a file, expected an ONNX model")
     sha = sha256_file(path)
-    session = _session(path)
+    chosen = session_options or SessionOptions.choose()
+    session = _session(path, chosen)
     meta = parse_metadata(session.get_modelmeta().custom_metadata_map, str(path))
     input_name, input_shape, layout, size, dtype, notes = _input_geometry(session, meta, path)
     blank = np.zeros((1, 3, *size) if layout == "NCHW" else (1, *size, 3), dtype=dtype)
@@ -194,6 +194,7 @@ def load_onnx_detector(
         scores_rank=True,
         confidence_floor=floor,
         execution_provider=session.get_providers()[0],
+        session_options=chosen.as_pairs(),
         notes=tuple(notes),
     )
     dynamic = not (isinstance(input_shape[-2], int) and isinstance(input_shape[-1], int))

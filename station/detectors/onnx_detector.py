@@ -147,6 +147,21 @@ class OnnxDetector:
             return _plan(frame_hw, self._input_hw, self._stride)
         return self._plan(frame_hw, self._input_hw)
 
+    def prepare_input(
+        self, frame: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.floating], Letterbox]:
+        """`prepare`, named for the pipeline: the input made on the acquisition thread."""
+        return self.prepare(frame)
+
+    def detect_prepared(self, prepared: tuple[npt.NDArray[np.floating], Letterbox]) -> Detections:
+        """`detect` on an input made by `prepare_input` (inference overlaps acquisition)."""
+        x, plan = prepared
+        try:
+            outs = self._session.run(self._output_names, {self._input_name: x})
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise DetectorError(f"model error: {str(exc).splitlines()[0][:200]}") from exc
+        return self.decode(outs, plan)
+
     def detect(self, frame: npt.NDArray[np.uint8]) -> Detections:
         """Detections in frame pixels, best first; DetectorError on a bad frame or model error."""
         if self._reuse_buffer:
@@ -158,11 +173,7 @@ class OnnxDetector:
             x: npt.NDArray[np.floating] = to_input_tensor(img, plan, out=buf)
         else:
             x, plan = self.prepare(frame)
-        try:
-            outs = self._session.run(self._output_names, {self._input_name: x})
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise DetectorError(f"model error: {str(exc).splitlines()[0][:200]}") from exc
-        return self.decode(outs, plan)
+        return self.detect_prepared((x, plan))
 
     def decode(
         self, outputs: npt.NDArray[np.generic] | list[npt.NDArray[np.generic]], plan: Letterbox

@@ -229,7 +229,12 @@ class CameraLink:
             return [Acquired(frame.sequence, available_s, frame, problem)]
         if self._expected_wh is None:
             self._expected_wh = (frame.image.shape[1], frame.image.shape[0])
-        prepared = self._prepare(frame) if self._prepare is not None else None
+        prepared = None
+        if self._prepare is not None:
+            try:
+                prepared = self._prepare(frame)
+            except Exception:  # detect() meets the same problem and makes it NO DECISION
+                prepared = None
         return [Acquired(frame.sequence, available_s, frame, prepared=prepared)]
 
     def _lost_part(self, why: str) -> list[Item]:

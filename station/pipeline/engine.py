@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from station.core.decision import DecisionPolicy, no_decision
@@ -29,7 +29,18 @@ from station.pipeline.acquisition import Acquired, CameraChange, CameraLink, Ite
 from station.pipeline.feed import Feed, make_feed
 from station.pipeline.inspector import Judged, PartInspector, StagedDetector, no_scores
 from station.pipeline.results import PartResult
-from station.pipeline.setup import InspectionLog, PipelineEvents, PipelineSetup
+from station.pipeline.setup import InspectionLog, PendingCommit, PipelineEvents, PipelineSetup
+
+
+@dataclass(frozen=True, slots=True)
+class _Submitted:
+    """A judged part whose record is on its way to the disk."""
+
+    part: Acquired
+    inspection: Inspection
+    judged: Judged
+    commit: PendingCommit | BaseException
+    policy: DecisionPolicy
 
 
 class InspectionPipeline:
@@ -60,6 +71,7 @@ class InspectionPipeline:
         )
         self._feed: Feed = make_feed(link, setup.prefetch)
         self._log: InspectionLog | None = None
+        self._pending: _Submitted | None = None
         self._running = False
         self._triggers = 0
         self._shut = False
@@ -113,13 +125,17 @@ class InspectionPipeline:
 
     # ---- commands (between two parts) -------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, parts: int | None = None) -> None:
+        """Inspect every part (or only the next `parts`, then wait) until `stop`."""
         if self._shut or self._running:
             return
         self._running = True
         self._event("inspection_started", "inspection started")
         self._events.running_changed(True)
-        self._feed.demand(running=True, parts=0)
+        if parts is None:
+            self._feed.demand(running=True, parts=0)
+        else:
+            self._feed.demand(running=False, parts=parts)
 
     def stop(self, message: str = "inspection stopped by operator") -> None:
         if self._shut or not self._running:
@@ -160,11 +176,15 @@ class InspectionPipeline:
         None: nothing to do until a command (start, trigger). Never raises for a part:
         every failure is a NO DECISION or a fault.
         """
+        if not self._feed.ready():
+            self._finish_pending()  # nothing to overlap its commit with: show it now
         if not self._wanted():
             return None
         items, wait_s = self._feed.next()
         for item in items:
             self._handle(item)
+        if not self._feed.ready():
+            self._finish_pending()
         return wait_s if self._wanted() else None
 
     def _handle(self, item: Item) -> None:
@@ -176,6 +196,7 @@ class InspectionPipeline:
             self._inspect(item)
 
     def _camera_change(self, change: CameraChange) -> None:
+        self._finish_pending()  # the window learns of parts and the camera in order
         if change.event is not None:
             self._event(change.event.kind, change.event.message, **change.event.details)
         if change.halt:
@@ -194,21 +215,29 @@ class InspectionPipeline:
                 self._inspect(item)
             else:
                 self._camera_change(replace(item, halt=""))
+        self._finish_pending()
         if was_running:
             self._event("inspection_stopped", message)
             self._events.running_changed(False)
 
     def _inspect(self, part: Acquired) -> None:
+        """Judge and submit this part; then finish the previous one (its commit overlapped)."""
         if part.problem or part.frame is None:
             judged = Judged(no_decision(part.problem), Detections.empty(), 0.0)
         else:
             judged = self._inspector.judge(part.frame.image, self._policy, part.prepared)
         inspection = self._inspector.record(part.frame, part.sequence, judged, self._ts_id)
-        self._commit(part, inspection, judged)
+        submitted = _Submitted(part, inspection, judged, self._submit(inspection), self._policy)
+        self._finish_pending()
+        self._pending = submitted
 
-    def _commit(self, part: Acquired, inspection: Inspection, judged: Judged) -> None:
-        """Log, then outputs, then (only then) whoever shows the part."""
-        row_id = self._record(inspection)
+    def _finish_pending(self) -> None:
+        """Wait for the pending part's commit, then outputs, then (only then) the window."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        part, inspection, judged = pending.part, pending.inspection, pending.judged
+        row_id = self._committed(pending.commit)
         logged = row_id is not None
         if not logged:
             why = NoDecisionCause.LOG_UNAVAILABLE.message("part not recorded")
@@ -229,8 +258,8 @@ class InspectionPipeline:
                 inspection=inspection,
                 image=part.frame.image if part.frame is not None else None,
                 detections=judged.detections,
-                thresholds=self._policy.thresholds,
-                rejecting=self._policy.rejecting,
+                thresholds=pending.policy.thresholds,
+                rejecting=pending.policy.rejecting,
                 logged=logged,
                 row_id=row_id,
                 committed_ms=committed_ms,
@@ -251,12 +280,23 @@ class InspectionPipeline:
             return False
         return True
 
-    def _record(self, inspection: Inspection) -> int | None:
-        """The row id once committed; None (and a fault) when the log refused the part."""
+    def _submit(self, inspection: Inspection) -> PendingCommit | BaseException:
+        """The record queued for commit, or why the log refused it at once."""
         if not self._open_log() or self._log is None:
-            return None
+            return LookupError("log not open")
         try:
-            row = self._log.record(inspection)
+            return self._log.submit(inspection)
+        except Exception as exc:
+            return exc
+
+    def _committed(self, commit: PendingCommit | BaseException) -> int | None:
+        """The row id once committed; None (and a fault) when the log refused the part."""
+        try:
+            if isinstance(commit, BaseException):
+                raise commit
+            row = commit.result()
+        except LookupError:  # the log could not be opened: already reported
+            return None
         except Exception as exc:
             self._events.fault(f"log unavailable: {one_line(exc)}")
             return None

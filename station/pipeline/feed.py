@@ -15,10 +15,14 @@ class Feed(Protocol):
     """Parts and camera changes for the inspection side, in acquisition order."""
 
     def demand(self, *, running: bool, parts: int) -> None:
-        """Acquire continuously (`running`), or `parts` more parts."""
+        """Acquire continuously (`running`), and/or `parts` more parts."""
 
     def next(self) -> tuple[list[Item], float]:
         """What happened since the last call, and seconds until the next call helps."""
+        ...
+
+    def ready(self) -> bool:
+        """Is the next part already acquired (so the pipeline may overlap work with it)?"""
         ...
 
     def close(self) -> list[Item]:
@@ -41,6 +45,9 @@ class InlineFeed:
     def next(self) -> tuple[list[Item], float]:
         return self._link.acquire()
 
+    def ready(self) -> bool:
+        return False
+
     def close(self) -> list[Item]:
         return self._link.close()
 
@@ -50,4 +57,8 @@ class InlineFeed:
 
 def make_feed(link: CameraLink, prefetch: int) -> Feed:
     """Inline for `prefetch` 0; else a thread acquiring up to `prefetch` parts ahead."""
-    return InlineFeed(link)
+    if prefetch <= 0:
+        return InlineFeed(link)
+    from station.pipeline.prefetch import PrefetchFeed
+
+    return PrefetchFeed(link, depth=prefetch)

@@ -144,7 +144,7 @@ class HeadlessRunner:
         ticker = threading.Thread(target=self._tick, name="status-line", daemon=True)
         try:
             pipeline.begin()
-            pipeline.start()
+            pipeline.start(self._max_parts)
             ticker.start()
             while True:
                 reason = self._why_stop(t0)

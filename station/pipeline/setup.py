@@ -14,10 +14,20 @@ from station.pipeline.acquisition import BackoffPolicy
 from station.pipeline.results import CameraStatus, PartResult
 
 
-class InspectionLog(Protocol):
-    """What the pipeline needs of the log (station.storage.log.SqliteInspectionLog)."""
+class PendingCommit(Protocol):
+    """A submitted record: `result()` blocks until committed (row id) or raises."""
 
-    def record(self, inspection: Inspection) -> Any: ...
+    def result(self, timeout_s: float | None = None) -> int: ...
+
+
+class InspectionLog(Protocol):
+    """What the pipeline needs of the log (station.storage.log.SqliteInspectionLog).
+
+    `submit` queues a record and returns at once, so the commit of part n overlaps the
+    inference of part n+1; nothing is shown or sent before its `result()` returned.
+    """
+
+    def submit(self, inspection: Inspection) -> PendingCommit: ...
 
     def record_event(self, kind: str, message: str, **details: Any) -> Any: ...
 
@@ -47,7 +57,8 @@ class PipelineSetup:
     `open_log` is called on the pipeline's thread, so the SQLite connection lives there.
     `read_timeout_s` bounds one camera read; `backoff` spaces reconnect attempts.
     `outputs` receive every committed part, in order, after the log and before the window.
-    `prefetch` is how many parts acquisition may run ahead of inference (0: none, serial).
+    `prefetch` is how many parts acquisition may run ahead of inference (0: serial, on
+    the caller's thread).
     """
 
     source: FrameSource
@@ -61,4 +72,4 @@ class PipelineSetup:
     read_timeout_s: float = 2.0
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     outputs: tuple[InspectionOutput, ...] = ()
-    prefetch: int = 0
+    prefetch: int = 2

@@ -31,12 +31,13 @@ it is kept as written (`station.detectors.heuristic.PREFIX`; not imported: no on
 @dataclass(frozen=True, slots=True)
 class ModelRef:
     """The model file (or a `heuristic:...` spec, as written), its expected SHA-256 (None: not
-    pinned), labels file and family override."""
+    pinned), labels file, family override and onnxruntime intra-op thread count."""
 
     path: Path
     sha256: str | None = None
     labels: Path | None = None
     family: str | None = None
+    intra_op_threads: int | None = None  # None: one per usable CPU
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,7 @@ def load_recipe(path: Path | str) -> Recipe:
 
     allowed_keys = {
         "product": {"name", "station_id"},
-        "model": {"path", "sha256", "labels", "family"},
+        "model": {"path", "sha256", "labels", "family", "intra_op_threads"},
         "thresholds": {"default", "tuned_on_model_sha256", "reject_classes", "classes"},
         "shifts": {"zone", "starts", "names"},
         "costs": {"escape", "scrap", "max_escape_rate"},
@@ -161,6 +161,7 @@ def load_recipe(path: Path | str) -> Recipe:
         sha.lower() if sha else None,
         f.resolve(labels) if labels else None,
         f.text("model", "family", None),
+        _threads(f),
     )
 
     thresholds = _thresholds(f)
@@ -239,6 +240,14 @@ def _station_id(f: _Fields) -> str:
     if chosen is not None and not chosen.strip():
         raise f.fail("station.id" if sid is not None else "product.station_id", "a non-empty id")
     return chosen or socket.gethostname()
+
+
+def _threads(f: _Fields) -> int | None:
+    """`[model] intra_op_threads`: onnxruntime's threads for one inference (1 to 256)."""
+    value = f.get("model", "intra_op_threads", int, "a whole number from 1 to 256", None)
+    if value is not None and not 1 <= value <= 256:
+        raise f.fail("model.intra_op_threads", "a whole number from 1 to 256", value)
+    return None if value is None else int(value)
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
