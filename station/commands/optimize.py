@@ -79,7 +79,10 @@ def _main(args: argparse.Namespace) -> int:
     else:
         if comparison is not None:
             print(comparison_table(comparison, args.sample))
-        print(f"\nwrote {result.out} ({len(result.float_nodes)} decode-tail nodes kept float)")
+        print(
+            f"\nwrote {result.out} ({len(result.float_nodes)} nodes kept float: the decode "
+            "tail and the convolution reading the image)"
+        )
     if result.problems:
         print(
             "int8 model REFUSED: " + "; ".join(result.problems) + f". No recipe written; "
