@@ -158,6 +158,18 @@ def test_closing_during_a_search_cancels_it(qtbot) -> None:
     assert vm.dragged == before and "Minimum cost" not in view.message.text()
 
 
+def test_the_cancel_button_stops_a_search(qtbot) -> None:
+    loaded = benchmark_matrix(60000, 8, seed=11, model_sha256=SHA)
+    vm, view = make_view(qtbot, loaded)
+    before = vm.dragged
+    view.btn_min_cost.click()
+    assert view.btn_cancel.isVisible() and view.progress.isVisible()
+    view.btn_cancel.click()
+    qtbot.waitUntil(lambda: "cancelled" in view.message.text(), timeout=60000)
+    assert not vm.rec_runner.running and vm.dragged == before
+    assert not view.btn_cancel.isVisible() and not view.progress.isVisible()
+
+
 def test_escape_cap_unmet_on_a_small_sample_says_so(qtbot) -> None:
     loaded = benchmark_matrix(300, 3, seed=5, model_sha256=SHA)
     vm, view = make_view(qtbot, loaded, costs=Costs(50.0, 2.0, 0.005))

@@ -66,14 +66,19 @@ class TuningView(QWidget):
         self.open_folder = QPushButton("Open YOLO folder…")
         self.sample_size = QLabel("no sample")
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(200)
+        self.progress.setMinimumWidth(280)
+        self.progress.setMaximumWidth(360)
         self.progress.setVisible(False)
+        self.btn_cancel = QPushButton("Cancel")
+        self.btn_cancel.setToolTip("stop scoring the sample or searching thresholds")
+        self.btn_cancel.setVisible(False)
         sample_row = QHBoxLayout()
         sample_row.addWidget(QLabel("Sample:"))
         sample_row.addWidget(self.sample_combo)
         sample_row.addWidget(self.open_folder)
         sample_row.addWidget(self.sample_size, 1)
         sample_row.addWidget(self.progress)
+        sample_row.addWidget(self.btn_cancel)
 
         # -- left: sliders + actions
         slider_box = QWidget()
@@ -173,6 +178,7 @@ class TuningView(QWidget):
         vm.live_changed.connect(self.live_label.setText)
         vm.drift_changed.connect(self._on_drift)
         vm.samples_listed.connect(self._on_samples_listed)
+        self.btn_cancel.clicked.connect(vm.cancel_jobs)
         self.btn_min_cost.clicked.connect(vm.recommend_min_cost)
         self.btn_cap.clicked.connect(vm.recommend_escape_cap)
         self.btn_revert.clicked.connect(vm.revert)
@@ -262,6 +268,9 @@ class TuningView(QWidget):
     @Slot(bool, str)
     def _on_busy(self, busy: bool, text: str) -> None:
         self.progress.setVisible(busy)
+        self.btn_cancel.setVisible(busy and self.vm.cancellable)
+        if busy:
+            self.progress.setRange(0, 0)  # busy until the job reports how far it is
         self.progress.setFormat(text + " %v/%m" if busy else "")
         self.sample_combo.setEnabled(not busy)
         self.open_folder.setEnabled(not busy)

@@ -307,8 +307,15 @@ class TuningViewModel(QObject):
             return
         self._recommend(ESCAPE_CAP)
 
+    @property
+    def cancellable(self) -> bool:
+        """A sample is being scored or thresholds searched (an apply is never cut short)."""
+        return self.samples.runner.running or self.rec_runner.running
+
     @Slot()
-    def cancel_search(self) -> None:
+    def cancel_jobs(self) -> None:
+        """Stop scoring or searching at the job's next progress report."""
+        self.samples.runner.cancel()
         self.rec_runner.cancel()
 
     def _recommend(self, which: str) -> None:
