@@ -321,14 +321,14 @@ def test_confirming_a_part_counts_in_the_live_estimate_once(qtbot, tmp_path: Pat
 def test_score_drift_alarm_shows_in_the_status_line(qtbot, tmp_path: Path) -> None:
     import numpy as np
 
-    from station.core.drift import MIN_LIVE_PARTS, DriftMonitor
+    from station.core.drift import MIN_LIVE_PARTS
     from station.ui.tuning import TuningView
 
     window = _station_app(tmp_path, autostart=False).open(write_recipe(tmp_path / "r"))
     qtbot.addWidget(window)
     vm = window.findChild(TuningView).vm
     # The tuning sample: crack scores around 0.2. The line: crack scores near 0.9.
-    vm.drift = DriftMonitor(NAMES, np.tile(np.float32([[0.2, -np.inf]]), (300, 1)))
+    vm.monitor.set_reference(NAMES, np.tile(np.float32([[0.2, -np.inf]]), (300, 1)))
     assert not window.status.drift.isVisible()
     for _ in range(MIN_LIVE_PARTS - 1):
         vm.live_scores(np.float32([0.9, -np.inf]))

@@ -8,11 +8,12 @@ from PySide6.QtCore import Qt
 from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core import metrics
+from station.core.costs import Costs
 from station.core.sample import ScoredSample
 from station.core.thresholds import ThresholdSet
 from station.services.tuning_samples import LoadedSample, benchmark_matrix
 from station.ui.tuning import TuningView, TuningViewModel
-from station.ui.tuning.tuning_vm import DEFAULT_KEY, Costs, escape_text, scrap_text
+from station.ui.tuning.figures import DEFAULT_KEY, escape_text, scrap_text
 
 SHA = "a" * 64
 

@@ -14,6 +14,7 @@ from station.core.jobs import Progress
 from station.core.thresholds import ThresholdSet
 from station.services.threshold_change import AppliedChange, ThresholdChange, ThresholdChanger
 from station.ui.jobs import JobRunner
+from station.ui.tuning.figures import Figures
 
 
 class ThresholdApplier(QObject):
@@ -87,3 +88,31 @@ class ThresholdApplier(QObject):
         self.busy.emit(False, "")
         wrong_pin = message.startswith(("wrong PIN", "too many wrong PINs"))
         self.message.emit(message if wrong_pin else f"not applied: {message}")
+
+
+def figures_for_audit(f: Figures | None, sample_label: str | None) -> dict[str, object]:
+    """The numbers the supervisor saw when applying, as the audit trail records them."""
+    if f is None:
+        return {}
+    c = f.confusion
+    return {
+        "sample": sample_label,
+        "parts": c.parts,
+        "escapes": c.false_accepts,
+        "defective_parts": c.defective_parts,
+        "scrap": c.false_rejects,
+        "good_parts": c.good_parts,
+        "escape_text": f.escape_text,
+        "scrap_text": f.scrap_text,
+        "cost_per_1000": None if f.cost is None else round(f.cost.per_1000_parts, 3),
+    }
+
+
+def change_summary(
+    saved: ThresholdSet, dragged: ThresholdSet, model_sha256: str, f: Figures | None
+) -> str:
+    """What the apply dialog shows: the moves, then escapes and scrap at the new set."""
+    lines = [ThresholdChange("", "", saved, dragged, model_sha256).describe()]
+    if f is not None:
+        lines += [f.escape_text, f.scrap_text]
+    return "\n".join(lines)

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.ui.tuning.tuning_vm import MAX_CHANGED_SHOWN, Figures, PartDetail, TuningViewModel
+from station.ui.tuning.figures import MAX_CHANGED_SHOWN, Figures, PartDetail
+from station.ui.tuning.tuning_vm import TuningViewModel
 
 THUMB = QSize(96, 72)
 THUMB_DELAY_MS = 150

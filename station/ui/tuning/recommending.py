@@ -1,4 +1,4 @@
-"""A recommendation as a background job, and the line the tuning view says about it (no Qt).
+"""A recommendation as a background job, and the line the tuning view says about it.
 
 The search (`station.core.recommend`) runs on the job runner with progress and
 cancellation; when it is done the sliders move to its thresholds and the
@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from PySide6.QtCore import QObject, Signal, Slot
 
 from station.core import recommend
 from station.core.costs import Costs
 from station.core.jobs import Job, Progress
 from station.core.sample import ScoredSample
+from station.ui.jobs import CANCELLED, JobRunner
 from station.ui.tuning.figures import Figures
 
 MIN_COST = "min_cost"
@@ -86,3 +88,43 @@ def recommendation_line(
     if rec.notes:
         line += ". Note: " + "; ".join(rec.notes)
     return line
+
+
+class ThresholdSearch(QObject):
+    """Runs one search at a time on the job runner; `found(Searched)` when it is done."""
+
+    found = Signal(object)  # Searched
+    message = Signal(str)
+    busy = Signal(bool, str)
+    progress = Signal(int, int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = JobRunner("Search", self)
+        self.runner.progress.connect(self.progress)
+        self.runner.finished.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+
+    def start(self, job: Job) -> None:
+        if self.runner.running:
+            self.message.emit("a recommendation is already being searched")
+            return
+        self.runner.start(job)
+        self.busy.emit(True, "searching thresholds")
+
+    @Slot(object)
+    def _on_done(self, result: object) -> None:
+        self.busy.emit(False, "")
+        assert isinstance(result, Searched)
+        if isinstance(result.result, recommend.NoRecommendation):
+            self.message.emit(f"no recommendation: {result.result.reason}")
+            return
+        self.found.emit(result)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.busy.emit(False, "")
+        if message == CANCELLED:
+            self.message.emit("recommendation search cancelled")
+        else:
+            self.message.emit(f"no recommendation: {message}")

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.ui.tuning.tuning_vm import Curves, Figures
+from station.ui.tuning.figures import Curves, Figures
 
 DEF_COLOR = (200, 40, 40)
 GOOD_COLOR = (40, 110, 200)

@@ -32,8 +32,9 @@ from station.services.tuning_samples import SampleEntry
 from station.ui.tuning.apply_dialog import ApplyDialog
 from station.ui.tuning.changed_parts import ChangedPartsPanel
 from station.ui.tuning.class_slider import ClassSlider
+from station.ui.tuning.figures import DEFAULT_KEY, Curves, Figures
 from station.ui.tuning.tradeoff_plot import TradeoffPlot
-from station.ui.tuning.tuning_vm import DEFAULT_KEY, Curves, Figures, TuningViewModel
+from station.ui.tuning.tuning_vm import TuningViewModel
 
 BANNER_STYLE = "background: #fff3cd; color: #5c4400; padding: 6px; border: 1px solid #e0c36a;"
 ALARM_STYLE = "background: #f8d7da; color: #6b0f1a; padding: 4px;"

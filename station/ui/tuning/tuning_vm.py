@@ -20,48 +20,33 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal, Slot
 
-from station.core import outcomes, recommend
+from station.core import recommend
 from station.core.costs import Costs
 from station.core.drift import DriftMonitor, DriftReport
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdSet, reject_mask
 from station.services.threshold_change import AppliedChange, ThresholdChange, ThresholdChanger
 from station.services.tuning_samples import LoadedSample, SampleCatalog, SampleEntry
-from station.ui.jobs import CANCELLED, JobRunner
-from station.ui.tuning.apply_vm import ThresholdApplier
+from station.ui.jobs import JobRunner
+from station.ui.tuning.apply_vm import ThresholdApplier, change_summary, figures_for_audit
 from station.ui.tuning.figures import (
     DEFAULT_KEY,
-    MAX_CHANGED_SHOWN,
-    ChangedParts,
     Curves,
     Figures,
     PartDetail,
-    escape_text,
-    scrap_text,
 )
 from station.ui.tuning.live import LiveEstimate
+from station.ui.tuning.live_monitor import LiveMonitor
 from station.ui.tuning.recommending import (
     ESCAPE_CAP,
     MIN_COST,
     Searched,
+    ThresholdSearch,
     recommendation_line,
     search_job,
 )
 from station.ui.tuning.sample_figures import SampleFigures
 from station.ui.tuning.sample_loader import SampleLoader
-
-__all__ = [
-    "DEFAULT_KEY",
-    "MAX_CHANGED_SHOWN",
-    "ChangedParts",
-    "Costs",
-    "Curves",
-    "Figures",
-    "PartDetail",
-    "TuningViewModel",
-    "escape_text",
-    "scrap_text",
-]
 
 
 class TuningViewModel(QObject):
@@ -107,10 +92,10 @@ class TuningViewModel(QObject):
         self.applier.applied.connect(self._on_applied)
         self.applier.message.connect(self.message)
         self.applier.busy.connect(self.busy)
-        self.rec_runner = JobRunner("Search", self)
-        self.rec_runner.progress.connect(self.progress)
-        self.rec_runner.finished.connect(self._on_recommended)
-        self.rec_runner.failed.connect(self._on_rec_failed)
+        self.search = ThresholdSearch(self)
+        self.search.found.connect(self._on_recommended)
+        for name in ("busy", "progress", "message"):
+            getattr(self.search, name).connect(getattr(self, name))
         self.saved = saved
         self.dragged = saved
         self.selected = self.class_names[0] if self.class_names else DEFAULT_KEY
@@ -119,8 +104,9 @@ class TuningViewModel(QObject):
         self._curve_key: tuple[Any, ...] | None = None
         self._last_curves: Curves | None = None
         self.last_figures: Figures | None = None
-        self.drift: DriftMonitor | None = None
-        self.live = LiveEstimate()
+        self.monitor = LiveMonitor(self)
+        self.monitor.live_changed.connect(self.live_changed)
+        self.monitor.drift_changed.connect(self.drift_changed)
 
     @classmethod
     def from_recipe(
@@ -220,7 +206,7 @@ class TuningViewModel(QObject):
         self._figures.set_saved(self.vector(self.saved))
         self._curve_key = None
         # Parts without a decision have no scores: the drift reference skips them.
-        self.drift = DriftMonitor(self.class_names, s.scores)
+        self.monitor.set_reference(self.class_names, s.scores)
         self.sample_changed.emit()
         self.banner_changed.emit(self.banner)
         self.refresh()
@@ -318,6 +304,11 @@ class TuningViewModel(QObject):
         self.samples.runner.cancel()
         self.rec_runner.cancel()
 
+    @property
+    def rec_runner(self) -> JobRunner:
+        """The threshold search's job runner."""
+        return self.search.runner
+
     def _recommend(self, which: str) -> None:
         """Search off the GUI thread with progress (cancellable); sliders move when done."""
         why = self._check_recommendable()
@@ -325,68 +316,31 @@ class TuningViewModel(QObject):
             self.message.emit(f"no recommendation: {why}")
             return
         assert self.loaded is not None
-        if self.rec_runner.running:
-            self.message.emit("a recommendation is already being searched")
-            return
         current = self.vector(self.dragged)
-        self.rec_runner.start(
+        self.search.start(
             search_job(which, self.loaded.sample, self.rejecting, self.costs, current)
         )
-        self.busy.emit(True, "searching thresholds")
-
-    @Slot(str)
-    def _on_rec_failed(self, message: str) -> None:
-        self.busy.emit(False, "")
-        if message == CANCELLED:
-            self.message.emit("recommendation search cancelled")
-        else:
-            self.message.emit(f"no recommendation: {message}")
 
     @Slot(object)
     def _on_recommended(self, result: object) -> None:
-        self.busy.emit(False, "")
         assert isinstance(result, Searched)
         rec = result.result
-        if isinstance(rec, recommend.NoRecommendation):
-            self.message.emit(f"no recommendation: {rec.reason}")
-            return
+        assert isinstance(rec, recommend.Recommendation)
         # Exact levels, not rounded to the slider's 0.01 grid: where scores crowd together
         # (a weak model), rounding can cost dozens of parts. The next drag snaps to the grid.
         exact = {name: float(v) for name, v in rec.thresholds.items()}
-        ts = ThresholdSet(
-            {**self.dragged.class_thresholds, **exact},
-            self.dragged.default_threshold,
-            self.dragged.model_sha256,
-        )
-        self.set_dragged(ts)
+        self.set_dragged(self.dragged.with_thresholds(exact))
         assert self.last_figures is not None
         line = recommendation_line(result.which, rec, self.last_figures, self.costs.max_escape_rate)
         self.message.emit(line)
 
     # ---- apply / undo -----------------------------------------------------------------------
     def figures_dict(self) -> dict[str, object]:
-        f = self.last_figures
-        if f is None:
-            return {}
-        c = f.confusion
-        return {
-            "sample": self.loaded.label if self.loaded else None,
-            "parts": c.parts,
-            "escapes": c.false_accepts,
-            "defective_parts": c.defective_parts,
-            "scrap": c.false_rejects,
-            "good_parts": c.good_parts,
-            "escape_text": f.escape_text,
-            "scrap_text": f.scrap_text,
-            "cost_per_1000": None if f.cost is None else round(f.cost.per_1000_parts, 3),
-        }
+        label = self.loaded.label if self.loaded else None
+        return figures_for_audit(self.last_figures, label)
 
     def apply_summary(self) -> str:
-        change = ThresholdChange("", "", self.saved, self.dragged, self.model_sha256)
-        lines = [change.describe()]
-        if self.last_figures is not None:
-            lines += [self.last_figures.escape_text, self.last_figures.scrap_text]
-        return "\n".join(lines)
+        return change_summary(self.saved, self.dragged, self.model_sha256, self.last_figures)
 
     def apply(self, who: str, pin: str, reason: str) -> bool:
         """Start the apply transaction off the GUI thread; False (with a message) when refused
@@ -418,46 +372,33 @@ class TuningViewModel(QObject):
         self.message.emit(f"thresholds {verb}: {done.change.describe()}")
         self.refresh()
 
-    # ---- live on the line -------------------------------------------------------------------
+    # ---- live on the line (LiveMonitor) ----------------------------------------------------
+    @property
+    def live(self) -> LiveEstimate:
+        return self.monitor.live
+
+    @property
+    def drift(self) -> DriftMonitor | None:
+        return self.monitor.drift
+
     @Slot(object)
     def on_part(self, result: Any) -> None:
-        """A `PartResult` (or an `Inspection`) from the running station."""
-        insp = getattr(result, "inspection", result)
-        if self.live.new_shift(insp.shift_id) and self.drift is not None:
-            self.drift.reset()
-        # A part without a decision has no scores (NaN, even where an old log says -inf).
-        self.live_scores(outcomes.decided_scores(insp.outcome, insp.max_scores))
-        if insp.truth_defective is not None:
-            self.live.add_line_part(bool(insp.truth_defective), insp.outcome)
-        self.live_changed.emit(self.live.text())
+        self.monitor.on_part(result)
 
     @Slot(bool, bool)
     def on_confirmation(self, defective: bool, shipped: bool) -> None:
-        """An operator confirmed a logged part: really defective / really good; `shipped`:
-        whether the station passed it."""
-        self.live.confirmed.add(defective, shipped)
-        self.live_changed.emit(self.live.text())
+        self.monitor.on_confirmation(defective, shipped)
 
     @Slot(object)
     def on_part_confirmed(self, confirmation: Any) -> None:
-        """A `PartConfirmation` from the part view: counted once per part (its latest
-        verdict), and only when the part is of the shift the live estimate covers."""
-        c = confirmation
-        if self.live.replace_verdict(c.row_id, c.shift_id, c.defective, c.shipped):
-            self.on_confirmation(c.defective, c.shipped)
+        self.monitor.on_part_confirmed(confirmation)
 
     @Slot(object)
     def live_scores(self, max_scores: Any) -> None:
-        """Per-class max scores of one live part (`Inspection.max_scores`) for the drift alarm;
-        a part without a decision (NaN) is skipped by the monitor."""
-        if self.drift is None:
-            return
-        self.drift.add(np.asarray(max_scores, dtype=np.float32))
-        # A report is a few dozen numbers: cheap enough for every part of a line.
-        self.drift_changed.emit(self.drift.report())
+        self.monitor.live_scores(max_scores)
 
     def drift_report(self) -> DriftReport | None:
-        return None if self.drift is None else self.drift.report()
+        return self.monitor.drift_report()
 
     def live_text(self) -> str:
-        return self.live.text()
+        return self.monitor.live.text()
