@@ -55,3 +55,22 @@ def test_killed_camera_shows_camera_lost_then_inspection_resumes(
     assert kinds.count("camera_lost") == 1 and kinds.count("camera_found") == 1
     assert station.vm.counters.inspected == sum(station.db_counts().values())
     assert station.db_counts()["NO DECISION"] == station.vm.counters.no_decision >= 1
+
+
+def test_a_region_outside_the_sensor_is_a_camera_fault_not_retried(
+    qtbot, tmp_path: Path, fake_gige_camera: FakeGigECamera
+) -> None:
+    """The real camera refuses the recipe: inspection stops with the camera's words."""
+    model = write_yolov8_model(tmp_path / "m.onnx", [(0, 0.2, (8, 8, 20, 20))], ["crack"])
+    source = GigECamera(camera_id=fake_gige_camera.camera_id, region=(2000, 0, 100, 100))
+    station = build_station(qtbot, tmp_path, source, load_detector(model), ThresholdSet({}, 0.5))
+    station.vm.start()
+    qtbot.waitUntil(lambda: station.vm.camera.state is CameraState.FAULT, timeout=20000)
+    qtbot.waitUntil(lambda: not station.vm.running, timeout=5000)
+    assert station.window.banner.headline.text() == "CAMERA FAULT"
+    assert "outside the 2048x2048 sensor" in station.window.banner.state.detail
+    qtbot.wait(500)  # no reconnect attempt follows
+    assert [c.state for c in station.sink.cameras].count(CameraState.CONNECTING) == 1
+    assert not station.sink.parts
+    kinds = [k for k, _ in station.events()]
+    assert kinds.count("camera_fault") == 1 and "camera_lost" not in kinds

@@ -120,6 +120,7 @@ class CameraLink:
         self._lost = False
         self._attempt = 0
         self._retry_at = 0.0
+        self._announced = False
         self._last_sequence = 0
 
     @property
@@ -135,6 +136,12 @@ class CameraLink:
             wait_s = self._retry_at - self._clock()
             if wait_s > 0:
                 return [], wait_s
+            if not self._announced:  # say so first: opening a camera can take seconds
+                self._announced = True
+                return [
+                    CameraChange(CameraStatus(CameraState.CONNECTING, attempt=self._attempt))
+                ], 0.0
+            self._announced = False
             change = self._open()
             return [change], 0.0 if self._info is not None else self._retry_wait()
         return self._read(), 0.0
@@ -148,6 +155,7 @@ class CameraLink:
         self._lost = False
         self._attempt = 0
         self._retry_at = 0.0
+        self._announced = False
         items.append(CameraChange(CameraStatus(CameraState.STOPPED)))
         return items
 
