@@ -185,15 +185,15 @@ def test_a_sealed_old_log_catches_later_edits(tmp_path: Path) -> None:
 def test_a_long_chain_is_walked_in_stretches_by_worker_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import station.storage.integrity as integrity
+    import station.storage.walk as walk
 
     monkeypatch.setattr(chain, "CHECKPOINT_EVERY", 4)
-    monkeypatch.setattr(integrity, "PARALLEL_FROM_ROWS", 1)
-    monkeypatch.setattr(integrity, "MAX_WORKERS", 3)
-    monkeypatch.setattr(integrity.os, "sched_getaffinity", lambda _pid: {0, 1, 2})
+    monkeypatch.setattr(walk, "PARALLEL_FROM_ROWS", 1)
+    monkeypatch.setattr(walk, "MAX_WORKERS", 3)
+    monkeypatch.setattr(walk.os, "sched_getaffinity", lambda _pid: {0, 1, 2})
     db = _log(tmp_path / "log.sqlite3")
     with sqlite3.connect(db) as conn:
-        assert len(integrity._stretches(conn, "inspections", chain.ChainHead(), 3)) == 3
+        assert len(walk.stretches(conn, "inspections", chain.ChainHead(), 3)) == 3
         assert verify_rows(conn, "inspections").ok
         conn.execute("UPDATE inspections SET outcome = 'PASS' WHERE id IN (13, 17)")
         conn.commit()
