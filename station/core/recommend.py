@@ -37,16 +37,15 @@ from station.core.recommend_text import (
     wide_interval_note,
 )
 from station.core.sample import BoolArray, F32Array, ScoredSample
-from station.core.threshold_search import (
+from station.core.search_problem import (
     F64Array,
     IntpArray,
     Objective,
     Problem,
     build_problem,
-    cap_starts_if_needed,
     evaluate,
-    search,
 )
+from station.core.threshold_search import cap_starts_if_needed, search
 from station.core.thresholds import DEFAULT_THRESHOLD
 
 EXHAUSTIVE_LIMIT = 2_000_000
