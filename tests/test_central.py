@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -317,6 +318,9 @@ def test_forwarding_reads_an_upgraded_journal_from_its_start(tmp_path: Path, cen
     log_shift(db, "press-1", n=10)
     fwd = open_forwarding(db, central_url)
     try:
+        with sqlite3.connect(db) as conn:
+            queued = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        assert fwd.status().rows_behind == queued > 10
         while True:
             fwd.step()
             if fwd.idle:
@@ -373,3 +377,23 @@ def test_tuning_sample_from_every_station_that_ran_the_model(
     loaded = catalog.job(entry)(lambda done, total: None)
     assert loaded.label == PLANT_LABEL and loaded.sample.n_parts == s.n_parts
     assert loaded.image_paths == (None,) * s.n_parts  # the frames stay on their stations
+
+
+def test_status_line_names_the_problem() -> None:
+    from station.outputs.central.forwarder import ForwardStatus
+
+    def text(error: str) -> str:
+        return ForwardStatus("t", rows_behind=3, oldest_age_s=150.0, last_error=error).text()
+
+    assert text("central database t: cannot connect (refused)") == (
+        "Central: 3 rows behind (oldest 2 min) · server unreachable"
+    )
+    assert text("the central database needs psycopg: pip install ...").endswith(
+        "psycopg not installed"
+    )
+    assert "run station central init" in text("...: run `station central init --url URL` first")
+    assert ForwardStatus("t", connected=True).text() == "Central: up to date"
+    assert ForwardStatus("t").text() == "Central: connecting…"
+    assert ForwardStatus("t", connected=True, quarantined=2).text() == (
+        "Central: up to date · 2 row(s) quarantined (kept in the log)"
+    )

@@ -129,13 +129,19 @@ class OutboxJournal:
         return 0 if row is None else int(row[0])
 
     def backlog(self, after: int, now: float | None = None) -> tuple[int, float | None]:
-        """(rows behind, age in seconds of the oldest of them or None) after sequence `after`."""
-        n, oldest = self._conn.execute(
-            "SELECT count(*), min(queued_utc) FROM outbox WHERE sequence > ?", (after,)
-        ).fetchone()
-        if not n:
+        """(rows behind, age in seconds of the oldest of them or None) after sequence `after`.
+
+        Two index lookups, whatever the backlog: sequences have no gaps (AUTOINCREMENT
+        values of a rolled-back row are rolled back with it).
+        """
+        last = self.last_sequence()
+        if last <= after:
             return 0, None
-        return int(n), max(0.0, (now or time.time()) - float(oldest))
+        row = self._conn.execute(
+            "SELECT queued_utc FROM outbox WHERE sequence > ? ORDER BY sequence LIMIT 1", (after,)
+        ).fetchone()
+        oldest = None if row is None else max(0.0, (now or time.time()) - float(row[0]))
+        return last - after, oldest
 
     def pending(self, after: int, limit: int) -> OutboxBatch | None:
         """The next `limit` entries after sequence `after` with their rows, or None."""

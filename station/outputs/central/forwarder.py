@@ -75,7 +75,7 @@ class ForwardStatus:
         else:
             parts = ["Central: connecting…" if not self.last_error else "Central: nothing queued"]
         if not self.connected and self.last_error:
-            parts.append("server unreachable")
+            parts.append(_problem(self.last_error))
         if self.quarantined:
             parts.append(f"{self.quarantined} row(s) quarantined (kept in the log)")
         return " · ".join(parts)
@@ -92,6 +92,22 @@ class ForwardStatus:
             "last_error": self.last_error,
             "as_of_utc": self.as_of_utc,
         }
+
+
+_SETUP_PROBLEMS = (
+    ("needs psycopg", "psycopg not installed"),
+    ("central init", "no central schema: run station central init"),
+    ("another journal", "station id already used by another station"),
+    ("newer than this station", "central schema newer than this station"),
+)
+
+
+def _problem(error: str) -> str:
+    """The operator's words for why nothing is sent (the tooltip has the whole error)."""
+    for needle, words in _SETUP_PROBLEMS:
+        if needle in error:
+            return words
+    return "server unreachable"
 
 
 def _age(seconds: float) -> str:
