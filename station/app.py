@@ -42,6 +42,7 @@ class StationParts:
     log: Any  # station.storage.log.SqliteInspectionLog (opened; the worker closes it)
     source: Any  # station.core.ports.FrameSource (not opened yet)
     db_path: Path
+    plc: Any = None  # station.outputs.plc.output.PlcOutput (listening), or None
 
 
 def compose(
@@ -101,7 +102,54 @@ def compose(
     except Exception:
         log.close()
         raise
-    return StationParts(recipe, detector, log, source, db)
+    try:
+        plc = _plc_output(recipe, db)
+    except Exception:
+        log.close()
+        raise
+    return StationParts(recipe, detector, log, source, db, plc)
+
+
+def _plc_output(recipe: Any, db: Path) -> Any:
+    """The recipe's PLC link, listening, its counters carried on from the log; or None."""
+    if recipe.plc is None:
+        return None
+    from station.sources import plc_triggered
+
+    try:
+        from station.outputs.plc.output import PlcOutput
+    except ImportError as exc:
+        raise StationError(
+            f"{recipe.path}: [plc] needs the station's 'plc' extra "
+            f'(pip install -e ".[plc]"): {exc}'
+        ) from None
+    plc = PlcOutput(
+        recipe.plc,
+        triggered=plc_triggered(recipe.camera),
+        deadline_ms=recipe.decision_deadline_ms,
+        shifts=recipe.shifts,
+    )
+    totals = _shift_totals(recipe, db)
+    if totals is not None:
+        plc.seed_counters(*totals)
+    try:
+        plc.start()
+    except StationError as exc:
+        raise StationError(f"{recipe.path}: {exc}") from None
+    return plc
+
+
+def _shift_totals(recipe: Any, db: Path) -> tuple[str, int, int, int] | None:
+    """(shift id, passed, rejected, no decision) of the current shift in the log so far."""
+    from station.storage.reports import Selection, shift_report
+
+    shift = recipe.shifts.shift_at(time.time())
+    try:
+        totals = shift_report(db, Selection(shift_id=shift.id)).totals
+    except StationError as exc:  # the log is readable by the pipeline or it will say so
+        print(f"station run: warning: shift counters start at 0: {exc}", file=sys.stderr)
+        return None
+    return shift.id, totals["passed"], totals["rejected"], totals["no_decision"]
 
 
 def _camera_beside_recipe(recipe: Any) -> Any:
@@ -133,6 +181,8 @@ def worker_setup(parts: StationParts) -> Any:
         station_id=recipe.station_id,
         product=recipe.product,
         shifts=recipe.shifts,
+        outputs=() if parts.plc is None else (parts.plc,),
+        line=parts.plc,
     )
 
 
@@ -171,6 +221,7 @@ def build_window(
         window = MainWindow(vm, settings)
         tuning_vm = _add_tabs(window, parts, tuning_cache_dir)
         _forward_to_central(window, parts)
+        _show_plc(window, parts)
     except BaseException:
         vm.shutdown("the window could not be built")
         raise
@@ -180,6 +231,18 @@ def build_window(
     if autostart:
         vm.start()
     return window
+
+
+def _show_plc(window: Any, parts: StationParts) -> None:
+    """With a `[plc]` table: the PLC link (clients, last trigger, heartbeat) in the status line."""
+    if parts.plc is None:
+        return
+    from station.ui.view_models.plc_vm import PlcStatusViewModel
+
+    plc_vm = PlcStatusViewModel(parts.plc, parent=window)
+    plc_vm.changed.connect(window.status.show_plc)
+    plc_vm.refresh()
+    window.add_closer(plc_vm.close)
 
 
 def _start_forwarder(parts: StationParts) -> Any:
@@ -207,15 +270,9 @@ def _forward_to_central(window: Any, parts: StationParts) -> None:
 
 def _seed_counters(vm: Any, parts: StationParts) -> None:
     """The shift counters carry on from the log after a restart in the middle of a shift."""
-    from station.storage.reports import Selection, shift_report
-
-    shift = parts.recipe.shifts.shift_at(time.time())
-    try:
-        totals = shift_report(parts.db_path, Selection(shift_id=shift.id)).totals
-    except StationError as exc:  # the log is readable by the worker or it will say so
-        print(f"station run: warning: shift counters start at 0: {exc}", file=sys.stderr)
-        return
-    vm.seed_counters(shift.id, totals["passed"], totals["rejected"], totals["no_decision"])
+    totals = _shift_totals(parts.recipe, parts.db_path)
+    if totals is not None:
+        vm.seed_counters(*totals)
 
 
 def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -> Any:

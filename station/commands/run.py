@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--json",
         action="store_true",
         help="with --headless: the summary as one JSON object {inspected, passed, rejected, "
-        "no_decision, elapsed_s, parts_per_s, latency_ms: {p50, p99}}",
+        "no_decision, elapsed_s, parts_per_s, latency_ms: {p50, p99}} (with a [plc] table also "
+        "plc: {clients, triggers, results, late})",
     )
     p.set_defaults(func=_main)
 

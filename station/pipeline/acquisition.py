@@ -68,7 +68,8 @@ class Acquired:
 
     `available_s` is `time.perf_counter()` when the frame (or the failure) became known:
     the start of the part's latency. `prepared` is the detector input made ahead of
-    inference when acquisition overlaps it (None otherwise).
+    inference when acquisition overlaps it (None otherwise). `trigger_id` is the PLC's
+    trigger the part answers (trigger mode).
     """
 
     sequence: int
@@ -76,6 +77,7 @@ class Acquired:
     frame: Frame | None = None
     problem: str = ""
     prepared: Any = None
+    trigger_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

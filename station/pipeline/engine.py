@@ -25,10 +25,12 @@ from station.core.detections import Detections
 from station.core.inspection import Inspection, threshold_set_id
 from station.core.no_decision import NoDecisionCause
 from station.core.thresholds import ThresholdSet
+from station.outputs.plc.parts import RESULT_ID_KEY, TRIGGER_ID_KEY, late_message
 from station.pipeline.acquisition import Acquired, CameraChange, CameraLink, Item, one_line
 from station.pipeline.feed import Feed, make_feed
 from station.pipeline.inspector import Judged, PartInspector, StagedDetector, no_scores
-from station.pipeline.results import PartResult
+from station.pipeline.line import LineSide, TriggeredFeed
+from station.pipeline.results import CameraState, PartResult
 from station.pipeline.setup import InspectionLog, PendingCommit, PipelineEvents, PipelineSetup
 
 
@@ -69,7 +71,12 @@ class InspectionPipeline:
             backoff=setup.backoff,
             prepare=prepare,
         )
-        self._feed: Feed = make_feed(link, setup.prefetch)
+        self._line = setup.line
+        self._feed: Feed = (
+            TriggeredFeed(link, self._line)
+            if self._line is not None and self._line.triggered
+            else make_feed(link, setup.prefetch)
+        )
         self._log: InspectionLog | None = None
         self._pending: _Submitted | None = None
         self._running = False
@@ -109,6 +116,7 @@ class InspectionPipeline:
             return
         self._halt(f"inspection stopped: {reason}")
         self._shut = True
+        self._line_events()
         self._event("station_stopped", f"station stopped: {reason}")
         self._feed.shutdown()
         for output in self._setup.outputs:
@@ -130,6 +138,8 @@ class InspectionPipeline:
         if self._shut or self._running:
             return
         self._running = True
+        if self._line is not None:
+            self._line.set_running(True)
         self._event("inspection_started", "inspection started")
         self._events.running_changed(True)
         if parts is None:
@@ -180,6 +190,7 @@ class InspectionPipeline:
             self._finish_pending()  # nothing to overlap its commit with: show it now
         if not self._wanted():
             return None
+        self._line_events()
         items, wait_s = self._feed.next()
         for item in items:
             self._handle(item)
@@ -203,6 +214,13 @@ class InspectionPipeline:
             self._halt(change.halt)
         if change.fault:
             self._events.fault(change.fault)
+        info = change.status.info
+        for note in info.notes if info is not None else ():  # a warning, said once by the camera
+            self._event("camera_note", note)
+            self._events.fault(note)
+        if self._line is not None:
+            bad = change.status.state in (CameraState.LOST, CameraState.FAULT)
+            self._line.camera_ok(not bad, change.status.message)
         self._events.camera_changed(change.status)
 
     def _halt(self, message: str) -> None:
@@ -210,6 +228,8 @@ class InspectionPipeline:
         was_running = self._running
         self._running = False
         self._triggers = 0
+        if self._line is not None:
+            self._line.set_running(False)
         for item in self._feed.close():
             if isinstance(item, Acquired):
                 self._inspect(item)
@@ -222,14 +242,55 @@ class InspectionPipeline:
 
     def _inspect(self, part: Acquired) -> None:
         """Judge and submit this part; then finish the previous one (its commit overlapped)."""
+        line = self._line
+        result_id = None
+        if line is not None and (not line.triggered or part.trigger_id is not None):
+            result_id = line.open_part(part.trigger_id, part.available_s)
         if part.problem or part.frame is None:
             judged = Judged(no_decision(part.problem), Detections.empty(), 0.0)
         else:
             judged = self._inspector.judge(part.frame.image, self._policy, part.prepared)
         inspection = self._inspector.record(part.frame, part.sequence, judged, self._ts_id)
+        if line is not None and result_id is not None:
+            inspection = self._for_line(line, inspection, result_id, part.trigger_id)
         submitted = _Submitted(part, inspection, judged, self._submit(inspection), self._policy)
         self._finish_pending()
         self._pending = submitted
+
+    def _for_line(
+        self, line: LineSide, inspection: Inspection, result_id: int, trigger_id: int | None
+    ) -> Inspection:
+        """The part tagged with its result_id; NO DECISION if its deadline already answered it
+        (the model's late result is logged beside it and changes nothing that was sent)."""
+        extra = {**inspection.extra, RESULT_ID_KEY: str(result_id)}
+        if trigger_id is not None:
+            extra[TRIGGER_ID_KEY] = str(trigger_id)
+        late_ms = line.claim(result_id)
+        if late_ms is None:
+            return replace(inspection, extra=extra)
+        why = late_message(late_ms, line.deadline_ms)
+        decision = inspection.decision
+        self._event(
+            "late_result",
+            f"result {result_id} {why}: sent as NO DECISION; the model said "
+            f"{decision.outcome.value}" + (f" ({decision.summary})" if decision.summary else ""),
+            result_id=result_id,
+            late_ms=round(late_ms, 1),
+            outcome=decision.outcome.value,
+            summary=decision.summary,
+        )
+        return replace(
+            inspection,
+            decision=no_decision(why),
+            max_scores=no_scores(len(self._class_names)),
+            extra=extra,
+        )
+
+    def _line_events(self) -> None:
+        """What happened on the PLC's side (connects, overflows), into the log."""
+        if self._line is not None:
+            for event in self._line.take_events():
+                self._event(event.kind, event.message, **event.details)
 
     def _finish_pending(self) -> None:
         """Wait for the pending part's commit, then outputs, then (only then) the window."""

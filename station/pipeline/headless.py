@@ -39,6 +39,8 @@ class RunSummary:
     latency_p99_ms: float | None
     stop_reason: str
     camera_fault: str = ""
+    plc: dict[str, int] | None = None
+    """With a PLC: {clients, triggers, results, late} at the end."""
 
     @property
     def parts_per_s(self) -> float:
@@ -57,6 +59,7 @@ class RunSummary:
                 "p50": _round(self.latency_p50_ms),
                 "p99": _round(self.latency_p99_ms),
             },
+            **({} if self.plc is None else {"plc": self.plc}),
         }
 
 
@@ -123,6 +126,7 @@ class HeadlessRunner:
         self._say_lock = threading.Lock()
         self._tally = _Tally(self._say)
         self._pipeline = InspectionPipeline(setup, self._tally)
+        self._line = setup.line
         self._duration_s = duration_s
         self._max_parts = max_parts
         self._interval_s = status_interval_s
@@ -170,6 +174,7 @@ class HeadlessRunner:
             latency_p99_ms=tally.latency.percentile(99),
             stop_reason=reason,
             camera_fault=tally.camera_fault,
+            plc=None if self._line is None else self._line.stats().to_json(),
         )
 
     def _tick(self) -> None:
@@ -206,7 +211,16 @@ class HeadlessRunner:
         self._say(
             f"inspected {t.inspected} · passed {c[Outcome.PASS]} · "
             f"rejected {c[Outcome.REJECT]} · no decision {c[Outcome.NO_DECISION]} · "
-            f"{rate:.1f} parts/s · {camera_words(t.camera)}{extra}"
+            f"{rate:.1f} parts/s · {camera_words(t.camera)}{extra}{self._plc_words()}"
+        )
+
+    def _plc_words(self) -> str:
+        if self._line is None:
+            return ""
+        p = self._line.stats()
+        return (
+            f" · PLC {p.clients} connected, {p.triggers} triggers, "
+            f"{p.results} results, {p.late} late"
         )
 
     def _say(self, line: str) -> None:

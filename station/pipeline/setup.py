@@ -11,6 +11,7 @@ from station.core.ports import Detector, FrameSource, InspectionOutput
 from station.core.shifts import ShiftSchedule
 from station.core.thresholds import ThresholdSet
 from station.pipeline.acquisition import BackoffPolicy
+from station.pipeline.line import LineSide
 from station.pipeline.results import CameraStatus, PartResult
 
 
@@ -59,6 +60,7 @@ class PipelineSetup:
     `outputs` receive every committed part, in order, after the log and before the window.
     `prefetch` is how many parts acquisition may run ahead of inference (0: serial, on
     the caller's thread).
+    `line` is the PLC (also among `outputs`): its triggers, deadline, state and heartbeat.
     """
 
     source: FrameSource
@@ -73,3 +75,4 @@ class PipelineSetup:
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     outputs: tuple[InspectionOutput, ...] = ()
     prefetch: int = 2
+    line: LineSide | None = None

@@ -209,6 +209,8 @@ def load_recipe(path: Path | str) -> Recipe:
     if deadline_ms is not None and not 1 <= deadline_ms <= 60_000:
         raise f.fail("station.decision_deadline_ms", "an integer in [1, 60000]", deadline_ms)
     plc = plc_config(f.table("plc"), str(path)) if "plc" in data else None
+    if camera.options.get("trigger") == "plc" and plc is None:
+        raise f.fail("camera.trigger", "a [plc] table to take the triggers from", "plc")
     return Recipe(
         path=path,
         product=product,

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from station.core.errors import StationError
 from station.core.ports import FrameSource
 
-__all__ = ["SOURCE_KINDS", "open_source"]
+__all__ = ["PLC_TRIGGER", "SOURCE_KINDS", "open_source", "plc_triggered"]
 
 #: kind -> "module:Class"; each class has `from_options(options) -> FrameSource`.
 SOURCE_KINDS: dict[str, str] = {
@@ -31,6 +31,14 @@ SOURCE_KINDS: dict[str, str] = {
     "gige": "station.sources.gige:GigECamera",
     "pylon": "station.sources.pylon:PylonCamera",
 }
+
+
+PLC_TRIGGER = "plc"
+"""`[camera] trigger = "plc"`: one frame per PLC trigger_id, for every kind."""
+SOFTWARE_TRIGGERED = ("gige", "pylon")
+"""Kinds that fire a software trigger per read; the others give their next frame."""
+UNPACED = {"synthetic": "parts_per_minute", "folder": "fps"}
+"""The option that paces a replay: off when the PLC paces the line."""
 
 
 class CameraConfigLike(Protocol):
@@ -55,5 +63,25 @@ def open_source(config: CameraConfigLike) -> FrameSource:
         )
     module_name, class_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    source: FrameSource = cls.from_options(config.options)
+    source: FrameSource = cls.from_options(_source_options(config))
     return source
+
+
+def plc_triggered(config: CameraConfigLike) -> bool:
+    """True when the PLC triggers each part (`trigger = "plc"`)."""
+    return config.options.get("trigger") == PLC_TRIGGER
+
+
+def _source_options(config: CameraConfigLike) -> dict[str, Any]:
+    """The options the source itself takes: `trigger = "plc"` said in its own terms."""
+    options = dict(config.options)
+    if not plc_triggered(config):
+        return options
+    if config.kind in SOFTWARE_TRIGGERED:
+        options["trigger"] = "software"
+    else:
+        del options["trigger"]
+        pacing = UNPACED.get(config.kind)
+        if pacing is not None:
+            options[pacing] = 0
+    return options

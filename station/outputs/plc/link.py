@@ -42,6 +42,23 @@ class PlcStats:
     last_trigger: int | None = None
     heartbeat: int = 0
     port: int = 0
+    fault: str = ""
+
+    def text(self) -> str:
+        """The status line's words: clients connected, last trigger, heartbeat, faults."""
+        trigger = "no trigger yet" if self.last_trigger is None else f"trigger {self.last_trigger}"
+        words = (
+            f"PLC :{self.port} · {self.clients} connected · {trigger} · heartbeat {self.heartbeat}"
+        )
+        if self.late:
+            words += f" · {self.late} late"
+        return f"{words} · FAULT {self.fault}" if self.fault else words
+
+    def level(self) -> str:
+        """ "ok", "warn" (no PLC connected) or "bad" (a fault: the PLC sees state 3)."""
+        if self.fault:
+            return "bad"
+        return "ok" if self.clients else "warn"
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -105,6 +122,8 @@ class PlcLink:
             unit_id=config.unit_id,
         )
         self._heartbeat = Heartbeat(self.registers, period_s, self._healthy)
+        self.on_trigger: Callable[[int], None] | None = None
+        """Called (on the server's thread) with each trigger_id that was queued."""
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -223,6 +242,7 @@ class PlcLink:
                 last_trigger=self._last_trigger,
                 heartbeat=self.registers.get(rm.HEARTBEAT),
                 port=self._server.port,
+                fault="; ".join(self._faults.values()),
             )
 
     def take_events(self) -> list[PlcEvent]:
@@ -273,7 +293,10 @@ class PlcLink:
         with self._lock:
             self._n_triggers += 1
             self._last_trigger = trigger_id
-        if not self.triggers.push(trigger_id):
+        if self.triggers.push(trigger_id):
+            if self.on_trigger is not None:
+                self.on_trigger(trigger_id)
+        else:
             why = (
                 f"trigger overflow: trigger {trigger_id} dropped, "
                 f"{self.triggers.capacity} triggers already waiting"

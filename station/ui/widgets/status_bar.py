@@ -98,6 +98,8 @@ class StationStatusBar(QFrame):
         self.fault.setVisible(False)
         self.central = _label(self)  # the forwarder's backlog, when a central database is set
         self.central.setVisible(False)
+        self.plc = _label(self)  # the PLC link, when the recipe has a [plc] table
+        self.plc.setVisible(False)
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setHorizontalSpacing(18)
@@ -109,6 +111,7 @@ class StationStatusBar(QFrame):
         grid.addWidget(self.drift, 2, 0, 1, 3)
         grid.addWidget(self.fault, 3, 0, 1, 3)
         grid.addWidget(self.central, 4, 0, 1, 3)
+        grid.addWidget(self.plc, 5, 0, 1, 3)
         grid.setColumnStretch(0, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 4)
@@ -142,6 +145,13 @@ class StationStatusBar(QFrame):
         self.central.setToolTip(details)
         self.central.setStyleSheet({"warn": WARN_STYLE, "bad": BAD_STYLE}.get(level, OK_STYLE))
         self.central.setVisible(bool(text))
+
+    @Slot(str, str)
+    def show_plc(self, text: str, level: str) -> None:
+        """The PLC link ("ok", "warn" or "bad"), from PlcStatusViewModel."""
+        self.plc.setText(text)
+        self.plc.setStyleSheet({"warn": WARN_STYLE, "bad": BAD_STYLE}.get(level, OK_STYLE))
+        self.plc.setVisible(bool(text))
 
     def show_latency(self, latency_ms: float) -> None:
         self.latency.setText(f"Inference: {latency_ms:.1f} ms")
