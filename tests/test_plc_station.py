@@ -13,14 +13,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from plc_support import plc_client, read_all
+import pytest
+from gige_fixture import FakeGigECamera, fake_gige_camera
+from plc_support import UNIT, plc_client, read_all
 
 from station.outputs.plc import register_map as rm
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "defects.onnx"
 HEARTBEAT_MS = 100
+__all__ = ["fake_gige_camera"]  # the fixture, imported for pytest
 WORDS = {"PASS": "pass", "REJECT": "reject", "NO DECISION": "no_decision"}
 
 
@@ -128,6 +132,11 @@ def assert_heartbeat_moves(plc: object, values: int = 3, timeout_s: float = 5.0)
         time.sleep(0.01)
 
 
+def whys(tmp_path: Path) -> list[str]:
+    with sqlite3.connect(f"file:{tmp_path / 'log.sqlite3'}?mode=ro", uri=True) as conn:
+        return [w for (w,) in conn.execute("SELECT why FROM inspections ORDER BY id")]
+
+
 def logged_outcomes(db: Path) -> dict[int, str]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT outcome, extra FROM inspections ORDER BY id").fetchall()
@@ -173,3 +182,57 @@ def test_every_trigger_gets_its_result_and_the_heartbeat_stops_at_sigterm(tmp_pa
     assert summary["plc"] == {"clients": 0, "triggers": 30, "results": 30, "late": 0}
     assert summary["inspected"] == 30
     assert "PLC" in err and "connected" in err
+
+
+def trigger_and_wait(plc: Any, trigger_id: int, timeout_s: float = 10.0) -> list[int]:
+    plc.write_register(rm.TRIGGER_ID, trigger_id, device_id=UNIT)
+    deadline = time.monotonic() + timeout_s
+    while (regs := read_all(plc))[rm.RESULT_ID] != trigger_id:
+        assert time.monotonic() < deadline, f"no result for trigger {trigger_id}"
+        time.sleep(0.01)
+    return regs
+
+
+def wait_state(plc: Any, state: rm.PlcState, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while read_all(plc)[rm.STATE] != state:
+        assert time.monotonic() < deadline, f"state {read_all(plc)[rm.STATE]}, not {state}"
+        time.sleep(0.05)
+
+
+@pytest.mark.gige
+def test_state_is_fault_while_the_gige_camera_is_gone(
+    tmp_path: Path, fake_gige_camera: FakeGigECamera
+) -> None:
+    port = free_port()
+    camera = (
+        f'kind = "gige"\ncamera_id = "{fake_gige_camera.camera_id}"\n'
+        'pixel_format = "Mono8"\ntimeout_s = 0.5'
+    )
+    proc = start_station(recipe(tmp_path, port, camera=camera))
+    try:
+        wait_listening(port, proc)
+        with plc_client(port) as plc:
+            before = [trigger_and_wait(plc, t)[rm.RESULT] for t in (1, 2, 3)]
+            assert rm.PlcResult.NO_DECISION not in before, whys(tmp_path)  # real decisions
+            assert_heartbeat_moves(plc)
+            fake_gige_camera.kill()
+            lost = trigger_and_wait(plc, 4)
+            assert lost[rm.RESULT] == rm.PlcResult.NO_DECISION
+            wait_state(plc, rm.PlcState.FAULT)
+            frozen = read_all(plc)[rm.HEARTBEAT]
+            time.sleep(3 * HEARTBEAT_MS / 1000.0)
+            assert read_all(plc)[rm.HEARTBEAT] == frozen  # no heartbeat without a camera
+            fake_gige_camera.start()
+            wait_state(plc, rm.PlcState.READY)
+            assert_heartbeat_moves(plc)
+            after = trigger_and_wait(plc, 5)
+            assert after[rm.RESULT] in (rm.PlcResult.PASS, rm.PlcResult.REJECT), whys(tmp_path)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    rows = logged_outcomes(tmp_path / "log.sqlite3")
+    assert sorted(rows) == [1, 2, 3, 4, 5] and rows[4] == "no_decision"

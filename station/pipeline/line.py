@@ -70,19 +70,20 @@ class TriggeredFeed:
         if dropped:
             why = "trigger overflow: trigger {} dropped, the queue of waiting triggers was full"
             return [self._missing(t, why.format(t)) for t in dropped], 0.0
+        items: list[Item] = []
         if not self._link.is_open:
-            items, wait_s = self._link.acquire()  # opens the camera when a retry is due
-            if items:
-                return items, wait_s
-        if self._manual > 0:
+            items, _ = self._link.acquire()  # opens the camera when a retry is due
+            self._note_reopened(items)
+        if self._manual > 0 and self._link.is_open:
             self._manual -= 1
-            return self._read(None), 0.0
-        trigger_id = self._line.take_trigger(TRIGGER_POLL_S)
+            return items + self._read(None), 0.0
+        trigger_id = self._line.take_trigger(0.0 if items else TRIGGER_POLL_S)
         if trigger_id is None:
-            return [], 0.0
-        if not self._link.is_open:
-            return [self._missing(trigger_id, no_frame(trigger_id, "camera not connected"))], 0.0
-        return self._read(trigger_id), 0.0
+            return items, 0.0
+        if not self._link.is_open:  # a trigger is answered now, never held for the camera
+            why = no_frame(trigger_id, "camera not connected")
+            return [*items, self._missing(trigger_id, why)], 0.0
+        return items + self._read(trigger_id), 0.0
 
     def ready(self) -> bool:
         """Never: a part is acquired only when its trigger comes (its result goes out now)."""
@@ -94,6 +95,12 @@ class TriggeredFeed:
 
     def shutdown(self) -> None:
         return None
+
+    def _note_reopened(self, items: list[Item]) -> None:
+        """A reopened camera restarts the frame counter pairing (its first frame was dropped)."""
+        if any(not isinstance(i, Acquired) and i.status.info is not None for i in items):
+            self._last_frame_id = None
+            self._unanswered = 0
 
     def _missing(self, trigger_id: int, why: str) -> Acquired:
         self._last_sequence += 1

@@ -152,6 +152,7 @@ class GigECamera:
             for _ in range(self.n_buffers):
                 stream.push_buffer(aravis.Buffer.new_allocate(payload))
             camera.start_acquisition()
+            self._warm_up(camera, stream)
         except GLib.Error as exc:
             self._device_disconnect()
             raise CameraLost(f"GigE camera {self.name}: {exc.message}") from exc
@@ -166,6 +167,17 @@ class GigECamera:
             fps=fps if self.trigger == "free-run" else 0.0,
             notes=notes,
         )
+
+    def _warm_up(self, camera: Any, stream: Any) -> None:
+        """Read and drop the stream's first frame. Aravis sizes the socket buffer when the
+        first frame arrives, so that frame misses packets (or, triggered after a pause,
+        times out); the first part must not pay for it."""
+        if self.trigger == "software":
+            camera.software_trigger()
+        timeout_s = self.timeout_s if self.timeout_s is not None else 2.0
+        buffer = stream.timeout_pop_buffer(int(timeout_s * 1e6))
+        if buffer is not None:
+            stream.push_buffer(buffer)
 
     def _size_socket_buffer(
         self, aravis: Any, camera: Any, stream: Any, payload: int

@@ -164,6 +164,12 @@ class PlcLink:
             self._last_pulse = self._clock()
         self._update_state()
 
+    def part_finished(self) -> None:
+        """The part in progress ended without a result of its own (answered at its deadline)."""
+        with self._lock:
+            self._busy = False
+        self._update_state()
+
     def set_fault(self, key: str, message: str | None) -> None:
         """Raise (message) or clear (None) one fault; state is 3 while any is raised."""
         with self._lock:

@@ -119,6 +119,7 @@ class PlcOutput:
         with self._lock:  # one order for the watchdog's results and these
             if result_id in self._answered:
                 self._answered.discard(result_id)
+                self.link.part_finished()
                 return
             self._open.pop(result_id, None)
             counts = self._tally.add(inspection.outcome, time.monotonic(), inspection.shift_id)
