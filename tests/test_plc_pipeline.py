@@ -221,3 +221,20 @@ def test_a_part_past_its_deadline_is_sent_as_no_decision_and_logged_late(station
         (late,) = conn.execute("SELECT message FROM events WHERE kind = 'late_result'").fetchall()
     assert "the model said" in late[0]
     assert plc.stats().late == 1 and plc.stats().results == 1
+
+
+def test_triggers_waiting_when_inspection_stops_are_answered(station: Any) -> None:
+    pipeline, plc, _, _, db = station
+    with plc_client(plc.link.port) as client:
+        for trigger_id in (1, 2, 3):
+            client.write_register(rm.TRIGGER_ID, trigger_id, device_id=UNIT)
+        pipeline.stop()
+        regs = read_all(client)
+        assert (regs[rm.STATE], regs[rm.RESULT_ID]) == (rm.PlcState.STOPPED, 3)
+    rows = logged(db)
+    assert [(t, o) for t, o, _ in rows] == [
+        (1, "NO DECISION"),
+        (2, "NO DECISION"),
+        (3, "NO DECISION"),
+    ]
+    assert rows[0][2] == "no frame for trigger 1: inspection stopped"

@@ -34,6 +34,8 @@ class LineSide(Protocol):
 
     def take_dropped(self) -> list[int]: ...
 
+    def take_waiting(self) -> list[int]: ...
+
     def open_part(self, trigger_id: int | None, started_s: float | None = None) -> int: ...
 
     def claim(self, result_id: int) -> float | None: ...
@@ -90,8 +92,11 @@ class TriggeredFeed:
         return False
 
     def close(self) -> list[Item]:
+        """Close the camera; triggers still waiting are answered (NO DECISION), not dropped."""
         self._manual = 0
-        return self._link.close()
+        unanswered = [*self._line.take_dropped(), *self._line.take_waiting()]
+        parts = [self._missing(t, no_frame(t, "inspection stopped")) for t in unanswered]
+        return [*parts, *self._link.close()]
 
     def shutdown(self) -> None:
         return None

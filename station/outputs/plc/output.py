@@ -141,6 +141,10 @@ class PlcOutput:
     def take_dropped(self) -> list[int]:
         return self.link.take_dropped()
 
+    def take_waiting(self) -> list[int]:
+        """Triggers still queued (inspection is stopping): each is owed a result."""
+        return self.link.triggers.clear()
+
     def take_events(self) -> list[PlcEvent]:
         return self.link.take_events()
 
