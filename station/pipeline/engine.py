@@ -218,8 +218,9 @@ class InspectionPipeline:
         for note in info.notes if info is not None else ():  # a warning, said once by the camera
             self._event("camera_note", note)
             self._events.fault(note)
-        if self._line is not None:
-            bad = change.status.state in (CameraState.LOST, CameraState.FAULT)
+        state = change.status.state
+        if self._line is not None and state is not CameraState.CONNECTING:  # no flapping
+            bad = state in (CameraState.LOST, CameraState.FAULT)
             self._line.camera_ok(not bad, change.status.message)
         self._events.camera_changed(change.status)
 

@@ -74,7 +74,10 @@ class TriggeredFeed:
             return [self._missing(t, why.format(t)) for t in dropped], 0.0
         items: list[Item] = []
         if not self._link.is_open:
-            items, _ = self._link.acquire()  # opens the camera when a retry is due
+            items, wait_s = self._link.acquire()  # opens the camera when a retry is due
+            if items and wait_s == 0.0 and not self._link.is_open:  # "connecting": open now
+                more, _ = self._link.acquire()
+                items += more
             self._note_reopened(items)
         if self._manual > 0 and self._link.is_open:
             self._manual -= 1
