@@ -20,7 +20,6 @@ its int8 exports).
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core.errors import StationError
+from station.core.files import atomic_write_bytes
 from station.detectors.onnx_detector import OnnxDetector
 
 CALIBRATION_PERCENTILE = 99.999
@@ -149,17 +149,10 @@ def quantize_int8(
 
 
 def _move(staged: Path, out: Path) -> None:
-    """Replace `out` with `staged` in one rename (copied next to `out` first if needed)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    """Replace `out` with `staged` in one rename (the station's one file-writing rule)."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(staged.read_bytes())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        atomic_write_bytes(out, staged.read_bytes())
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise StationError(f"{out}: cannot write the model ({exc.strerror or exc})") from None
 
 
