@@ -318,3 +318,36 @@ def test_thresholds_apply_from_the_next_part(tmp_path: Path, detector, prefetch:
     # commit still pending, when the command came); every later part has the new one.
     k = used.index(0.001)
     assert k in (2, 3) and set(used[:k]) == {0.5} and set(used[k:]) == {0.001}
+
+
+class HangingLine(SyntheticCamera):
+    """A driver whose read never returns until released (a wedged USB stack)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        import threading
+
+        self.release = threading.Event()
+        self.reading = threading.Event()
+
+    def read(self, timeout_s: float = 2.0) -> Frame:
+        self.reading.set()
+        self.release.wait(30)
+        return super().read(timeout_s)
+
+
+def test_a_wedged_camera_does_not_hang_the_stop() -> None:
+    from station.pipeline.acquisition import CameraChange, CameraLink
+    from station.pipeline.prefetch import PrefetchFeed
+
+    line = HangingLine(seed=1, width=160, height=120, parts_per_minute=0.0)
+    feed = PrefetchFeed(CameraLink(line), depth=2, stop_s=0.3)
+    feed.demand(running=True, parts=0)
+    assert line.reading.wait(10)
+    t0 = time.monotonic()
+    items = feed.close()
+    assert time.monotonic() - t0 < 5
+    faults = [i.fault for i in items if isinstance(i, CameraChange) and i.fault]
+    assert faults == ["camera: did not stop within 0.3 s; left behind"]
+    line.release.set()
+    feed.shutdown()

@@ -13,17 +13,24 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-from station.pipeline.acquisition import Acquired, CameraLink, Item
+from station.pipeline.acquisition import Acquired, CameraChange, CameraLink, Item
+from station.pipeline.results import CameraState, CameraStatus
 
 POLL_S = 0.1
 """The longest `next()` blocks waiting for a part, so commands are never held up longer."""
+STOP_S = 15.0
+"""How long `close()` waits for a camera call in progress before leaving the thread behind."""
 
 
 class PrefetchFeed:
     """A Feed whose acquisition runs on a thread started on first demand."""
 
-    def __init__(self, link: CameraLink, depth: int = 2, poll_s: float = POLL_S) -> None:
+    def __init__(
+        self, link: CameraLink, depth: int = 2, poll_s: float = POLL_S, stop_s: float = STOP_S
+    ) -> None:
         self._link = link
+        self._stop_s = stop_s
+        self._abandoned = False
         self._depth = max(1, depth)
         self._poll_s = poll_s
         self._cond = threading.Condition()
@@ -77,9 +84,14 @@ class PrefetchFeed:
             self._close_requested = True
             self._closed_items = None
             self._cond.notify_all()
-            while self._closed_items is None:
-                self._cond.wait()
-            pending = list(self._queue) + self._closed_items
+            if not self._cond.wait_for(lambda: self._closed_items is not None, self._stop_s):
+                # A driver call that never returns: do not hang the station on it.
+                why = f"camera: did not stop within {self._stop_s:g} s; left behind"
+                pending = list(self._queue)
+                self._clear()
+                self._abandoned = True
+                return [*pending, CameraChange(CameraStatus(CameraState.STOPPED), fault=why)]
+            pending = list(self._queue) + (self._closed_items or [])
             self._clear()
             return pending
 
@@ -88,7 +100,7 @@ class PrefetchFeed:
             self._shutdown = True
             self._cond.notify_all()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(None if not self._abandoned else 1.0)
             self._thread = None
 
     # ---- the acquisition thread -------------------------------------------------------------
