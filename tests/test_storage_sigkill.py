@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from station.storage.audit import verify_chain
+from station.storage.integrity import verify_log
 from station.storage.paths import archive_dir
 
 WRITER = Path(__file__).parent / "fixtures" / "sigkill_writer.py"
@@ -65,6 +66,8 @@ def test_sigkill_loses_no_committed_row(tmp_path: Path) -> None:
             assert not missing, f"{run}: acknowledged rows lost: {sorted(missing)[:10]}"
         check = verify_chain(conn)
         assert check.ok, check.problem
+        chains = verify_log(conn)  # every chain intact after each kill, anchors included
+        assert chains.ok, [t.line() for t in chains.broken]
         opened = conn.execute("SELECT count(*) FROM events WHERE kind = 'log_opened'").fetchone()[0]
         assert opened == RUNS
         images = [
