@@ -179,3 +179,36 @@ def test_a_log_on_read_only_media_is_reported_and_verified(tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "CODES [0, 0]" in result.stdout, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("kind", ["customers", "directory", "empty"])
+def test_headless_run_on_a_foreign_db_directory_or_empty_file(tmp_path: Path, kind: str) -> None:
+    """The real CLI in a subprocess: refused in one line (exit 2), or an empty file adopted."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "data.sqlite3"
+    if kind == "customers":
+        _customers(db)
+    elif kind == "directory":
+        db.mkdir()
+    else:
+        db.touch()
+    before = _snapshot(tmp_path) if kind != "directory" else {}
+    done = subprocess.run(
+        [sys.executable, "-m", "station", "run", "--headless", "--db", str(db), "--parts", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if kind == "empty":
+        assert done.returncode == 0, done.stderr[-2000:]
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM inspections").fetchone() == (2,)
+        return
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    says = "is a directory" if kind == "directory" else "another program's SQLite database"
+    assert line.startswith("station run: error: inspection log") and says in line
+    if before:
+        assert _snapshot(tmp_path) == before
