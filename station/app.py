@@ -301,12 +301,12 @@ def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -
         cache_dir=cache_dir if cache_dir is not None else cache_root(),
     )
     tuning_vm.setParent(window)
-    vm.part_inspected.connect(tuning_vm.on_part)
+    vm.part_inspected.connect(tuning_vm.monitor.on_part)
     tuning_vm.drift_changed.connect(window.status.show_drift)
 
     def open_logged_part(row_id: int) -> Any:
         detail = PartDetailViewModel(parts.db_path, confirm_sink=parts.log)
-        detail.part_confirmed.connect(tuning_vm.on_part_confirmed)
+        detail.part_confirmed.connect(tuning_vm.monitor.on_part_confirmed)
         dialog = LoggedPartDialog(PartDetailView(detail), f"Part (log row {row_id})", window)
         detail.setParent(dialog)
         detail.load(row_id)

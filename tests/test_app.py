@@ -331,15 +331,15 @@ def test_score_drift_alarm_shows_in_the_status_line(qtbot, tmp_path: Path) -> No
     vm.monitor.set_reference(NAMES, np.tile(np.float32([[0.2, -np.inf]]), (300, 1)))
     assert not window.status.drift.isVisible()
     for _ in range(MIN_LIVE_PARTS - 1):
-        vm.live_scores(np.float32([0.9, -np.inf]))
+        vm.monitor.live_scores(np.float32([0.9, -np.inf]))
     assert window.status.drift.text() == ""  # too few parts to judge
-    vm.live_scores(np.float32([0.9, -np.inf]))
+    vm.monitor.live_scores(np.float32([0.9, -np.inf]))
     text = window.status.drift.text()
     assert window.status.drift.isVisible()
     assert "crack (PSI" in text and "thresholds may no longer mean what they meant" in text
     vm.drift.reset()  # a new shift, scores like the sample's again: the alarm goes
     for _ in range(MIN_LIVE_PARTS):
-        vm.live_scores(np.float32([0.2, -np.inf]))
+        vm.monitor.live_scores(np.float32([0.2, -np.inf]))
     assert not window.status.drift.isVisible()
 
 

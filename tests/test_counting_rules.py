@@ -94,7 +94,7 @@ def log_and_confirm(
                 )
             )
         part_view = PartDetailViewModel(db, confirm_sink=log)
-        part_view.part_confirmed.connect(tuning.on_part_confirmed)
+        part_view.part_confirmed.connect(tuning.monitor.on_part_confirmed)
         for row, bad in zip(rows, defective, strict=True):
             part_view.load(row)
             if bad:

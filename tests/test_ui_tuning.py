@@ -285,25 +285,25 @@ def test_live_estimate_and_drift_alarm(qtbot, matrix) -> None:
     ]
     ref = matrix.sample.scores
     for i, (truth, outcome) in enumerate(parts):
-        vm.on_part(_inspection(i, ref[i], truth, outcome))
+        vm.monitor.on_part(_inspection(i, ref[i], truth, outcome))
     text = view.live_label.text()
     assert "1 of 2 defective parts escape: 50.0%" in text
     assert "1 of 3 good parts scrapped: 33.3%" in text
-    vm.on_confirmation(True, True)
+    vm.monitor.on_confirmation(True, True)
     assert "Operator-confirmed parts:\n1 of 1 defective parts escape" in view.live_label.text()
     # A new shift starts afresh.
-    vm.on_part(_inspection(99, ref[5], None, Outcome.PASS, shift="s2"))
+    vm.monitor.on_part(_inspection(99, ref[5], None, Outcome.PASS, shift="s2"))
     assert "no parts with known truth" in view.live_label.text()
 
     # Live scores like the sample's: no alarm. Then class2's scores all move up: alarm.
     for i in range(MIN_LIVE_PARTS):
-        vm.live_scores(ref[i])
-    rep = vm.drift_report()
+        vm.monitor.live_scores(ref[i])
+    rep = vm.monitor.drift_report()
     assert rep is not None and not rep.alarm
     for i in range(MIN_LIVE_PARTS * 2):
         row = ref[i].copy()
         row[2] = 0.95
-        vm.live_scores(row)
-    rep = vm.drift_report()
+        vm.monitor.live_scores(row)
+    rep = vm.monitor.drift_report()
     assert rep is not None and rep.alarm
     assert "class2" in view.drift_label.text() and "may no longer mean" in view.drift_label.text()

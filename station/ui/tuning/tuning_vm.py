@@ -1,8 +1,11 @@
 """The tuning view-model: a scored sample, the saved and the dragged threshold sets.
 
 Every number shown comes from the core (`SweepCache.evaluate`, `expected_cost`,
-the recommenders, `DriftMonitor`); widgets only render the frozen snapshots
-this object emits. Three signals, by cost:
+the recommenders, `DriftMonitor`) through its parts: `SampleFigures` (the
+numbers on one sample), `samples` (SampleLoader), `search` (ThresholdSearch),
+`applier` (ThresholdApplier) and `monitor` (LiveMonitor: the live estimate and
+the drift alarm; the station connects its parts and confirmations there).
+Widgets only render the frozen snapshots this object emits. By cost:
 
 - `point_moved(Figures)`: on every slider move; confusion, cost, the operating
   point, the changed parts. This is the per-frame path (~2-4 ms on 100k x 8).
@@ -22,7 +25,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from station.core import recommend
 from station.core.costs import Costs
-from station.core.drift import DriftMonitor, DriftReport
+from station.core.drift import DriftMonitor
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdSet, reject_mask
 from station.services.threshold_change import AppliedChange, ThresholdChange, ThresholdChanger
@@ -372,7 +375,7 @@ class TuningViewModel(QObject):
         self.message.emit(f"thresholds {verb}: {done.change.describe()}")
         self.refresh()
 
-    # ---- live on the line (LiveMonitor) ----------------------------------------------------
+    # ---- live on the line: `monitor` (LiveMonitor) ------------------------------------------
     @property
     def live(self) -> LiveEstimate:
         return self.monitor.live
@@ -380,25 +383,6 @@ class TuningViewModel(QObject):
     @property
     def drift(self) -> DriftMonitor | None:
         return self.monitor.drift
-
-    @Slot(object)
-    def on_part(self, result: Any) -> None:
-        self.monitor.on_part(result)
-
-    @Slot(bool, bool)
-    def on_confirmation(self, defective: bool, shipped: bool) -> None:
-        self.monitor.on_confirmation(defective, shipped)
-
-    @Slot(object)
-    def on_part_confirmed(self, confirmation: Any) -> None:
-        self.monitor.on_part_confirmed(confirmation)
-
-    @Slot(object)
-    def live_scores(self, max_scores: Any) -> None:
-        self.monitor.live_scores(max_scores)
-
-    def drift_report(self) -> DriftReport | None:
-        return self.monitor.drift_report()
 
     def live_text(self) -> str:
         return self.monitor.live.text()

@@ -5,8 +5,8 @@
 station's log, recipe written atomically, then `deliver`, which hands the set
 to the station's worker, applied between two parts). The composition root
 (`station.app`) connects the station's `part_inspected` to
-`TuningViewModel.on_part` (live estimate, drift alarm), each part view's
-`part_confirmed` to `on_part_confirmed`, and `drift_changed` to the status line.
+`TuningViewModel.monitor.on_part` (live estimate, drift alarm), each part view's
+`part_confirmed` to `monitor.on_part_confirmed`, and `drift_changed` to the status line.
 """
 
 from __future__ import annotations
