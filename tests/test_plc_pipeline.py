@@ -109,7 +109,7 @@ def station(tmp_path: Path, detector: Any, request: pytest.FixtureRequest) -> It
     log = SqliteInspectionLog(db)
     plc = PlcOutput(
         PlcConfig(host="127.0.0.1", port=0, heartbeat_ms=50),
-        triggered=True,
+        triggered=options.get("triggered", True),
         deadline_ms=options.get("deadline_ms", 5000),
         shifts=ShiftSchedule(),
     )
@@ -238,3 +238,20 @@ def test_triggers_waiting_when_inspection_stops_are_answered(station: Any) -> No
         (3, "NO DECISION"),
     ]
     assert rows[0][2] == "no frame for trigger 1: inspection stopped"
+
+
+@pytest.mark.parametrize("station", [{"triggered": False}], indirect=True)
+def test_free_running_parts_are_numbered_and_counted(station: Any) -> None:
+    pipeline, plc, _, events, db = station
+    with plc_client(plc.link.port) as client:
+        assert read_all(client)[rm.STATE] != rm.PlcState.STOPPED
+        step_until(pipeline, events, 5)
+        pipeline.stop()
+        regs = read_all(client)
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        extras = [json.loads(x) for (x,) in conn.execute("SELECT extra FROM inspections")]
+    ids = [int(x["plc_result_id"]) for x in extras]
+    assert ids == list(range(1, len(ids) + 1)) and len(ids) >= 5
+    assert regs[rm.RESULT_ID] == ids[-1]
+    counted = sum(rm.uint32_from(*regs[a : a + 2]) for a in (rm.PASSED, rm.REJECTED, 9))
+    assert counted == len(ids)
