@@ -86,6 +86,7 @@ class SlowDetector:
     def __init__(self, inner: Any, delay_s: float) -> None:
         self._inner = inner
         self.delay_s = delay_s
+        self.broken = False
 
     @property
     def info(self) -> Any:
@@ -93,6 +94,8 @@ class SlowDetector:
 
     def detect(self, frame: Any) -> Detections:
         time.sleep(self.delay_s)
+        if self.broken:
+            raise RuntimeError("session failed")
         dets: Detections = self._inner.detect(frame)
         return dets
 
@@ -128,6 +131,7 @@ def station(tmp_path: Path, detector: Any, request: pytest.FixtureRequest) -> It
         line=plc,
     )
     pipeline = InspectionPipeline(setup, events)
+    pipeline.detector = setup.detector  # type: ignore[attr-defined]  # for a test to break
     pipeline.begin()
     pipeline.start()
     try:
@@ -255,3 +259,18 @@ def test_free_running_parts_are_numbered_and_counted(station: Any) -> None:
     assert regs[rm.RESULT_ID] == ids[-1]
     counted = sum(rm.uint32_from(*regs[a : a + 2]) for a in (rm.PASSED, rm.REJECTED, 9))
     assert counted == len(ids)
+
+
+def test_a_model_error_is_state_3_until_the_model_judges_again(station: Any) -> None:
+    pipeline, plc, _, events, _ = station
+    with plc_client(plc.link.port) as client:
+        pipeline.detector.broken = True
+        client.write_register(rm.TRIGGER_ID, 1, device_id=UNIT)
+        step_until(pipeline, events, 1)
+        regs = read_all(client)
+        assert (regs[rm.RESULT], regs[rm.STATE]) == (rm.PlcResult.NO_DECISION, rm.PlcState.FAULT)
+        assert "model error" in plc.stats().fault
+        pipeline.detector.broken = False
+        client.write_register(rm.TRIGGER_ID, 2, device_id=UNIT)
+        step_until(pipeline, events, 2)
+        assert read_all(client)[rm.STATE] == rm.PlcState.READY

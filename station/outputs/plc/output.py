@@ -17,10 +17,14 @@ from collections.abc import Callable
 from station.core.counters import ShiftTally
 from station.core.decision import Outcome
 from station.core.inspection import Inspection
+from station.core.no_decision import NoDecisionCause, cause_of
 from station.core.shifts import ShiftSchedule
 from station.outputs.plc.config import PlcConfig
 from station.outputs.plc.link import CAMERA_FAULT, PlcEvent, PlcLink, PlcStats
 from station.outputs.plc.parts import RESULT_ID_KEY
+
+LOG_FAULT = "log"
+MODEL_FAULT = "model"
 
 
 class PlcOutput:
@@ -114,6 +118,7 @@ class PlcOutput:
         if raw is None:
             return  # not a part of the line's (no result_id was given to it)
         result_id = int(raw)
+        self._note_faults(inspection, row_id)
         names = inspection.class_names
         reject_ids = [names.index(r.class_name) for r in inspection.decision.reasons]
         with self._lock:  # one order for the watchdog's results and these
@@ -152,6 +157,16 @@ class PlcOutput:
         return self.link.stats()
 
     # ---- inside ---------------------------------------------------------------------------
+
+    def _note_faults(self, inspection: Inspection, row_id: int | None) -> None:
+        """State 3 while the log refuses parts or the model fails; cleared by the next part
+        that was logged, or judged by the model."""
+        self.link.set_fault(LOG_FAULT, "log unavailable" if row_id is None else None)
+        why = inspection.decision.why if inspection.outcome is Outcome.NO_DECISION else ""
+        if cause_of(why) is NoDecisionCause.MODEL_ERROR:
+            self.link.set_fault(MODEL_FAULT, why)
+        elif inspection.outcome is not Outcome.NO_DECISION:
+            self.link.set_fault(MODEL_FAULT, None)
 
     def _trigger_arrived(self, trigger_id: int) -> None:
         with self._lock:
