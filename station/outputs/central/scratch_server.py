@@ -13,6 +13,7 @@ import contextlib
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -93,11 +94,32 @@ class ScratchServer:
         with open(self.data / "postgresql.conf", "a") as f:
             f.write("\n".join(conf) + "\n")
         self.start()
+        self._watcher = self._watch_owner()
         self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", USER, DATABASE)
 
     @property
     def url(self) -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def _watch_owner(self) -> subprocess.Popen[bytes]:
+        """A shell that stops the server and removes its folder once this process is gone.
+
+        A test run killed outright (SIGKILL, a CI timeout) never reaches `close`; without
+        this its server would run on, holding a port and a folder in /tmp.
+        """
+        stop = [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
+        if self._as_postgres:
+            stop = ["runuser", "-u", "postgres", "--", *stop]
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+            f"{shlex.join(stop)}; rm -rf {shlex.quote(str(self.root))}"
+        )
+        return subprocess.Popen(
+            ["sh", "-c", script],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def _run(self, tool: str, *args: str) -> None:
         cmd = [str(self.bin / tool), *args]
@@ -115,6 +137,8 @@ class ScratchServer:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def close(self) -> None:
+        self._watcher.kill()
+        self._watcher.wait()
         with contextlib.suppress(RuntimeError):
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
