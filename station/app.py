@@ -260,6 +260,7 @@ def _forward_to_central(window: Any, parts: StationParts) -> None:
     forwarder = _start_forwarder(parts)
     if forwarder is None:
         return
+    window.add_closer(forwarder.close)  # registered at once: nothing below can leak its thread
     from station.ui.view_models.central_vm import CentralStatusViewModel
 
     central_vm = CentralStatusViewModel(forwarder, parent=window)
