@@ -197,3 +197,22 @@ def test_a_part_without_a_decision_has_no_scores() -> None:
     held = outcomes.not_shipped(scores, np.array([0.5, 0.5], np.float32), [True, True])
     assert held.tolist() == [True, True, False]
     assert outcomes.outcome_of(scores[1], [0.5, 0.5], [True, True]) is Outcome.NO_DECISION
+
+
+def test_the_part_view_reads_no_scores_for_a_part_without_a_decision(tmp_path: Path) -> None:
+    """A log written before the rule stored -inf ("nothing detected") for such a part."""
+    from storage_support import make_inspection
+
+    from station.storage.opening import connect_reader
+    from station.storage.queries import load_part
+
+    db = tmp_path / "log.sqlite3"
+    with SqliteInspectionLog(db) as log:
+        outage = log.record(make_inspection(1, time.time(), nan=True))  # stores -inf maxima
+        passed = log.record(make_inspection(2, time.time(), scores={}))
+    conn = connect_reader(db)
+    try:
+        assert np.isnan(load_part(conn, db, outage).max_scores).all()
+        assert (load_part(conn, db, passed).max_scores == -np.inf).all()
+    finally:
+        conn.close()
