@@ -183,6 +183,7 @@ def worker_setup(parts: StationParts) -> Any:
         shifts=recipe.shifts,
         outputs=() if parts.plc is None else (parts.plc,),
         line=parts.plc,
+        size_rules=recipe.size_rules,
     )
 
 

@@ -167,6 +167,7 @@ def _main(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
         max_pixels=max_pixels_from(args, recipe),
+        size_rules=st.size_rules,
     )
     _warn_orphan_labels(scored.yolo.orphan_labels)
     if scored.from_cache:
@@ -214,8 +215,12 @@ def _main(args: argparse.Namespace) -> int:
         )
         if costs_given:
             out["expected_cost"] = cost_or_none(conf, cost_escape, cost_scrap, prevalence)
+        if not st.size_rules.empty:
+            out["size_rules"] = st.size_rules.to_dict()
         print(json.dumps(out, indent=2))
     else:
+        if not st.size_rules.empty:
+            print(f"size rules  {st.size_rules.describe()} (a detection below counts for nothing)")
         print(
             evaluation_table(
                 conf,

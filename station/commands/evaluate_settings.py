@@ -1,11 +1,12 @@
 """What `station evaluate` judges with: thresholds, rejecting classes, costs and cap, from the
-recipe (with `--recipe`) overridden by the flags, each flag checked and named when refused."""
+recipe (with `--recipe`) overridden by the flags, each flag checked and named when refused;
+size rules from the recipe."""
 
 from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy.typing as npt
 from station.commands.threshold_flags import check_threshold_set_keys, load_json_object
 from station.core.costs import Costs
 from station.core.errors import StationError
+from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet, parse_threshold, reject_mask
 
 
@@ -29,6 +31,7 @@ class EvaluateSettings:
     costs_given: bool
     cap: float | None
     prevalence: float | None
+    size_rules: SizeRules = field(default_factory=SizeRules)
 
     @property
     def costs(self) -> Costs:
@@ -68,6 +71,7 @@ def settings_from(
         costs_given=recipe is not None or ce is not None,
         cap=cap if cap is not None else costs.max_escape_rate,
         prevalence=_number(args.prevalence, "--prevalence", 0.0, 1.0),
+        size_rules=recipe.size_rules if recipe is not None else SizeRules(),
     )
 
 

@@ -90,6 +90,15 @@ def mask_polygon(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int32]:
     return np.asarray(largest, dtype=np.int32).reshape(-1, 2)
 
 
+def mask_length(outline: npt.NDArray[np.int32]) -> float:
+    """The longer side of the outline's minimum-area rectangle, in pixels (+1: the outline's
+    points are pixel centres, so a 1 x 10 pixel mask is 10 long); 0 for no outline."""
+    if not len(outline):
+        return 0.0
+    _, (w, h), _ = cv2.minAreaRect(np.ascontiguousarray(outline, np.int32).reshape(-1, 1, 2))
+    return float(max(w, h)) + 1.0
+
+
 def _pixel_span(lo: float, hi: float, size: int) -> tuple[int, int]:
     """Pixel indices i with lo <= i < hi, within [0, size)."""
     return max(0, math.ceil(lo)), min(size, math.ceil(hi))

@@ -17,15 +17,17 @@ from __future__ import annotations
 import functools
 import math
 import threading
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from station.core import size_rules
 from station.core.detections import Detections, InstanceMasks
 from station.core.ports import DetectorError, ModelInfo
 from station.detectors.families._common import cap_keeping_class_best
-from station.detectors.masks import box_masks, mask_polygon
+from station.detectors.masks import box_masks, mask_length, mask_polygon
 from station.detectors.nms import nms_class_aware
 from station.detectors.preprocess import (
     Letterbox,
@@ -55,8 +57,12 @@ MAX_CANDIDATES = 300
 exporter's `predict` suppresses up to 30000, so results equal it while fewer than this many
 candidates clear the threshold. A class's best candidate always survives, so the per-class
 maximum a reject decision rests on is exact."""
-MASK_AREA = "mask_area_px"
+MASK_AREA = size_rules.MASK_AREA
 """`Detections.data` column of a segmentation model: each mask's area in frame pixels."""
+MASK_LENGTH = size_rules.MASK_LENGTH
+"""`Detections.data` column of a segmentation model: the longer side of each mask's
+minimum-area rectangle (cv2.minAreaRect of its outline, + 1 pixel: outline points are pixel
+centres), in frame pixels; -1 where not measured (station.core.size_rules)."""
 MASK_FLOOR = 0.05
 """Masks are rendered, measured and outlined for detections at or above this confidence
 (inclusive); weaker ones keep their box with `mask_area_px` -1 (Ultralytics' `predict` runs
@@ -236,6 +242,7 @@ class OnnxDetector:
         masks = InstanceMasks(coef, prototypes, plan.input_hw)
         n = len(dets)
         areas = np.full(n, -1, np.int64)
+        lengths = np.full(n, -1.0, np.float32)
         outlines = np.empty(n, dtype=object)
         outlines[:] = [_NO_OUTLINE] * n
         measured = np.flatnonzero(dets.confidence >= np.float32(MASK_FLOOR))
@@ -243,7 +250,12 @@ class OnnxDetector:
         for i, (top, left, m) in zip(measured, regions, strict=True):
             areas[i] = int(m.sum())
             outlines[i] = mask_polygon(m) + np.array([left, top], np.int32)
-        data = {MASK_AREA: areas, POLYGON: outlines}
+            lengths[i] = mask_length(outlines[i])
+        data: dict[str, npt.NDArray[Any]] = {
+            MASK_AREA: areas,
+            MASK_LENGTH: lengths,
+            POLYGON: outlines,
+        }
         withmasks = Detections(dets.xyxy, dets.confidence, dets.class_id, data, masks)
         return withmasks.select(np.flatnonzero(areas != 0))
 

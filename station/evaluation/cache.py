@@ -13,15 +13,19 @@ import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import platformdirs
 
 from station import APP_NAME
 from station.core.files import atomic_write_bytes
+from station.core.part_detections import PartDetections
 from station.core.sample import ScoredSample
 
-FORMAT = 2  # 2: single-label YOLO decode by default (issue 12): scores cached before differ
+FORMAT = 3  # 2: single-label YOLO decode by default (issue 12): scores cached before differ
+# 3: every detection's part, class, score, area and length kept (size rules, issue 12)
+_COLUMNS = ("part", "class_id", "confidence", "area_px", "length_px")
 
 
 def default_cache_dir() -> Path:
@@ -61,6 +65,7 @@ class ScoreCache:
                     z["truth"],
                     tuple(str(x) for x in z["part_ids"]),
                     str(z["model_sha256"]),
+                    _detections(z),
                 )
                 return sample, np.asarray(z["unreadable"], dtype=bool)
         except (OSError, KeyError, ValueError, EOFError):
@@ -75,11 +80,12 @@ class ScoreCache:
             buf,
             key=np.array(key),
             class_names=np.array(sample.class_names, dtype=str),
-            scores=sample.scores,
+            scores=sample.unsized_scores,
             truth=sample.truth,
             part_ids=np.array(sample.part_ids, dtype=str),
             model_sha256=np.array(sample.model_sha256),
             unreadable=np.asarray(unreadable, dtype=bool),
+            **{f"det_{c}": getattr(sample.detections, c) for c in _COLUMNS if sample.detections},
         )
         path = self.path_for(key)
         try:
@@ -88,3 +94,10 @@ class ScoreCache:
         except OSError:
             return None
         return path
+
+
+def _detections(z: Any) -> PartDetections | None:
+    """The per-detection columns, when the entry kept them (score_sample always does)."""
+    if f"det_{_COLUMNS[0]}" not in z.files:
+        return None
+    return PartDetections(*(z[f"det_{c}"] for c in _COLUMNS))

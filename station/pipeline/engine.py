@@ -58,7 +58,7 @@ class InspectionPipeline:
         self._class_names = self._inspector.class_names
         self._thresholds = setup.thresholds
         self._policy = DecisionPolicy.build(
-            setup.thresholds, self._class_names, setup.reject_classes
+            setup.thresholds, self._class_names, setup.reject_classes, setup.size_rules
         )
         self._ts_id = threshold_set_id(setup.thresholds)
         prepare = None
@@ -162,7 +162,9 @@ class InspectionPipeline:
     def set_thresholds(self, thresholds: ThresholdSet) -> None:
         """Judge the next part with `thresholds` (never the part in progress)."""
         try:
-            policy = DecisionPolicy.build(thresholds, self._class_names, self._setup.reject_classes)
+            policy = DecisionPolicy.build(
+                thresholds, self._class_names, self._setup.reject_classes, self._setup.size_rules
+            )
         except Exception as exc:
             self._events.fault(f"thresholds not applied: {one_line(exc)}")
             return

@@ -38,11 +38,13 @@ class StagedDetector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Judged:
-    """What the detector and the policy made of one part; `model_ms` is the detect time."""
+    """What the detector and the policy made of one part; `model_ms` is the detect time.
+    `big_enough` marks the detections that reach their class's size rule (None: all)."""
 
     decision: Decision
     detections: Detections
     model_ms: float
+    big_enough: npt.NDArray[np.bool_] | None = None
 
 
 def no_scores(n_classes: int) -> npt.NDArray[np.float32]:
@@ -92,7 +94,9 @@ class PartInspector:
         if broken_box and decision.outcome is not Outcome.NO_DECISION:
             why = "a box with NaN or infinite coordinates"
             decision = no_decision(NoDecisionCause.MODEL_ERROR.message(why))
-        return Judged(decision, dets, model_ms)
+        if decision.outcome is Outcome.NO_DECISION:
+            return Judged(decision, dets, model_ms)
+        return Judged(decision, dets, model_ms, policy.big_enough(dets))
 
     def record(
         self,
@@ -114,7 +118,7 @@ class PartInspector:
             sequence=sequence,
             decision=decision,
             class_names=self._class_names,
-            max_scores=self.max_scores(decision, judged.detections),
+            max_scores=self.max_scores(decision, judged.detections, judged.big_enough),
             threshold_set_id=threshold_set_id,
             model_sha256=self._model_sha256,
             latency_ms=judged.model_ms if math.isfinite(judged.model_ms) else 0.0,
@@ -123,12 +127,20 @@ class PartInspector:
             shift_id=self._shifts.shift_at(now).id,
         )
 
-    def max_scores(self, decision: Decision, dets: Detections) -> npt.NDArray[np.float32]:
-        """Each class's best score; -inf for "nothing detected"; NaN for every class without
-        a decision (no scores at all: a drift monitor or a tuning sample must skip the part)."""
+    def max_scores(
+        self,
+        decision: Decision,
+        dets: Detections,
+        big_enough: npt.NDArray[np.bool_] | None = None,
+    ) -> npt.NDArray[np.float32]:
+        """Each class's best score over the detections reaching its size rule (`big_enough`);
+        -inf for "nothing detected"; NaN for every class without a decision (no scores at
+        all: a drift monitor or a tuning sample must skip the part)."""
         n = len(self._class_names)
         if decision.outcome is Outcome.NO_DECISION:
             return no_scores(n)
+        if big_enough is not None:
+            dets = dets.select(big_enough)
         if not len(dets) or not n:
             return np.full(n, -np.inf, dtype=np.float32)
         in_range = (dets.class_id >= 0) & (dets.class_id < n)

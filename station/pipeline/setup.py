@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from station.core.inspection import Inspection
 from station.core.ports import Detector, FrameSource, InspectionOutput
 from station.core.shifts import ShiftSchedule
+from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
 from station.pipeline.acquisition import BackoffPolicy
 from station.pipeline.line import LineSide
@@ -61,6 +62,7 @@ class PipelineSetup:
     `prefetch` is how many parts acquisition may run ahead of inference (0: serial, on
     the caller's thread).
     `line` is the PLC (also among `outputs`): its triggers, deadline, state and heartbeat.
+    `size_rules` are the recipe's per-class minimum defect sizes.
     """
 
     source: FrameSource
@@ -76,3 +78,4 @@ class PipelineSetup:
     outputs: tuple[InspectionOutput, ...] = ()
     prefetch: int = 2
     line: LineSide | None = None
+    size_rules: SizeRules = field(default_factory=SizeRules)

@@ -38,6 +38,7 @@ from station.core.recommend import (
     recommend_min_cost,
 )
 from station.core.sample import BoolArray
+from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet, reject_mask
 from station.evaluation import ScoredFolder, score_folder
 from station.services.recipe import Recipe
@@ -64,6 +65,7 @@ class CompareSettings:
     base_thresholds: ThresholdSet = field(default_factory=ThresholdSet)
     labels: Path | None = None
     family: str | None = None
+    size_rules: SizeRules = field(default_factory=SizeRules)
 
     @classmethod
     def from_recipe(cls, recipe: Recipe | None) -> CompareSettings:
@@ -75,6 +77,7 @@ class CompareSettings:
             recipe.thresholds,
             recipe.model.labels,
             recipe.model.family,
+            recipe.size_rules,
         )
 
 
@@ -142,7 +145,12 @@ def evaluate_model(
     settings.base_thresholds.check_classes(names)
     rejecting = reject_mask(names, settings.reject_classes)
     scored = score_folder(
-        detector, data, progress=progress, cache_dir=cache_dir, use_cache=use_cache
+        detector,
+        data,
+        progress=progress,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        size_rules=settings.size_rules,  # both models judged by the recipe's size rules
     )
     sample = scored.sample
     base = settings.base_thresholds

@@ -17,6 +17,7 @@ from typing import Any
 
 from station.core.costs import Costs
 from station.core.shifts import ShiftSchedule
+from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
 from station.outputs.plc.config import PlcConfig
 
@@ -70,6 +71,8 @@ class Recipe:
     decision_deadline_ms: int = DEFAULT_DECISION_DEADLINE_MS
     """`[station] decision_deadline_ms`: a part not committed by then goes to the PLC as
     NO DECISION."""
+    size_rules: SizeRules = field(default_factory=SizeRules)
+    """`[size_rules]` with `[calibration] mm_per_px`: per-class minimum defect sizes."""
 
     def thresholds_need_retuning(self, model_sha256: str) -> bool:
         """True when the thresholds were tuned on another model than the one with this hash."""

@@ -19,6 +19,7 @@ from typing import Any
 from station.core.costs import Costs
 from station.core.errors import StationError
 from station.core.shifts import ShiftSchedule
+from station.core.size_rules import SizeRuleError, SizeRules
 from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, ThresholdSet
 from station.formats.image_file import MAX_PIXELS_KEY
 from station.formats.image_file import max_pixels_option as max_image_pixels_option
@@ -125,6 +126,8 @@ def load_recipe(path: Path | str) -> Recipe:
         "station",
         "central",
         "plc",
+        "calibration",
+        "size_rules",
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -138,6 +141,8 @@ def load_recipe(path: Path | str) -> Recipe:
         "costs": {"escape", "scrap", "max_escape_rate"},
         "station": {"autostart", "db", "id", "decision_deadline_ms"},
         "central": {"url"},
+        "calibration": {"mm_per_px"},
+        "size_rules": {"unit", "classes"},
     }
     for table, keys in allowed_keys.items():
         extra = sorted(set(f.table(table)) - keys)
@@ -226,6 +231,7 @@ def load_recipe(path: Path | str) -> Recipe:
         central_url=central_url,
         plc=plc,
         decision_deadline_ms=DEFAULT_DECISION_DEADLINE_MS if deadline_ms is None else deadline_ms,
+        size_rules=_size_rules(f),
     )
 
 
@@ -291,6 +297,31 @@ def _thresholds(f: _Fields) -> ThresholdSet:
     return ts
 
 
+def _size_rules(f: _Fields) -> SizeRules:
+    """`[size_rules]` (unit "px" or "mm", `classes.NAME.min_area` / `.min_length`) and
+    `[calibration] mm_per_px`; refused naming the file and field."""
+    mm_per_px = f.number("calibration", "mm_per_px", None, 0.0, None)
+    if mm_per_px is not None and mm_per_px <= 0:
+        raise f.fail("calibration.mm_per_px", "a number > 0 (mm per pixel)", mm_per_px)
+    unit = f.text("size_rules", "unit", "px") or "px"
+    classes = f.table("size_rules").get("classes", {})
+    if not isinstance(classes, Mapping):
+        raise f.fail("size_rules.classes", "a table of class name = {min_area, min_length}")
+    minima: dict[str, dict[str, Any]] = {"min_area": {}, "min_length": {}}
+    for name, rule in classes.items():
+        if not isinstance(rule, Mapping):
+            raise f.fail(f"size_rules.classes.{name}", "a table with min_area and/or min_length")
+        extra = sorted(set(rule) - set(minima))
+        if extra:
+            raise f.fail(f"size_rules.classes.{name}.{extra[0]}", "min_area or min_length")
+        for measure, value in rule.items():
+            minima[measure][name] = value
+    try:
+        return SizeRules(minima["min_area"], minima["min_length"], unit, mm_per_px)
+    except SizeRuleError as exc:
+        raise SizeRuleError(f"{f.path}: {exc}") from None
+
+
 def default_recipe_path() -> Path:
     """The shipped recipe for the synthetic line and `models/defects.onnx`.
 
@@ -308,6 +339,9 @@ def check_against_model(recipe: Recipe, class_names: tuple[str, ...]) -> None:
     try:
         recipe.thresholds.check_classes(class_names)
         reject_mask(class_names, recipe.reject_classes)
+        recipe.size_rules.check_classes(class_names)
+    except SizeRuleError as exc:
+        raise SizeRuleError(f"{recipe.path}: {exc}") from None
     except ThresholdError as exc:
         msg = str(exc).replace("class_thresholds:", "thresholds.classes:", 1)
         msg = msg.replace("reject_classes:", "thresholds.reject_classes:", 1)

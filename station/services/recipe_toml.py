@@ -114,7 +114,25 @@ def recipe_toml(recipe: Recipe) -> str:
         out += [f"{k} = {toml_value(v)}" for k, v in recipe.plc.to_table().items()]
     if recipe.central_url is not None:
         out += ["", "[central]", f"url = {toml_value(recipe.central_url)}"]
+    out += _size_rules_toml(recipe)
     return "\n".join(out) + "\n"
+
+
+def _size_rules_toml(recipe: Recipe) -> list[str]:
+    rules = recipe.size_rules
+    out: list[str] = []
+    if rules.mm_per_px is not None:
+        out += ["", "[calibration]", f"mm_per_px = {toml_value(rules.mm_per_px)}"]
+    if rules.empty:
+        return out
+    out += ["", "[size_rules]", f"unit = {toml_value(rules.unit)}"]
+    for name in sorted(set(rules.min_area) | set(rules.min_length)):
+        out += ["", f"[size_rules.classes.{toml_key(name)}]"]
+        for measure in ("min_area", "min_length"):
+            value = getattr(rules, measure).get(name)
+            if value:
+                out.append(f"{measure} = {toml_value(float(value))}")
+    return out
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -58,6 +58,7 @@ def reasons_json(ins: Inspection) -> str:
     return json.dumps(
         [
             {"class": r.class_name, "score": r.score, "threshold": r.threshold}
+            | ({"size": r.size} if r.size else {})  # a size rule's part (issue 12)
             for r in ins.decision.reasons
         ],
         separators=(",", ":"),

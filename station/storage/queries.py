@@ -77,6 +77,8 @@ def _kept(doc: dict[str, list[object]]) -> Detections:
     data: dict[str, np.ndarray] = {}
     if len(doc.get("mask_area_px") or ()) == n:  # a segmentation model's (issue 12)
         data["mask_area_px"] = np.asarray(doc["mask_area_px"], np.int64)
+    if len(doc.get("mask_length_px") or ()) == n:  # size rules' mask length (issue 12)
+        data["mask_length_px"] = np.asarray(doc["mask_length_px"], np.float32)
     outlines = doc.get("polygon") or ()
     if len(outlines) == n:
         data["polygon"] = np.empty(n, dtype=object)
@@ -99,7 +101,7 @@ def load_part(conn: sqlite3.Connection, db_path: Path, row_id: int) -> LoggedPar
      kept_json, tsid, sha, latency, truth, image, pruned) = row  # fmt: skip
     names = tuple(json.loads(names_json))
     reasons = tuple(
-        RejectReason(r["class"], float(r["score"]), float(r["threshold"]))
+        RejectReason(r["class"], float(r["score"]), float(r["threshold"]), r.get("size", ""))
         for r in json.loads(reasons_json)
     )
     kept = _kept(json.loads(kept_json))
