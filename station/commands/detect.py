@@ -87,6 +87,10 @@ def detections_json(dets: Detections, class_names: tuple[str, ...]) -> list[dict
             if area >= 0:  # -1: below the mask floor (station.detectors.onnx_detector)
                 row["mask_area_px"] = int(area)
                 row["polygon"] = np.asarray(outline).tolist()
+    if "mask_length_px" in dets.data:  # the size rules' mask length (station.core.size_rules)
+        for row, length in zip(rows, dets.data["mask_length_px"], strict=True):
+            if length >= 0:
+                row["mask_length_px"] = round(float(length), 2)
     return rows
 
 

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from station.core import metrics, outcomes
 from station.core.costs import Costs, expected_cost
 from station.core.errors import StationError
+from station.core.sample import ScoredSample
 from station.services.tuning_samples import LoadedSample
 from station.ui.tuning.figures import (
     ChangedParts,
@@ -46,9 +47,13 @@ class SampleFigures:
     def ranking_problem(self) -> str | None:
         return self.cache.ranking_problem
 
-    def set_saved(self, t_saved: F32Array) -> None:
-        """The saved set the changed parts are measured against."""
-        self._saved_not_shipped = self.cache.not_shipped(t_saved).copy()
+    def set_saved(self, t_saved: F32Array, saved_sample: ScoredSample | None = None) -> None:
+        """The saved set the changed parts are measured against; `saved_sample` is the sample
+        under the saved size rules when the dragged ones differ (core.size_rules)."""
+        cache = self.cache
+        if saved_sample is not None:
+            cache = metrics.SweepCache(saved_sample, self.rejecting)
+        self._saved_not_shipped = cache.not_shipped(t_saved).copy()
 
     def confusion_and_sweep(
         self, t: F32Array, c: int, with_sweep: bool

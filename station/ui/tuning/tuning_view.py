@@ -33,6 +33,7 @@ from station.ui.tuning.apply_dialog import ApplyDialog
 from station.ui.tuning.changed_parts import ChangedPartsPanel
 from station.ui.tuning.class_slider import ClassSlider
 from station.ui.tuning.figures import DEFAULT_KEY, Curves, Figures
+from station.ui.tuning.size_control import SizeControl
 from station.ui.tuning.tradeoff_plot import TradeoffPlot
 from station.ui.tuning.tuning_vm import TuningViewModel
 
@@ -56,6 +57,7 @@ class TuningView(QWidget):
         self.auto_load = auto_load
         self.ask_apply = ask_apply or self._ask_apply_dialog
         self.sliders: dict[str, ClassSlider] = {}
+        self.size_controls: dict[str, SizeControl] = {}
 
         # -- banner and sample row
         self.banner = QLabel()
@@ -87,6 +89,7 @@ class TuningView(QWidget):
         self.slider_layout.setContentsMargins(0, 0, 0, 0)
         for name in vm.class_names:
             self._add_slider(name, name)
+            self._add_size_control(name)
         self._add_slider(DEFAULT_KEY, "default")
         self.slider_layout.addStretch(1)
         scroll = QScrollArea()
@@ -179,6 +182,7 @@ class TuningView(QWidget):
         vm.live_changed.connect(self.live_label.setText)
         vm.drift_changed.connect(self._on_drift)
         vm.samples_listed.connect(self._on_samples_listed)
+        vm.sizes_changed.connect(self._on_sizes)
         self.btn_cancel.clicked.connect(vm.cancel_jobs)
         self.btn_min_cost.clicked.connect(vm.recommend_min_cost)
         self.btn_cap.clicked.connect(vm.recommend_escape_cap)
@@ -195,6 +199,7 @@ class TuningView(QWidget):
         self._on_banner(vm.banner)
         self._on_samples_listed(vm.sample_entries())
         self._update_buttons()
+        self._on_sizes()
         if vm.loaded is not None:
             self._on_sample()
             vm.refresh(force_curves=True)
@@ -214,7 +219,24 @@ class TuningView(QWidget):
         self.sliders[key] = s
         self.slider_layout.addWidget(s)
 
+    def _add_size_control(self, name: str) -> None:
+        ctrl = SizeControl(name, self.vm.sizes.unit)
+        ctrl.changed.connect(self.vm.set_size_rule)
+        self.size_controls[name] = ctrl
+        self.slider_layout.addWidget(ctrl)
+
     # -- view-model -> widgets
+    @Slot()
+    def _on_sizes(self) -> None:
+        why = self.vm.size_problem
+        now, saved = self.vm.sizes, self.vm.saved_sizes
+        for name, ctrl in self.size_controls.items():
+            ctrl.set_values(now.min_length.get(name, 0.0), now.min_area.get(name, 0.0))
+            ctrl.set_saved(saved.min_length.get(name, 0.0), saved.min_area.get(name, 0.0))
+            ctrl.setEnabled(why is None)
+            ctrl.setToolTip(why or "")
+        self._update_buttons()
+
     @Slot(object)
     def _on_point(self, f: Figures) -> None:
         self.escape_label.setText(f.escape_text)
@@ -310,7 +332,7 @@ class TuningView(QWidget):
             "" if self.vm.can_apply else "applying needs the station's recipe and log"
         )
         self.btn_undo.setEnabled(self.vm.can_undo)
-        self.btn_revert.setEnabled(differs)
+        self.btn_revert.setEnabled(differs or self.vm.sizes != self.vm.saved_sizes)
 
     # -- user actions
     @Slot(int)

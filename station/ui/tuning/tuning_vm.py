@@ -17,6 +17,7 @@ Widgets only render the frozen snapshots this object emits. By cost:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from station.core import recommend
 from station.core.costs import Costs
 from station.core.drift import DriftMonitor
 from station.core.errors import StationError
+from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet, reject_mask
 from station.services.threshold_change import AppliedChange, ThresholdChange, ThresholdChanger
 from station.services.tuning_samples import LoadedSample, SampleCatalog, SampleEntry
@@ -66,6 +68,7 @@ class TuningViewModel(QObject):
     drift_changed = Signal(object)  # DriftReport
     applied = Signal(object)  # ThresholdSet now in force
     samples_listed = Signal(object)  # list[SampleEntry]
+    sizes_changed = Signal()  # the size rules tried, or whether the sample can try them
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class TuningViewModel(QObject):
         changer: ThresholdChanger | None = None,
         catalog: SampleCatalog | None = None,
         parent: QObject | None = None,
+        size_rules: SizeRules | None = None,
     ):
         super().__init__(parent)
         self.class_names = tuple(class_names)
@@ -101,6 +105,10 @@ class TuningViewModel(QObject):
             getattr(self.search, name).connect(getattr(self, name))
         self.saved = saved
         self.dragged = saved
+        self.saved_sizes = size_rules or SizeRules()
+        self.saved_sizes.check_classes(self.class_names)
+        self.sizes = self.saved_sizes
+        self._unsized: LoadedSample | None = None
         self.selected = self.class_names[0] if self.class_names else DEFAULT_KEY
         self.loaded: LoadedSample | None = None
         self._figures: SampleFigures | None = None
@@ -128,6 +136,7 @@ class TuningViewModel(QObject):
             recipe.costs,
             changer,
             catalog,
+            size_rules=recipe.size_rules,
         )
 
     # ---- state ------------------------------------------------------------------------------
@@ -203,15 +212,63 @@ class TuningViewModel(QObject):
                 f"sample {loaded.label}: classes {list(s.class_names)} differ from the "
                 f"model's {list(self.class_names)}"
             )
-        self.loaded = loaded
         self.samples.remember(loaded)
-        self._figures = SampleFigures(loaded, self.rejecting)
-        self._figures.set_saved(self.vector(self.saved))
-        self._curve_key = None
+        self._unsized = loaded
+        if not s.sizes_known:
+            self.sizes = self.saved_sizes  # logged maxima: the size rules in force back then
+        self._use_sizes()
+        assert self.loaded is not None
+        s = self.loaded.sample
         # Parts without a decision have no scores: the drift reference skips them.
         self.monitor.set_reference(self.class_names, s.scores)
         self.sample_changed.emit()
+        self.sizes_changed.emit()
         self.banner_changed.emit(self.banner)
+        self.refresh()
+
+    # ---- size rules (station.core.size_rules) -------------------------------------------------
+    @property
+    def size_problem(self) -> str | None:
+        """Why other size rules cannot be tried on the loaded sample, or None."""
+        if self._unsized is None or self._unsized.sample.sizes_known:
+            return None
+        return (
+            "this sample comes from logs, which keep each class's best score under the size "
+            "rules then in force, not every detection's size: score a labeled folder to try "
+            "other sizes"
+        )
+
+    @Slot(str, str, float)
+    def set_size_rule(self, class_name: str, measure: str, value: float) -> None:
+        """A size control moved: `measure` "min_area" or "min_length", in the recipe's unit.
+
+        The loaded sample's per-class maxima are recomputed from its cached detections."""
+        if self.size_problem is not None:
+            self.message.emit(f"size rules not changed: {self.size_problem}")
+            self.sizes_changed.emit()
+            return
+        try:
+            self.sizes = self.sizes.with_rule(class_name, measure, value)
+        except StationError as e:
+            self.message.emit(f"size rule not changed: {e}")
+        self._use_sizes()
+        self.sizes_changed.emit()
+
+    def _use_sizes(self) -> None:
+        """Re-derive the loaded sample's maxima under `self.sizes` and the figures from them."""
+        if self._unsized is None:
+            return
+        raw = self._unsized
+        sized = (
+            raw if not raw.sample.sizes_known else replace(raw, sample=raw.sample.sized(self.sizes))
+        )
+        saved = None
+        if raw.sample.sizes_known and self.sizes != self.saved_sizes:
+            saved = raw.sample.sized(self.saved_sizes)
+        self.loaded = sized
+        self._figures = SampleFigures(sized, self.rejecting)
+        self._figures.set_saved(self.vector(self.saved), saved)
+        self._curve_key = None
         self.refresh()
 
     @property
@@ -251,8 +308,12 @@ class TuningViewModel(QObject):
 
     @Slot()
     def revert(self) -> None:
+        if self.sizes != self.saved_sizes:
+            self.sizes = self.saved_sizes
+            self._use_sizes()
+            self.sizes_changed.emit()
         self.set_dragged(self.saved)
-        self.message.emit("sliders back at the saved thresholds")
+        self.message.emit("sliders back at the saved thresholds and size rules")
 
     def refresh(self, force_curves: bool = False) -> None:
         """Recompute and emit the figures (and the curves when they changed or when forced)."""
@@ -348,6 +409,13 @@ class TuningViewModel(QObject):
     def apply(self, who: str, pin: str, reason: str) -> bool:
         """Start the apply transaction off the GUI thread; False (with a message) when refused
         before it starts. `applied` follows when it went through."""
+        if self.sizes != self.saved_sizes:  # the figures assume size rules the line lacks
+            self.message.emit(
+                "not applied: the figures assume size rules the recipe does not have "
+                f"({self.sizes.describe() or 'none'}); write them into the recipe's "
+                "[size_rules] and reopen it, or Revert the size controls"
+            )
+            return False
         change = ThresholdChange(
             who, reason, self.saved, self.dragged, self.model_sha256, self.figures_dict()
         )
