@@ -113,7 +113,7 @@ class OutputFamily:
 
     def n_classes(self, shapes: Shapes) -> int | None:
         """Number of classes the output shapes imply (None: the shapes do not tell)."""
-        raise NotImplementedError
+        return None
 
     def decode(
         self,
@@ -124,7 +124,7 @@ class OutputFamily:
     ) -> Candidates:
         """Candidates with confidence >= floor: at most about `max_candidates` of them (the
         best), plus each class's best. `outputs` are the model's outputs in graph order."""
-        raise NotImplementedError
+        raise NotImplementedError(self.refusal)
 
     def confidence_floor(self, meta: ModelMetadata) -> tuple[float | None, str | None]:
         """A floor baked into the model at export and a note for the user (None: no floor)."""

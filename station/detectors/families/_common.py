@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from station.core.ports import DetectorError
 from station.detectors.metadata import ModelMetadata
+from station.detectors.registry import Candidates, Claim, Evidence, Shape, Shapes
 
 
 def top_per_class(
@@ -95,3 +97,75 @@ def prototypes_fit(shapes: tuple[tuple[int, ...], ...]) -> int | None:
         return None
     nm, mh, mw = shapes[1][1:]
     return nm if nm >= 1 and mh >= 1 and mw >= 1 else None
+
+
+def single_output(shapes: Shapes, rank: int) -> Shape | None:
+    """The only output's shape when there is one output of this rank and batch 1."""
+    s = shapes[0]
+    return s if len(shapes) == 1 and len(s) == rank and s[0] == 1 else None
+
+
+def export_claim(fact: str, shapes: Shapes, layout: str) -> Claim:
+    """An exporter's own word (`fact`) on outputs that fit `layout`."""
+    noun = "output" if len(shapes) == 1 else "outputs"
+    return Claim(Evidence.EXPORT, f"{fact}, {noun} {layout}")
+
+
+def shape_claim(shapes: Shapes, layout: str) -> Claim:
+    """Nothing but the output shapes fit `layout`: the weakest claim."""
+    fit = "output shape fits" if len(shapes) == 1 else "output shapes fit"
+    return Claim(Evidence.SHAPE, f"{fit} {layout}")
+
+
+def names_claim(meta: ModelMetadata, n_classes: int | None, layout: str) -> Claim | None:
+    """A claim on the metadata `names` count matching the class count the shapes imply."""
+    if n_classes is not None and names_fit(meta, n_classes):
+        return Claim(Evidence.NAMES, f"{n_classes} metadata names fit {layout}")
+    return None
+
+
+def class_ids(column: npt.NDArray[np.float32], n_classes: int) -> npt.NDArray[np.int64]:
+    """Class ids from a float column; DetectorError for one outside 0..n-1."""
+    cls = np.rint(column).astype(np.int64)
+    bad = (cls < 0) | (cls >= n_classes)
+    if bad.any():
+        raise DetectorError(f"model output class id {int(cls[bad][0])} outside 0..{n_classes - 1}")
+    return cls
+
+
+def scored_rows(
+    p: npt.NDArray[np.float32], floor: float, n_classes: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """Rows of a `(N, 6+)` box, score, class layout scoring >= floor, and their class ids.
+
+    N is small and fixed (selected inside the graph): no cap is needed.
+    """
+    rows = p[np.flatnonzero(p[:, 4] >= floor)]
+    return rows, class_ids(rows[:, 5], n_classes)
+
+
+def pick_classes(
+    scores: npt.NDArray[np.float32],
+    floor: float,
+    max_candidates: int,
+    n_classes: int,
+    multi_label: bool,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """Candidates from class scores (nc, A): every class above the floor (`multi_label`,
+    at most about `max_candidates` shared by the classes) or each anchor's best."""
+    if multi_label:
+        k = max(20, max_candidates // max(1, n_classes))
+        return top_per_class(scores, floor, k)
+    return best_class(scores, floor, max_candidates)
+
+
+def from_cxcywh(
+    box: npt.NDArray[np.float32],
+    conf: npt.NDArray[np.float32],
+    cls: npt.NDArray[np.integer],
+    coef: npt.NDArray[np.float32] | None = None,
+) -> Candidates:
+    """Candidates from (4, n) cx, cy, w, h rows, their scores and class ids (and coefficients)."""
+    if not cls.size:
+        return Candidates.empty(None if coef is None else coef.shape[1])
+    return Candidates(cxcywh_to_xyxy(box), conf, cls.astype(np.int64), coef)

@@ -17,8 +17,14 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from station.detectors.families._common import (
+    export_claim,
+    names_claim,
+    shape_claim,
+    single_output,
+)
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+from station.detectors.registry import REGISTRY, Candidates, Claim, OutputFamily, Shapes
 
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
@@ -41,17 +47,15 @@ class ClassifierFamily(OutputFamily):
     per_image = True
 
     def fits(self, shapes: Shapes) -> bool:
-        s = shapes[0]
-        return len(shapes) == 1 and len(s) == 2 and s[0] == 1 and s[1] >= 1
+        s = single_output(shapes, 2)
+        return s is not None and s[1] >= 1
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
         if not self.fits(shapes) or meta.task not in (None, "classify"):
             return None
         if meta.task == "classify":
-            return Claim(Evidence.EXPORT, f"metadata task 'classify', output {self.layout}")
-        if meta.names is not None and len(meta.names) == shapes[0][1]:
-            return Claim(Evidence.NAMES, f"{shapes[0][1]} metadata names fit {self.layout}")
-        return Claim(Evidence.SHAPE, f"output shape fits {self.layout}")
+            return export_claim("metadata task 'classify'", shapes, self.layout)
+        return names_claim(meta, shapes[0][1], self.layout) or shape_claim(shapes, self.layout)
 
     def n_classes(self, shapes: Shapes) -> int | None:
         return shapes[0][1]

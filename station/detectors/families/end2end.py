@@ -14,10 +14,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from station.core.ports import DetectorError
-from station.detectors.families._common import is_rtdetr
+from station.detectors.families._common import (
+    export_claim,
+    is_rtdetr,
+    scored_rows,
+    shape_claim,
+    single_output,
+)
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+from station.detectors.registry import REGISTRY, Candidates, Claim, OutputFamily, Shapes
 
 
 def nms_evidence(meta: ModelMetadata) -> str:
@@ -45,15 +50,6 @@ def export_floor(meta: ModelMetadata) -> tuple[float | None, str | None]:
     )
 
 
-def class_ids(column: npt.NDArray[np.float32], n_classes: int) -> npt.NDArray[np.int64]:
-    """Class ids from a float column; DetectorError for one outside 0..n-1."""
-    cls = np.rint(column).astype(np.int64)
-    bad = (cls < 0) | (cls >= n_classes)
-    if bad.any():
-        raise DetectorError(f"model output class id {int(cls[bad][0])} outside 0..{n_classes - 1}")
-    return cls
-
-
 class End2EndFamily(OutputFamily):
     name = "end2end"
     aliases = ("nms", "e2e", "end-to-end", "yolov10", "yolo26")
@@ -62,20 +58,17 @@ class End2EndFamily(OutputFamily):
     needs_nms = False
 
     def fits(self, shapes: Shapes) -> bool:
-        s = shapes[0]
-        return len(shapes) == 1 and len(s) == 3 and s[0] == 1 and s[2] == 6
+        s = single_output(shapes, 3)
+        return s is not None and s[2] == 6
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
         if not self.fits(shapes) or meta.task not in (None, "detect") or is_rtdetr(meta):
             return None
         if meta.exported_with_nms:
-            return Claim(Evidence.EXPORT, f"{nms_evidence(meta)}, output {self.layout}")
+            return export_claim(nms_evidence(meta), shapes, self.layout)
         if meta.end2end is False:
             return None  # the exporter says: no NMS inside (and args do not say otherwise)
-        return Claim(Evidence.SHAPE, f"output shape fits {self.layout}")
-
-    def n_classes(self, shapes: Shapes) -> int | None:
-        return None
+        return shape_claim(shapes, self.layout)
 
     def decode(
         self,
@@ -84,12 +77,9 @@ class End2EndFamily(OutputFamily):
         max_candidates: int,
         n_classes: int,
     ) -> Candidates:
-        p = outputs[0][0]
-        keep = np.flatnonzero(p[:, 4] >= floor)  # N is small and fixed: no cap needed
-        if not keep.size:
+        rows, cls = scored_rows(outputs[0][0], floor, n_classes)
+        if not cls.size:
             return Candidates.empty()
-        rows = p[keep]
-        cls = class_ids(rows[:, 5], n_classes)
         return Candidates(np.ascontiguousarray(rows[:, :4]), rows[:, 4].copy(), cls)
 
     def confidence_floor(self, meta: ModelMetadata) -> tuple[float | None, str | None]:

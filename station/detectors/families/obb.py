@@ -2,16 +2,14 @@
 
 The station's detections, thresholds, archive and views are axis-aligned
 boxes. An OBB model read as a detector would silently drop its angle (and
-its last channel would pass for a class), so it is refused by name instead.
+its last channel would pass for a class), so it is refused by name instead:
+`refusal` is set, so the registry refuses it and the base `decode` raises.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+from station.detectors.registry import REGISTRY, Claim, Evidence, OutputFamily, Shapes
 
 
 class ObbFamily(OutputFamily):
@@ -30,18 +28,6 @@ class ObbFamily(OutputFamily):
         if meta.task == "obb" or meta.head == "OBB":
             return Claim(Evidence.EXPORT, "metadata task 'obb'")
         return None
-
-    def n_classes(self, shapes: Shapes) -> int | None:
-        return None
-
-    def decode(
-        self,
-        outputs: list[npt.NDArray[np.float32]],
-        floor: float,
-        max_candidates: int,
-        n_classes: int,
-    ) -> Candidates:
-        raise NotImplementedError(self.refusal)
 
 
 REGISTRY.register(ObbFamily())

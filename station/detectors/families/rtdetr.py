@@ -19,8 +19,14 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from station.detectors.families._common import best_class, cxcywh_to_xyxy, is_rtdetr, names_fit
-from station.detectors.families.end2end import class_ids
+from station.detectors.families._common import (
+    best_class,
+    from_cxcywh,
+    is_rtdetr,
+    names_claim,
+    scored_rows,
+    single_output,
+)
 from station.detectors.metadata import ModelMetadata
 from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
 
@@ -39,8 +45,8 @@ class RtDetrFamily(OutputFamily):
     normalised_boxes = True
 
     def fits(self, shapes: Shapes) -> bool:
-        s = shapes[0]
-        return len(shapes) == 1 and len(s) == 3 and s[0] == 1 and s[2] >= 5
+        s = single_output(shapes, 3)
+        return s is not None and s[2] >= 5
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
         if not self.fits(shapes) or meta.task not in (None, "detect"):
@@ -49,9 +55,8 @@ class RtDetrFamily(OutputFamily):
             return Claim(Evidence.EXPORT, f"metadata head RTDETRDecoder, output {shapes[0]}")
         if meta.exported_with_nms or shapes[0][1] > MAX_QUERIES:
             return None
-        if names_fit(meta, shapes[0][2] - 4):
-            return Claim(Evidence.NAMES, f"{shapes[0][2] - 4} metadata names fit {self.layout}")
-        return None  # by shape alone it is indistinguishable from YOLOv5: never guessed
+        # by shape alone it is indistinguishable from YOLOv5: never guessed
+        return names_claim(meta, shapes[0][2] - 4, self.layout)
 
     def n_classes(self, shapes: Shapes) -> int | None:
         return None  # (1, N, 6) is either 2 classes or the top-k layout: names decide
@@ -66,15 +71,9 @@ class RtDetrFamily(OutputFamily):
         p = outputs[0][0]
         if p.shape[1] == 4 + n_classes:  # per-class scores: each query's best class
             cls, query, conf = best_class(p[:, 4:].T, floor, max_candidates)
-            if not cls.size:
-                return Candidates.empty()
-            return Candidates(cxcywh_to_xyxy(p[query, :4].T), conf, cls.astype(np.int64))
-        keep = np.flatnonzero(p[:, 4] >= floor)  # top-k layout: cx cy w h score class
-        if not keep.size:
-            return Candidates.empty()
-        rows = p[keep]
-        cls = class_ids(rows[:, 5], n_classes)
-        return Candidates(cxcywh_to_xyxy(rows[:, :4].T), rows[:, 4].copy(), cls)
+            return from_cxcywh(p[query, :4].T, conf, cls)
+        rows, cls = scored_rows(p, floor, n_classes)  # top-k layout: cx cy w h score class
+        return from_cxcywh(rows[:, :4].T, rows[:, 4].copy(), cls)
 
 
 REGISTRY.register(RtDetrFamily())

@@ -14,12 +14,14 @@ import numpy.typing as npt
 
 from station.detectors.families._common import (
     best_class,
-    cxcywh_to_xyxy,
-    names_fit,
+    export_claim,
+    from_cxcywh,
+    names_claim,
     prototypes_fit,
+    shape_claim,
 )
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+from station.detectors.registry import REGISTRY, Candidates, Claim, OutputFamily, Shapes
 
 
 class SegmentFamily(OutputFamily):
@@ -38,11 +40,9 @@ class SegmentFamily(OutputFamily):
         if not self.fits(shapes) or meta.exported_with_nms or meta.task not in (None, "segment"):
             return None
         if meta.task == "segment":
-            return Claim(Evidence.EXPORT, f"metadata task 'segment', outputs {self.layout}")
+            return export_claim("metadata task 'segment'", shapes, self.layout)
         n = self.n_classes(shapes)
-        if n is not None and names_fit(meta, n):
-            return Claim(Evidence.NAMES, f"{n} metadata names fit {self.layout}")
-        return Claim(Evidence.SHAPE, f"output shapes fit {self.layout}")
+        return names_claim(meta, n, self.layout) or shape_claim(shapes, self.layout)
 
     def n_classes(self, shapes: Shapes) -> int | None:
         return shapes[0][1] - 4 - shapes[1][1]
@@ -57,10 +57,8 @@ class SegmentFamily(OutputFamily):
         p = outputs[0][0]
         nc = n_classes
         cls, anchor, conf = best_class(p[4 : 4 + nc], floor, max_candidates)
-        if not cls.size:
-            return Candidates.empty(p.shape[0] - 4 - nc)
         coef = np.ascontiguousarray(p[4 + nc :, anchor].T)
-        return Candidates(cxcywh_to_xyxy(p[:4, anchor]), conf, cls.astype(np.int64), coef)
+        return from_cxcywh(p[:4, anchor], conf, cls, coef)
 
 
 REGISTRY.register(SegmentFamily())

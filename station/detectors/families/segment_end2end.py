@@ -11,10 +11,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from station.detectors.families._common import prototypes_fit
-from station.detectors.families.end2end import class_ids, export_floor, nms_evidence
+from station.detectors.families._common import (
+    export_claim,
+    prototypes_fit,
+    scored_rows,
+    shape_claim,
+)
+from station.detectors.families.end2end import export_floor, nms_evidence
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+from station.detectors.registry import REGISTRY, Candidates, Claim, OutputFamily, Shapes
 
 
 class SegmentEnd2EndFamily(OutputFamily):
@@ -33,11 +38,8 @@ class SegmentEnd2EndFamily(OutputFamily):
         if not self.fits(shapes) or meta.task not in (None, "segment"):
             return None
         if meta.exported_with_nms:
-            return Claim(Evidence.EXPORT, f"{nms_evidence(meta)}, outputs {self.layout}")
-        return Claim(Evidence.SHAPE, f"output shapes fit {self.layout}")
-
-    def n_classes(self, shapes: Shapes) -> int | None:
-        return None
+            return export_claim(nms_evidence(meta), shapes, self.layout)
+        return shape_claim(shapes, self.layout)
 
     def decode(
         self,
@@ -47,11 +49,9 @@ class SegmentEnd2EndFamily(OutputFamily):
         n_classes: int,
     ) -> Candidates:
         p = outputs[0][0]
-        keep = np.flatnonzero(p[:, 4] >= floor)
-        if not keep.size:
+        rows, cls = scored_rows(p, floor, n_classes)
+        if not cls.size:
             return Candidates.empty(p.shape[1] - 6)
-        rows = p[keep]
-        cls = class_ids(rows[:, 5], n_classes)
         coef = np.ascontiguousarray(rows[:, 6:])
         return Candidates(np.ascontiguousarray(rows[:, :4]), rows[:, 4].copy(), cls, coef)
 

@@ -14,13 +14,14 @@ import numpy as np
 import numpy.typing as npt
 
 from station.detectors.families._common import (
-    best_class,
-    cxcywh_to_xyxy,
-    names_fit,
-    top_per_class,
+    from_cxcywh,
+    names_claim,
+    pick_classes,
+    shape_claim,
+    single_output,
 )
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+from station.detectors.registry import REGISTRY, Candidates, Claim, OutputFamily, Shapes
 
 
 class YoloV5Family(OutputFamily):
@@ -31,17 +32,16 @@ class YoloV5Family(OutputFamily):
     multi_label = False
 
     def fits(self, shapes: Shapes) -> bool:
-        s = shapes[0]
-        return len(shapes) == 1 and len(s) == 3 and s[0] == 1 and 6 <= s[2] < s[1]
+        s = single_output(shapes, 3)
+        return s is not None and 6 <= s[2] < s[1]
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
         if self.multi_label or not self.fits(shapes) or meta.exported_with_nms:
             return None
         if meta.task not in (None, "detect"):
             return None
-        if names_fit(meta, shapes[0][2] - 5):
-            return Claim(Evidence.NAMES, f"{shapes[0][2] - 5} metadata names fit {self.layout}")
-        return Claim(Evidence.SHAPE, f"output shape fits {self.layout}")
+        n = self.n_classes(shapes)
+        return names_claim(meta, n, self.layout) or shape_claim(shapes, self.layout)
 
     def n_classes(self, shapes: Shapes) -> int | None:
         return shapes[0][2] - 5
@@ -57,14 +57,8 @@ class YoloV5Family(OutputFamily):
         # obj * cls <= obj for cls in [0, 1]: rows below the floor on objectness cannot clear it.
         rows = np.flatnonzero(p[:, 4] >= floor)
         scores = (p[rows, 5:] * p[rows, 4:5]).T  # (nc, rows)
-        if self.multi_label:
-            k = max(20, max_candidates // max(1, n_classes))
-            cls, local, conf = top_per_class(scores, floor, k)
-        else:
-            cls, local, conf = best_class(scores, floor, max_candidates)
-        if not cls.size:
-            return Candidates.empty()
-        return Candidates(cxcywh_to_xyxy(p[rows[local], :4].T), conf, cls.astype(np.int64))
+        cls, local, conf = pick_classes(scores, floor, max_candidates, n_classes, self.multi_label)
+        return from_cxcywh(p[rows[local], :4].T, conf, cls)
 
 
 class YoloV5MultiLabelFamily(YoloV5Family):

@@ -20,13 +20,15 @@ import numpy as np
 import numpy.typing as npt
 
 from station.detectors.families._common import (
-    best_class,
-    cxcywh_to_xyxy,
-    names_fit,
-    top_per_class,
+    export_claim,
+    from_cxcywh,
+    names_claim,
+    pick_classes,
+    shape_claim,
+    single_output,
 )
 from station.detectors.metadata import ModelMetadata
-from station.detectors.registry import REGISTRY, Candidates, Claim, Evidence, OutputFamily, Shapes
+from station.detectors.registry import REGISTRY, Candidates, Claim, OutputFamily, Shapes
 
 
 class YoloV8Family(OutputFamily):
@@ -38,8 +40,8 @@ class YoloV8Family(OutputFamily):
 
     def fits(self, shapes: Shapes) -> bool:
         # One output, channel-first: far fewer channels than anchors.
-        s = shapes[0]
-        return len(shapes) == 1 and len(s) == 3 and s[0] == 1 and 5 <= s[1] < s[2]
+        s = single_output(shapes, 3)
+        return s is not None and 5 <= s[1] < s[2]
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
         if self.multi_label or not self.fits(shapes) or meta.exported_with_nms:
@@ -47,10 +49,9 @@ class YoloV8Family(OutputFamily):
         if meta.task not in (None, "detect"):
             return None
         if meta.task == "detect":
-            return Claim(Evidence.EXPORT, f"metadata task 'detect', output {self.layout}")
-        if names_fit(meta, shapes[0][1] - 4):
-            return Claim(Evidence.NAMES, f"{shapes[0][1] - 4} metadata names fit {self.layout}")
-        return Claim(Evidence.SHAPE, f"output shape fits {self.layout}")
+            return export_claim("metadata task 'detect'", shapes, self.layout)
+        n = self.n_classes(shapes)
+        return names_claim(meta, n, self.layout) or shape_claim(shapes, self.layout)
 
     def n_classes(self, shapes: Shapes) -> int | None:
         return shapes[0][1] - 4
@@ -63,14 +64,8 @@ class YoloV8Family(OutputFamily):
         n_classes: int,
     ) -> Candidates:
         p = outputs[0][0]
-        if self.multi_label:
-            k = max(20, max_candidates // max(1, n_classes))
-            cls, anchor, conf = top_per_class(p[4:], floor, k)
-        else:
-            cls, anchor, conf = best_class(p[4:], floor, max_candidates)
-        if not cls.size:
-            return Candidates.empty()
-        return Candidates(cxcywh_to_xyxy(p[:4, anchor]), conf, cls.astype(np.int64))
+        cls, anchor, conf = pick_classes(p[4:], floor, max_candidates, n_classes, self.multi_label)
+        return from_cxcywh(p[:4, anchor], conf, cls)
 
 
 class YoloV8MultiLabelFamily(YoloV8Family):
