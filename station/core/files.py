@@ -41,7 +41,7 @@ def atomic_write_bytes(path: Path | str, data: bytes, *, secret: bool = False) -
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)
 
 
 def atomic_write_text(path: Path | str, text: str, *, secret: bool = False) -> None:
@@ -65,8 +65,9 @@ def _create_beside(target: Path, mode: int) -> tuple[int, str]:
     raise FileExistsError(f"{target.parent}: no free temporary file name")
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new file's entry durable (POSIX); a no-op where folders cannot be
+    opened or synced (the file itself is synced)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

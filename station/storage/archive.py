@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core.errors import StationError
+from station.core.files import fsync_folder
 
 FORMATS = {"png": ".png", "jpeg": ".jpg", "jpg": ".jpg"}
 
@@ -84,20 +85,7 @@ def write_durably(root: Path, files: list[tuple[str, bytes]]) -> None:
         finally:
             os.close(fd)
     for folder in folders:
-        fsync_dir(folder)
-
-
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a folder; the file itself is synced
-    finally:
-        os.close(fd)
+        fsync_folder(folder)
 
 
 def remove_quietly(root: Path, rels: list[str]) -> int:
