@@ -8,16 +8,12 @@ Set ``STATION_BENCH_MODEL`` to time another model file.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from benchlib import Figure, Skip, median, p95, time_ms
+from benchlib import Figure, bench_detector, median, p95, time_ms
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "defects.onnx"
 REPEAT = 300
 WARMUP = 10
 TARGET_RATIO = 1.10
@@ -35,14 +31,7 @@ def _frame() -> np.ndarray:
 
 
 def run() -> list[Figure]:
-    from station.detectors import load_detector
-    from station.detectors.onnx_detector import OnnxDetector
-
-    model = Path(os.environ.get("STATION_BENCH_MODEL", MODEL))
-    if not model.is_file():
-        raise Skip(f"{model} is absent")
-    det = load_detector(model)
-    assert isinstance(det, OnnxDetector)
+    model, det = bench_detector()
     frame = _frame()
     x, _ = det.prepare(frame)
     session, feeds, outputs = det.session, {det.input_name: x}, det.output_names

@@ -21,10 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from benchlib import Figure, Skip
+from benchlib import Figure, bench_detector
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "defects.onnx"
 N_FRAMES = 64
 PARTS = 300
 ROUNDS = 3
@@ -96,14 +94,7 @@ def _bare_rate(detector: object, tensors: list[np.ndarray]) -> float:
 
 
 def run() -> list[Figure]:
-    from station.detectors import load_detector
-    from station.detectors.onnx_detector import OnnxDetector
-
-    model = Path(os.environ.get("STATION_BENCH_MODEL", MODEL))
-    if not model.is_file():
-        raise Skip(f"{model} is absent")
-    detector = load_detector(model)
-    assert isinstance(detector, OnnxDetector)
+    model, detector = bench_detector()
     frames = _frames()
     tensors = [detector.prepare(f.image)[0] for f in frames]  # type: ignore[attr-defined]
     for t in tensors[:10]:  # warm-up

@@ -7,11 +7,18 @@ well as `Figure`. Raise `Skip("why")` when it cannot run here.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from station.detectors.onnx_detector import OnnxDetector
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "defects.onnx"
 
 
 class Figure(NamedTuple):
@@ -29,6 +36,23 @@ class Figure(NamedTuple):
 
 class Skip(Exception):  # noqa: N818 - reads as `raise Skip("model absent")`
     """The benchmark cannot run on this machine or checkout; the message says why."""
+
+
+def bench_detector() -> tuple[Path, OnnxDetector]:
+    """The model file under test (``STATION_BENCH_MODEL`` or the shipped model) and its ONNX
+    detector; Skip when the file is absent.
+
+    The station is imported here, not at module level, so listing benchmarks stays cheap.
+    """
+    from station.detectors import load_detector
+    from station.detectors.onnx_detector import OnnxDetector
+
+    model = Path(os.environ.get("STATION_BENCH_MODEL", SHIPPED_MODEL))
+    if not model.is_file():
+        raise Skip(f"{model} is absent")
+    detector = load_detector(model)
+    assert isinstance(detector, OnnxDetector)
+    return model, detector
 
 
 def time_ms(fn: Callable[[], object], repeat: int, warmup: int = 5) -> np.ndarray:
