@@ -140,6 +140,22 @@ def test_refused_promotions_change_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["widget.toml"]
 
 
+def test_a_report_made_without_the_recipes_size_rules_is_refused(
+    monkeypatch, capsys, reports, tmp_path: Path
+) -> None:
+    """Thresholds derived without a size rule answer another question (issue 12)."""
+    recipe = tmp_path / "widget.toml"
+    text = RECIPE + "\n[size_rules.classes.pit]\nmin_length = 30.0\n"
+    recipe.write_text(text, encoding="utf-8")
+    argv = ["--recipe", str(recipe), "--pin-file", str(tmp_path / "pin.json")]
+    argv += ["--candidate", str(reports["halved.onnx"]), "--from-compare", str(reports["halved"])]
+    assert json.loads(reports["halved"].read_text())["size_rules"]["classes"] == {}
+    assert promote(monkeypatch, "1234", *argv) == 2
+    err = capsys.readouterr().err
+    assert "compared with size rules" in err and len(err.strip().splitlines()) == 1
+    assert recipe.read_text(encoding="utf-8") == text
+
+
 def test_a_report_about_another_current_model_is_refused(monkeypatch, capsys, reports, tmp_path):
     recipe = tmp_path / "widget.toml"
     recipe.write_text(RECIPE.replace(str(SHIPPED), str(reports["blind.onnx"])), encoding="utf-8")

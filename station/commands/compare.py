@@ -158,6 +158,7 @@ def comparison_json(result: Any) -> dict[str, Any]:
             "scrap": costs.scrap,
             "max_escape_rate": costs.max_escape_rate,
         },
+        "size_rules": result.settings.size_rules.to_dict(),  # both models judged by them
     }
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from station.core.errors import StationError
 from station.core.files import atomic_write_text
+from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
 from station.services.recipe import ModelRef, Recipe
 from station.services.recipe_file import load_recipe
@@ -52,6 +53,8 @@ class CompareEvidence:
     figures: dict[str, Any]
     costs: dict[str, Any]
     reject_classes: tuple[str, ...]
+    size_rules: dict[str, Any] = field(default_factory=lambda: SizeRules().to_dict())
+    """The size rules both models were judged by (a report without them: none)."""
 
 
 def read_compare_report(path: Path) -> CompareEvidence:
@@ -78,6 +81,7 @@ def read_compare_report(path: Path) -> CompareEvidence:
             figures,
             dict(data["costs"]),
             tuple(str(c) for c in new["reject_classes"]),
+            dict(data.get("size_rules") or SizeRules().to_dict()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StationError(
@@ -136,6 +140,12 @@ def plan_promotion(recipe_path: Path, candidate: Path, report: Path) -> ModelCha
         raise StationError(
             f"--from-compare: {report}: thresholds derived at costs {evidence.costs}, but "
             f"{recipe_path} has {costs}: run `station compare --recipe {recipe_path}`"
+        )
+    if evidence.size_rules != recipe.size_rules.to_dict():
+        raise StationError(
+            f"--from-compare: {report}: compared with size rules {evidence.size_rules}, but "
+            f"{recipe_path} has {recipe.size_rules.to_dict()}: run `station compare --recipe "
+            f"{recipe_path}`"
         )
     from station.core.thresholds import reject_mask
     from station.detectors import load_detector
