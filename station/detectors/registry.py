@@ -102,6 +102,7 @@ class OutputFamily:
     has_masks: ClassVar[bool] = False
     refusal: ClassVar[str | None] = None
     normalised_boxes: ClassVar[bool] = False  # boxes in [0, 1] of the input, not input pixels
+    task: ClassVar[str | None] = None  # the metadata `task` this family decodes
 
     def fits(self, shapes: Shapes) -> bool:
         """Whether outputs of these shapes can be decoded as this family at all."""
@@ -110,6 +111,10 @@ class OutputFamily:
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
         """None, or this family's claim on the outputs: see the module docstring."""
         raise NotImplementedError
+
+    def eligible(self, meta: ModelMetadata, shapes: Shapes) -> bool:
+        """The outputs fit and the metadata names no task but this family's (or none)."""
+        return self.fits(shapes) and meta.task in (None, self.task)
 
     def n_classes(self, shapes: Shapes) -> int | None:
         """Number of classes the output shapes imply (None: the shapes do not tell)."""

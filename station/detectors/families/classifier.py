@@ -44,6 +44,7 @@ class ClassifierFamily(OutputFamily):
     aliases = ("classify", "cls")
     layout = "(1, nc)"
     needs_nms = False
+    task = "classify"
     per_image = True
 
     def fits(self, shapes: Shapes) -> bool:
@@ -51,7 +52,7 @@ class ClassifierFamily(OutputFamily):
         return s is not None and s[1] >= 1
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
-        if not self.fits(shapes) or meta.task not in (None, "classify"):
+        if not self.eligible(meta, shapes):
             return None
         if meta.task == "classify":
             return export_claim("metadata task 'classify'", shapes, self.layout)

@@ -54,6 +54,7 @@ class End2EndFamily(OutputFamily):
     name = "end2end"
     aliases = ("nms", "e2e", "end-to-end", "yolov10", "yolo26")
     layout = "(1, N, 6)"
+    task = "detect"
     priority = 1  # (1, N, 6) without metadata reads as end-to-end, not as a 1-class YOLOv5
     needs_nms = False
 
@@ -62,7 +63,7 @@ class End2EndFamily(OutputFamily):
         return s is not None and s[2] == 6
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
-        if not self.fits(shapes) or meta.task not in (None, "detect") or is_rtdetr(meta):
+        if not self.eligible(meta, shapes) or is_rtdetr(meta):
             return None
         if meta.exported_with_nms:
             return export_claim(nms_evidence(meta), shapes, self.layout)

@@ -41,6 +41,7 @@ class RtDetrFamily(OutputFamily):
     aliases = ("rt-detr",)
     layout = "(1, N, 4+nc) normalised"
     needs_nms = False
+    task = "detect"
     stretch = True
     normalised_boxes = True
 
@@ -49,7 +50,7 @@ class RtDetrFamily(OutputFamily):
         return s is not None and s[2] >= 5
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
-        if not self.fits(shapes) or meta.task not in (None, "detect"):
+        if not self.eligible(meta, shapes):
             return None
         if is_rtdetr(meta):
             return Claim(Evidence.EXPORT, f"metadata head RTDETRDecoder, output {shapes[0]}")

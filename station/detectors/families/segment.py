@@ -29,6 +29,7 @@ class SegmentFamily(OutputFamily):
     aliases = ("yolov8-seg", "yolo11-seg", "yolo26-seg-raw", "seg")
     layout = "(1, 4+nc+nm, A) + (1, nm, mh, mw)"
     nms_iou = 0.7  # Ultralytics predict default
+    task = "segment"
     has_masks = True
 
     def fits(self, shapes: Shapes) -> bool:
@@ -37,7 +38,7 @@ class SegmentFamily(OutputFamily):
         return nm is not None and len(s) == 3 and s[0] == 1 and 5 + nm <= s[1] < s[2]
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
-        if not self.fits(shapes) or meta.exported_with_nms or meta.task not in (None, "segment"):
+        if meta.exported_with_nms or not self.eligible(meta, shapes):
             return None
         if meta.task == "segment":
             return export_claim("metadata task 'segment'", shapes, self.layout)

@@ -27,6 +27,7 @@ class SegmentEnd2EndFamily(OutputFamily):
     aliases = ("seg-nms", "yolo26-seg", "segment-nms")
     layout = "(1, N, 6+nm) + (1, nm, mh, mw)"
     needs_nms = False
+    task = "segment"
     has_masks = True
 
     def fits(self, shapes: Shapes) -> bool:
@@ -35,7 +36,7 @@ class SegmentEnd2EndFamily(OutputFamily):
         return nm is not None and len(s) == 3 and s[0] == 1 and s[2] == 6 + nm
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
-        if not self.fits(shapes) or meta.task not in (None, "segment"):
+        if not self.eligible(meta, shapes):
             return None
         if meta.exported_with_nms:
             return export_claim(nms_evidence(meta), shapes, self.layout)

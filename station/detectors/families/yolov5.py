@@ -29,6 +29,7 @@ class YoloV5Family(OutputFamily):
     aliases: ClassVar[tuple[str, ...]] = ("v5",)
     layout = "(1, A, 5+nc)"
     nms_iou = 0.45  # YOLOv5's detect.py default
+    task = "detect"
     multi_label = False
 
     def fits(self, shapes: Shapes) -> bool:
@@ -36,9 +37,7 @@ class YoloV5Family(OutputFamily):
         return s is not None and 6 <= s[2] < s[1]
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
-        if self.multi_label or not self.fits(shapes) or meta.exported_with_nms:
-            return None
-        if meta.task not in (None, "detect"):
+        if self.multi_label or meta.exported_with_nms or not self.eligible(meta, shapes):
             return None
         n = self.n_classes(shapes)
         return names_claim(meta, n, self.layout) or shape_claim(shapes, self.layout)

@@ -36,6 +36,7 @@ class YoloV8Family(OutputFamily):
     aliases: ClassVar[tuple[str, ...]] = ("yolo11", "yolov11", "yolo26-raw", "v8", "ultralytics")
     layout = "(1, 4+nc, A)"
     nms_iou = 0.7  # Ultralytics predict default
+    task = "detect"
     multi_label = False
 
     def fits(self, shapes: Shapes) -> bool:
@@ -44,9 +45,7 @@ class YoloV8Family(OutputFamily):
         return s is not None and 5 <= s[1] < s[2]
 
     def matches(self, meta: ModelMetadata, shapes: Shapes) -> Claim | None:
-        if self.multi_label or not self.fits(shapes) or meta.exported_with_nms:
-            return None
-        if meta.task not in (None, "detect"):
+        if self.multi_label or meta.exported_with_nms or not self.eligible(meta, shapes):
             return None
         if meta.task == "detect":
             return export_claim("metadata task 'detect'", shapes, self.layout)
