@@ -43,6 +43,7 @@ class StationParts:
     source: Any  # station.core.ports.FrameSource (not opened yet)
     db_path: Path
     plc: Any = None  # station.outputs.plc.output.PlcOutput (listening), or None
+    shadow: Any = None  # station.pipeline.shadow.ShadowSetup ([shadow] candidate), or None
 
 
 def compose(
@@ -74,6 +75,7 @@ def compose(
         raise StationError(mismatch)
     # Thresholds and reject classes must name classes the model has: refuse now, not mid-run.
     check_against_model(recipe, tuple(detector.info.class_names))
+    shadow = _shadow_setup(recipe, mode)
     if before_opening is not None:
         before_opening()
     try:
@@ -107,7 +109,40 @@ def compose(
     except Exception:
         log.close()
         raise
-    return StationParts(recipe, detector, log, source, db, plc)
+    if shadow is not None:
+        log.record_event(
+            "shadow_model_loaded",
+            f"shadow model {Path(shadow.detector.info.path).name} loaded beside production",
+            path=str(shadow.detector.info.path),
+            sha256=shadow.detector.info.sha256,
+            thresholds=shadow.thresholds.to_dict(),
+        )
+    return StationParts(recipe, detector, log, source, db, plc, shadow)
+
+
+def _shadow_setup(recipe: Any, mode: Any) -> Any:
+    """The `[shadow]` candidate, loaded and checked against its thresholds (None: no shadow).
+
+    One onnxruntime thread: the candidate runs beside production and must not take its cores.
+    """
+    if recipe.shadow is None:
+        return None
+    from station.detectors import load_detector
+    from station.detectors.session_options import SessionOptions
+    from station.pipeline.shadow import ShadowSetup
+    from station.services.shadow_mode import check_candidate
+
+    model = recipe.shadow.model
+    try:
+        candidate = load_detector(
+            model.path, model.labels, model.family, SessionOptions.choose(mode, 1)
+        )
+    except StationError as exc:
+        raise StationError(f"{recipe.path}: shadow.model: {exc}") from None
+    check_candidate(recipe, recipe.shadow, candidate.info)
+    return ShadowSetup(
+        candidate, recipe.shadow.thresholds, recipe.reject_classes, size_rules=recipe.size_rules
+    )
 
 
 def _plc_output(recipe: Any, db: Path) -> Any:
@@ -169,6 +204,7 @@ def _camera_beside_recipe(recipe: Any) -> Any:
 def worker_setup(parts: StationParts) -> Any:
     """The pipeline's inputs (the window's worker and the headless runner step the same one)."""
     from station.pipeline import PipelineSetup
+    from station.pipeline.shadow import ShadowRunner
 
     recipe = parts.recipe
     log = parts.log
@@ -184,6 +220,7 @@ def worker_setup(parts: StationParts) -> Any:
         outputs=() if parts.plc is None else (parts.plc,),
         line=parts.plc,
         size_rules=recipe.size_rules,
+        shadow=None if parts.shadow is None else ShadowRunner(parts.shadow, log),
     )
 
 

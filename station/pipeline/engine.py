@@ -124,6 +124,11 @@ class InspectionPipeline:
                 output.close()
             except Exception as exc:
                 self._events.fault(f"output {output.name}: could not close: {one_line(exc)}")
+        if self._setup.shadow is not None:  # its last results go to the log before it closes
+            try:
+                self._setup.shadow.close()
+            except Exception as exc:
+                self._events.fault(f"shadow model: could not close: {one_line(exc)}")
         if self._log is not None:
             try:
                 self._log.close()
@@ -329,6 +334,9 @@ class InspectionPipeline:
                 committed_ms=committed_ms,
             )
         )
+        shadow = self._setup.shadow
+        if shadow is not None and row_id is not None and row_id > 0 and part.frame is not None:
+            shadow.offer(row_id, inspection.time_utc, inspection.outcome, part.frame.image)
 
     # ---- the log ----------------------------------------------------------------------------
 

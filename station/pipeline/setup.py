@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from station.core.decision import Outcome
 from station.core.inspection import Inspection
 from station.core.ports import Detector, FrameSource, InspectionOutput
 from station.core.shifts import ShiftSchedule
@@ -38,6 +39,14 @@ class InspectionLog(Protocol):
     def close(self) -> None: ...
 
 
+class ShadowSink(Protocol):
+    """A candidate model shown each committed, sent part (station.pipeline.shadow)."""
+
+    def offer(self, row_id: int, time_utc: float, production: Outcome, image: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class PipelineEvents(Protocol):
     """What the pipeline reports, on the thread that runs it (a Qt worker re-emits signals)."""
 
@@ -63,6 +72,7 @@ class PipelineSetup:
     the caller's thread).
     `line` is the PLC (also among `outputs`): its triggers, deadline, state and heartbeat.
     `size_rules` are the recipe's per-class minimum defect sizes.
+    `shadow` sees each logged part with a frame after the window did (never delays it).
     """
 
     source: FrameSource
@@ -79,3 +89,4 @@ class PipelineSetup:
     prefetch: int = 2
     line: LineSide | None = None
     size_rules: SizeRules = field(default_factory=SizeRules)
+    shadow: ShadowSink | None = None

@@ -21,7 +21,7 @@ from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
 from station.outputs.plc.config import PlcConfig
 
-__all__ = ["HEURISTIC_PREFIX", "CameraConfig", "Costs", "ModelRef", "Recipe"]
+__all__ = ["HEURISTIC_PREFIX", "CameraConfig", "Costs", "ModelRef", "Recipe", "ShadowConfig"]
 
 DEFAULT_DECISION_DEADLINE_MS = 1000
 HEURISTIC_PREFIX = "heuristic:"
@@ -39,6 +39,15 @@ class ModelRef:
     labels: Path | None = None
     family: str | None = None
     intra_op_threads: int | None = None  # None: one per usable CPU
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowConfig:
+    """`[shadow]`: a candidate model judged beside production on the live line, with the
+    thresholds tuned for it (`tuned_on_model_sha256` binds them to its hash)."""
+
+    model: ModelRef
+    thresholds: ThresholdSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,8 @@ class Recipe:
     NO DECISION."""
     size_rules: SizeRules = field(default_factory=SizeRules)
     """`[size_rules]` with `[calibration] mm_per_px`: per-class minimum defect sizes."""
+    shadow: ShadowConfig | None = None
+    """`[shadow]`: a candidate model judged beside production (None: no shadow mode)."""
 
     def thresholds_need_retuning(self, model_sha256: str) -> bool:
         """True when the thresholds were tuned on another model than the one with this hash."""

@@ -31,6 +31,7 @@ from station.services.recipe import (
     CameraConfig,
     ModelRef,
     Recipe,
+    ShadowConfig,
 )
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -128,6 +129,7 @@ def load_recipe(path: Path | str) -> Recipe:
         "plc",
         "calibration",
         "size_rules",
+        "shadow",
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -143,6 +145,7 @@ def load_recipe(path: Path | str) -> Recipe:
         "central": {"url"},
         "calibration": {"mm_per_px"},
         "size_rules": {"unit", "classes"},
+        "shadow": {"model", "sha256", "labels", "family", *THRESHOLD_KEYS},
     }
     for table, keys in allowed_keys.items():
         extra = sorted(set(f.table(table)) - keys)
@@ -232,6 +235,7 @@ def load_recipe(path: Path | str) -> Recipe:
         plc=plc,
         decision_deadline_ms=DEFAULT_DECISION_DEADLINE_MS if deadline_ms is None else deadline_ms,
         size_rules=_size_rules(f),
+        shadow=_shadow(f) if "shadow" in data else None,
     )
 
 
@@ -277,22 +281,44 @@ def thresholds_from(path: Path, data: Mapping[str, Any]) -> ThresholdSet:
     return _thresholds(_Fields(path, data))
 
 
-def _thresholds(f: _Fields) -> ThresholdSet:
-    t = f.table("thresholds")
+THRESHOLD_KEYS = ("default", "tuned_on_model_sha256", "classes")
+"""The threshold keys `[shadow]` shares with `[thresholds]` (reject classes are production's)."""
+
+
+def _shadow(f: _Fields) -> ShadowConfig:
+    """`[shadow]`: the candidate model (relative to the recipe's folder) and its thresholds."""
+    path = f.text("shadow", "model", None)
+    if path is None:
+        raise f.fail("shadow.model", "the path of the candidate ONNX model file")
+    sha = f.text("shadow", "sha256", None)
+    if sha is not None and not _SHA256.match(sha.lower()):
+        raise f.fail("shadow.sha256", "64 hexadecimal digits", sha)
+    labels = f.text("shadow", "labels", None)
+    model = ModelRef(
+        f.resolve(path),
+        sha.lower() if sha else None,
+        f.resolve(labels) if labels else None,
+        f.text("shadow", "family", None),
+    )
+    return ShadowConfig(model, _thresholds(f, "shadow"))
+
+
+def _thresholds(f: _Fields, table: str = "thresholds") -> ThresholdSet:
+    t = f.table(table)
     classes = t.get("classes", {})
     if not isinstance(classes, Mapping):
-        raise f.fail("thresholds.classes", "a table of class name = threshold", classes)
-    tuned = f.text("thresholds", "tuned_on_model_sha256", None, empty_ok=True)
+        raise f.fail(f"{table}.classes", "a table of class name = threshold", classes)
+    tuned = f.text(table, "tuned_on_model_sha256", None, empty_ok=True)
     if tuned is not None and not _SHA256.match(tuned.lower()):
-        raise f.fail("thresholds.tuned_on_model_sha256", "64 hexadecimal digits", tuned)
+        raise f.fail(f"{table}.tuned_on_model_sha256", "64 hexadecimal digits", tuned)
     try:
         ts = ThresholdSet(
             dict(classes), t.get("default", DEFAULT_THRESHOLD), tuned.lower() if tuned else None
         )
     except ThresholdError as exc:
         # ThresholdSet names `class_thresholds.X` / `default_threshold`; say it as the file does
-        msg = str(exc).replace("class_thresholds.", "thresholds.classes.", 1)
-        msg = msg.replace("default_threshold:", "thresholds.default:", 1)
+        msg = str(exc).replace("class_thresholds.", f"{table}.classes.", 1)
+        msg = msg.replace("default_threshold:", f"{table}.default:", 1)
         raise ThresholdError(f"{f.path}: {msg}") from None
     return ts
 

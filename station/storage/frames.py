@@ -30,11 +30,15 @@ class FrameFeed:
         self._archiver = arch.Archiver(folder, image_format, self._attach, self._failed)
 
     def committed(self, items: list[Item]) -> None:
-        """Hand the frames of committed rejects and no-decisions to the archiver."""
+        """Hand the frames of committed rejects, no-decisions and shadow disagreements to the
+        archiver."""
         for it in items:
             if it.kind is Kind.INSPECTION and it.frame is not None:
                 image = arch.PendingImage(it.row_id, it.payload[TIME], archive_tag(it), it.frame)
                 self._archiver.put(image)
+            elif it.kind is Kind.SHADOW and it.frame is not None:  # a disagreement's frame
+                row_id, time_utc = it.payload[0], it.payload[1]
+                self._archiver.put(arch.PendingImage(row_id, time_utc, "shadow", it.frame))
 
     def close(self) -> None:
         """Write every pending frame (their ATTACH items are queued when this returns)."""

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from station.core.decision import Outcome
 from station.core.errors import StationError
 from station.core.inspection import Inspection, threshold_set_id
@@ -35,6 +38,7 @@ from station.storage.inspections import InspectionRows
 from station.storage.opening import connect
 from station.storage.paths import archive_dir
 from station.storage.pruning import ArchiveBudget
+from station.storage.shadow import insert_rows as insert_shadow_rows
 from station.storage.writer import GroupCommitWriter, Item, Kind, PendingRecord
 
 _ONE_SHIFT_PER_UTC_DAY = ShiftSchedule("UTC", ("00:00",), ("day",))
@@ -194,6 +198,13 @@ class SqliteInspectionLog:
         payload = confirmation_payload(inspection_row_id, defective, class_name, operator)
         return self._writer.enqueue(Item(Kind.CONFIRM, payload)).result()
 
+    def submit_shadow(
+        self, payload: tuple[Any, ...], frame: npt.NDArray[np.uint8] | None = None
+    ) -> PendingRecord:
+        """Queue a shadow result (`station.storage.shadow.INSERT`'s columns) for a committed
+        part; `frame` (a disagreement's, None otherwise) joins the reject archive."""
+        return self._writer.enqueue(Item(Kind.SHADOW, payload, frame))
+
     def close(self) -> None:
         """Commit everything queued, archive every pending frame, close the database.
 
@@ -244,6 +255,9 @@ class SqliteInspectionLog:
                     "UPDATE inspections SET image_path = ?, image_bytes = ? WHERE id = ?",
                     [(it.payload[1], it.payload[2], it.payload[0]) for it in attach],
                 )
+            shadow = [it.payload for it in items if it.kind is Kind.SHADOW]
+            if shadow:
+                insert_shadow_rows(conn, shadow)
             entries = [it for it in items if it.kind in (Kind.EVENT, Kind.CONFIRM) and it.payload]
             if entries:
                 insert_entries(conn, entries)

@@ -26,8 +26,11 @@ from zoneinfo import ZoneInfo
 from station.core.errors import StationError
 from station.core.no_decision import count_by_cause
 from station.core.outcomes import Tally, yield_of
+from station.core.shadow import KEYS as SHADOW_KEYS
+from station.core.shadow import ShadowCounts
 from station.storage.errors import LogUnavailable, explain
 from station.storage.opening import connect_reader
+from station.storage.shadow import counts_by_shift
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class ShiftReport:
     threshold_changes: list[dict[str, Any]] = field(default_factory=list)
     confirmed: dict[str, int] = field(default_factory=dict)
     truth: dict[str, int] = field(default_factory=dict)
+    shadow: dict[str, int] = field(default_factory=lambda: ShadowCounts().as_dict())
 
     @property
     def yield_(self) -> float | None:
@@ -181,6 +185,7 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
         iargs,
     ):
         confirmed.setdefault(shift_id, Tally()).add_outcome(bool(defective), outcome, int(n))
+    shadow = counts_by_shift(conn, iwhere, iargs)
     ids = sorted(counts)
     spans = _spans(conn, ids, zone)
     changes = _threshold_changes(conn, zone)
@@ -208,6 +213,7 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
                 ],
                 confirmed=confirmed.get(sid, Tally()).as_dict(),
                 truth=truth.get(sid, Tally()).as_dict(),
+                shadow=shadow.get(sid, ShadowCounts()).as_dict(),
             )
         )
     reports.sort(key=lambda r: (r.start_utc if r.start_utc is not None else math.inf, r.id))
@@ -294,12 +300,14 @@ def report_to_json(report: Report) -> dict[str, Any]:
                 "threshold_changes": list(s.threshold_changes),
                 "confirmed": dict(s.confirmed),
                 "truth": dict(s.truth),
+                "shadow": dict(s.shadow),
             }
         )
     totals: dict[str, Any] = dict(report.totals)
     y = yield_of(totals["passed"], totals["inspected"])
     totals["yield"] = None if y is None else round(y, 6)
-    return {"zone": report.zone, "totals": totals, "shifts": shifts}
+    shadow = {k: sum(s.shadow[k] for s in report.shifts) for k in SHADOW_KEYS}
+    return {"zone": report.zone, "totals": totals, "shadow": shadow, "shifts": shifts}
 
 
 CSV_COLUMNS = (

@@ -19,6 +19,7 @@ from pathlib import Path
 from station.storage.audit import append_events, canonical_details
 from station.storage.chain import TABLES, read_head, seal
 from station.storage.errors import SchemaTooNew
+from station.storage.shadow import SCHEMA_6
 
 # Version 1: inspections and the hash-chained event trail.
 SCHEMA_1 = """
@@ -218,6 +219,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(SCHEMA_3),
     Migration(SCHEMA_4, _seal_logged_rows),
     Migration(SCHEMA_5),
+    Migration(SCHEMA_6),  # shadow results (station.storage.shadow)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

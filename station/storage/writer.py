@@ -30,6 +30,7 @@ class Kind(Enum):
     CONFIRM = 3
     ATTACH = 4  # an archived frame joins its (already committed) row
     THRESHOLDS = 5  # a threshold set, stored by its id for the part view
+    SHADOW = 6  # a shadow model's would-be outcome beside a committed part
 
 
 class Item:

@@ -1,0 +1,209 @@
+"""Shadow mode on the live line: a candidate (the shipped model with its scores halved,
+tests/model_variants.py) judges every part after production, with its own thresholds.
+
+Real onnxruntime sessions, real SQLite logs, the real CLI for the recipe refusals and
+`station report --json`. The shadow counts are checked against the log's rows,
+computed here by a query of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from station.app import compose, worker_setup
+from station.core.detections import Detections
+from station.core.ports import ModelInfo
+from station.core.shadow import KEYS, ShadowCounts
+from station.pipeline.headless import HeadlessRunner
+from tests.model_variants import SHIPPED, scaled_scores
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RECIPE = ROOT / "station" / "resources" / "default_recipe.toml"
+FAST_LINE = 'kind = "synthetic"\nseed = 3\nwidth = 320\nheight = 240\nparts_per_minute = 0.0'
+
+
+def shadow_recipe(tmp_path: Path, shadow: str) -> Path:
+    """The shipped recipe on a fast synthetic line, with `shadow` appended (its own table)."""
+    text = DEFAULT_RECIPE.read_text()
+    text = text.replace('path = "../../models/defects.onnx"', f'path = "{SHIPPED}"')
+    head, rest = text.split("[camera]", 1)
+    rest = rest[rest.index("[shifts]") :]
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text(f"{head}[camera]\n{FAST_LINE}\n\n{rest}\n{shadow}\n")
+    return recipe
+
+
+def halved(tmp_path: Path) -> tuple[Path, str]:
+    import hashlib
+
+    path = scaled_scores(tmp_path / "candidate.onnx", [0.5] * 5)
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def shadow_table(sha: str, thresholds: dict[str, float]) -> str:
+    classes = "\n".join(f"{k} = {v}" for k, v in thresholds.items())
+    return (
+        f'[shadow]\nmodel = "candidate.onnx"\ndefault = 0.25\n'
+        f'tuned_on_model_sha256 = "{sha}"\n\n[shadow.classes]\n{classes}\n'
+    )
+
+
+# The production thresholds (not halved): the candidate passes parts production rejects.
+UNMOVED = {"scratch": 0.258, "pit": 0.055, "stain": 0.119, "crack": 0.258, "missing_hole": 0.168}
+
+
+def log_counts(db: Path) -> tuple[ShadowCounts, int]:
+    """The shadow counts straight from the log's rows, and the number of parts logged."""
+    conn = sqlite3.connect(db)
+    try:
+        counts = ShadowCounts()
+        for production, shadow in conn.execute(
+            "SELECT i.outcome, s.outcome FROM inspections i JOIN shadow_results s "
+            "ON s.inspection_id = i.id"
+        ):
+            counts = counts.add(production, shadow)
+        (parts,) = conn.execute("SELECT count(*) FROM inspections").fetchone()
+    finally:
+        conn.close()
+    return counts, int(parts)
+
+
+def report_json(db: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "station", "report", "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return dict(json.loads(done.stdout))
+
+
+def run_parts(recipe: Path, db: Path, parts: int, slow_s: float = 0.0, queue: int = 2) -> Any:
+    station = compose(recipe, db, headless=True)
+    assert station.shadow is not None
+    shadow = replace(station.shadow, queue_parts=queue)
+    if slow_s:
+        shadow = replace(shadow, detector=SlowDetector(shadow.detector, slow_s))
+    station = replace(station, shadow=shadow)
+    return HeadlessRunner(worker_setup(station), max_parts=parts).run()
+
+
+class SlowDetector:
+    """The real candidate, made slower than production by a sleep before each frame."""
+
+    def __init__(self, inner: Any, delay_s: float) -> None:
+        self._inner, self._delay_s = inner, delay_s
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._inner.info  # type: ignore[no-any-return]
+
+    def detect(self, frame: npt.NDArray[np.uint8]) -> Detections:
+        time.sleep(self._delay_s)
+        return self._inner.detect(frame)  # type: ignore[no-any-return]
+
+
+def test_report_shadow_counts_equal_the_log(tmp_path: Path) -> None:
+    _, sha = halved(tmp_path)
+    recipe = shadow_recipe(tmp_path, shadow_table(sha, UNMOVED))
+    db = tmp_path / "log.sqlite3"
+    summary = run_parts(recipe, db, 40, queue=64)  # a queue the line cannot fill: no skips
+    counts, logged = log_counts(db)
+    assert logged == summary.inspected == 40
+    assert counts.parts + counts.skipped == 40
+    assert counts.skipped == 0
+    assert counts.now_rejected_would_pass > 0  # halved scores, unmoved thresholds
+    assert counts.now_passed_would_reject == 0
+    doc = report_json(db)
+    assert list(doc["shadow"]) == list(KEYS)
+    assert doc["shadow"] == counts.as_dict()
+    assert sum(s["shadow"]["parts"] for s in doc["shifts"]) == counts.parts
+
+
+def test_halved_thresholds_for_halved_scores_agree(tmp_path: Path) -> None:
+    _, sha = halved(tmp_path)
+    table = shadow_table(sha, {k: v / 2 for k, v in UNMOVED.items()})
+    db = tmp_path / "log.sqlite3"
+    run_parts(shadow_recipe(tmp_path, table), db, 30, queue=64)
+    counts, _ = log_counts(db)
+    assert counts.parts == 30
+    assert counts.agree >= 28  # the same decisions, up to float rounding at a threshold
+
+
+def test_a_slow_candidate_skips_parts_and_production_logs_every_part(tmp_path: Path) -> None:
+    _, sha = halved(tmp_path)
+    recipe = shadow_recipe(tmp_path, shadow_table(sha, UNMOVED))
+    db = tmp_path / "log.sqlite3"
+    summary = run_parts(recipe, db, 30, slow_s=0.5, queue=1)
+    counts, logged = log_counts(db)
+    assert logged == summary.inspected == 30  # every production part committed
+    assert counts.skipped > 0
+    assert counts.parts + counts.skipped == 30
+    assert summary.elapsed_s < 30 * 0.5  # production did not wait for the candidate
+    assert report_json(db)["shadow"] == counts.as_dict()
+
+
+def test_disagreements_of_passed_parts_keep_their_frame(tmp_path: Path) -> None:
+    """The candidate rejecting what production passes: the frame joins the archive."""
+    _, sha = halved(tmp_path)
+    table = shadow_table(sha, {k: 0.0 for k in UNMOVED})  # rejects every part
+    db = tmp_path / "log.sqlite3"
+    run_parts(shadow_recipe(tmp_path, table), db, 12, queue=64)
+    counts, _ = log_counts(db)
+    assert counts.now_passed_would_reject > 0
+    conn = sqlite3.connect(db)
+    missing = conn.execute(
+        "SELECT count(*) FROM inspections i JOIN shadow_results s ON s.inspection_id = i.id "
+        "WHERE i.outcome = 'PASS' AND s.outcome = 'REJECT' AND i.image_path IS NULL"
+    ).fetchone()[0]
+    conn.close()
+    assert missing == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "station", "audit", "verify", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [
+        ('[shadow]\ndefault = 0.3\n', "shadow.model"),
+        ('[shadow]\nmodel = "candidate.onnx"\ndefault = 1.5\n', "shadow.default"),
+        ('[shadow]\nmodel = "candidate.onnx"\n[shadow.classes]\nscratch = -1\n', "shadow.classes"),
+        ('[shadow]\nmodel = "candidate.onnx"\nthreshold = 0.3\n', "shadow.threshold"),
+        ('[shadow]\nmodel = "candidate.onnx"\n[shadow.classes]\nsmudge = 0.3\n', "shadow.classes"),
+        (f'[shadow]\nmodel = "candidate.onnx"\ntuned_on_model_sha256 = "{"0" * 64}"\n',
+         "shadow.tuned_on_model_sha256"),
+        ('[shadow]\nmodel = "nowhere.onnx"\n', "shadow.model"),
+    ],
+)  # fmt: skip
+def test_a_bad_shadow_table_is_refused_in_one_line(tmp_path: Path, table: str, field: str) -> None:
+    halved(tmp_path)
+    recipe = shadow_recipe(tmp_path, table)
+    db = tmp_path / "log.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "station", "run", "--headless", "--recipe", str(recipe),
+         "--db", str(db), "--parts", "1"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(recipe) in lines[0] and field in lines[0], lines[0]
+    assert not db.exists()
