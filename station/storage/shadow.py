@@ -87,11 +87,11 @@ def disagreements(
     rows = conn.execute(
         "SELECT i.id, i.time_utc, i.sequence, i.outcome, s.outcome, s.why, "
         "(SELECT c.defective FROM confirmations c WHERE c.inspection_id = i.id "
-        " ORDER BY c.id DESC LIMIT 1) "
+        " ORDER BY c.id DESC LIMIT 1) AS confirmed "
         "FROM shadow_results s JOIN inspections i ON i.id = s.inspection_id "
         "WHERE i.shift_id = ? AND s.outcome != ? AND i.outcome != s.outcome "
         "AND 'NO DECISION' NOT IN (i.outcome, s.outcome) "
-        "ORDER BY 7 IS NOT NULL, i.id DESC LIMIT ?",
+        "ORDER BY confirmed IS NOT NULL, i.id DESC LIMIT ?",
         (shift_id, SKIPPED, int(limit)),
     ).fetchall()
     return [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +33,7 @@ from station.storage.errors import explain
 from station.storage.opening import connect_reader
 from station.storage.queries import LoggedPart, PartLine, load_image, load_part, recent_parts
 from station.storage.reports import Selection, ShiftReport, shift_report
+from station.storage.shadow import Disagreement, disagreements
 from station.ui.jobs import JobRunner
 
 
@@ -46,8 +47,9 @@ class ConfirmSink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ShiftSummary:
-    """The current shift, the past shifts (newest first) and the current shift's latest
-    rejects and no-decisions (newest first), as read from the log at `read_utc`."""
+    """The current shift, the past shifts (newest first), the current shift's latest
+    rejects and no-decisions (newest first) and shadow disagreements, as read from the log
+    at `read_utc`."""
 
     current: ShiftReport
     past: tuple[ShiftReport, ...]
@@ -55,6 +57,8 @@ class ShiftSummary:
     zone: str
     read_utc: float
     past_read_utc: float
+    disagreements: tuple[Disagreement, ...] = ()
+    """The shadow model's disagreements this shift, waiting for confirmation first."""
 
 
 def _empty(span: ShiftSpan, zone: str) -> ShiftReport:
@@ -91,12 +95,15 @@ def summarize(
     conn = connect_reader(db_path)
     try:
         recent = recent_parts(conn, span.id, limit=30)
+        disagreeing = disagreements(conn, span.id, limit=50)
     except sqlite3.Error as exc:
         raise explain(db_path, exc) from exc
     finally:
         conn.close()
     cur = current[0] if current else _empty(span, schedule.zone)
-    return ShiftSummary(cur, past_sorted, tuple(recent), schedule.zone, now_utc, past_read)
+    return ShiftSummary(
+        cur, past_sorted, tuple(recent), schedule.zone, now_utc, past_read, tuple(disagreeing)
+    )
 
 
 class ShiftViewModel(QObject):
@@ -158,7 +165,7 @@ class ShiftViewModel(QObject):
         """Read the current and the past shifts again (after a confirmation, say)."""
         if self._summary is not None:
             s = self._summary
-            self._summary = ShiftSummary(s.current, s.past, s.recent, s.zone, s.read_utc, -1e300)
+            self._summary = replace(s, past_read_utc=-1e300)
         self.refresh()
 
     @Slot()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from station.storage.reports import ShiftReport
 from station.ui.view_models.shift_vm import ShiftViewModel
+from station.ui.widgets.shadow_box import ShadowBox
 
 COUNTERS: tuple[tuple[str, str], ...] = (
     ("inspected", "Inspected"),
@@ -153,6 +154,9 @@ class ShiftPanel(QFrame):
         layout.addWidget(self.error_label)
         layout.addLayout(grid)
         layout.addLayout(middle, 1)
+        self.shadow_box = ShadowBox()
+        self.shadow_box.part_requested.connect(self.part_requested)
+        layout.addWidget(self.shadow_box, 1)
         layout.addWidget(past_box, 1)
         vm.changed.connect(self._update)
         self._update()
@@ -192,6 +196,7 @@ class ShiftPanel(QFrame):
                 item = readonly_item(text, c == 1)
                 item.setData(Qt.ItemDataRole.UserRole, line.row_id)
                 self.recent_table.setItem(r, c, item)
+        self.shadow_box.show_shift(cur.shadow, summary.disagreements, zone)
         self.past_table.setRowCount(len(summary.past))
         for r, s in enumerate(summary.past):
             top = ", ".join(f"{c} {n}" for c, n in list(s.rejects_by_class.items())[:3])
