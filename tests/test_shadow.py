@@ -207,3 +207,49 @@ def test_a_bad_shadow_table_is_refused_in_one_line(tmp_path: Path, table: str, f
     assert len(lines) == 1, done.stderr
     assert str(recipe) in lines[0] and field in lines[0], lines[0]
     assert not db.exists()
+
+
+def test_confirmed_disagreements_become_a_sample_compare_reads(tmp_path: Path) -> None:
+    from station.services.recipe_file import load_recipe
+    from station.storage.log import SqliteInspectionLog
+    from station.storage.shadow import disagreeing_rows
+
+    candidate, sha = halved(tmp_path)
+    recipe = shadow_recipe(tmp_path, shadow_table(sha, UNMOVED))
+    db = tmp_path / "log.sqlite3"
+    run_parts(recipe, db, 40, queue=64)
+    rows = sorted(disagreeing_rows(db))
+    assert len(rows) >= 2
+    log = SqliteInspectionLog(db, schedule=load_recipe(recipe).shifts)
+    try:
+        for k, row_id in enumerate(rows):  # half really good, half really defective
+            log.confirm(row_id, k % 2 == 1, None, "ana")
+        log.confirm(1, False, None, "ana")  # a part both models agreed on: not exported
+    finally:
+        log.close()
+    out = tmp_path / "sample"
+    done = subprocess.run(
+        [sys.executable, "-m", "station", "export-confirmed", str(out), "--db", str(db),
+         "--shadow"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    labels = sorted((out / "labels").glob("*.txt"))
+    assert [p.stem for p in labels] == sorted(f"log-{r}" for r in rows)
+    defective = sum(1 for p in labels if p.read_text().strip())
+    assert defective == len(rows) // 2
+    assert f"wrote {len(rows)} confirmed parts ({defective} defective" in done.stdout
+    compared = subprocess.run(
+        [sys.executable, "-m", "station", "compare", "--current", str(SHIPPED),
+         "--candidate", str(candidate), "--data", str(out), "--json", "--no-cache"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert compared.returncode == 0, compared.stderr
+    doc = json.loads(compared.stdout)
+    assert doc["verdict"] in ("better", "equivalent", "worse")
+    again = subprocess.run(
+        [sys.executable, "-m", "station", "export-confirmed", str(out), "--db", str(db)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert again.returncode == 2
+    assert again.stderr.strip().count("\n") == 0 and str(out) in again.stderr

@@ -19,7 +19,6 @@ from pathlib import Path
 from station.storage.audit import append_events, canonical_details
 from station.storage.chain import TABLES, read_head, seal
 from station.storage.errors import SchemaTooNew
-from station.storage.shadow import SCHEMA_6
 
 # Version 1: inspections and the hash-chained event trail.
 SCHEMA_1 = """
@@ -202,6 +201,21 @@ CREATE TABLE outbox_quarantine (
     PRIMARY KEY (target, sequence)
 );
 INSERT OR IGNORE INTO meta (key, value) VALUES ('journal_id', lower(hex(randomblob(16))));
+"""
+
+# Version 6: shadow results, a candidate model's would-be outcome beside each part
+# (station.storage.shadow). Not chained and not forwarded: an opinion, not a decision.
+SCHEMA_6 = """
+CREATE TABLE shadow_results (
+    inspection_id INTEGER PRIMARY KEY,
+    time_utc REAL NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('PASS', 'REJECT', 'NO DECISION', 'SKIPPED')),
+    why TEXT NOT NULL,
+    max_scores BLOB,
+    model_sha256 TEXT NOT NULL,
+    threshold_set_id TEXT NOT NULL,
+    latency_ms REAL NOT NULL
+);
 """
 
 

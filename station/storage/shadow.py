@@ -1,6 +1,6 @@
 """Shadow results: a candidate model's would-be outcome beside each logged production part.
 
-One row per production part the candidate saw (`shadow_results`, schema 6), keyed by the
+One row per production part the candidate saw (`shadow_results`, schema 6 in `schema`), keyed by the
 inspection's id: its outcome (or SKIPPED when it could not keep up), why, its per-class
 maxima and its model and threshold set. The rows are an opinion, not a decision: they are
 not hash-chained and not forwarded (the production row they sit beside is both). A row
@@ -13,22 +13,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from station.core.shadow import SKIPPED, ShadowCounts, disagreement
-
-SCHEMA_6 = """
-CREATE TABLE shadow_results (
-    inspection_id INTEGER PRIMARY KEY,
-    time_utc REAL NOT NULL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('PASS', 'REJECT', 'NO DECISION', 'SKIPPED')),
-    why TEXT NOT NULL,
-    max_scores BLOB,
-    model_sha256 TEXT NOT NULL,
-    threshold_set_id TEXT NOT NULL,
-    latency_ms REAL NOT NULL
-);
-"""
+from station.storage.errors import explain
+from station.storage.opening import connect_reader
 
 INSERT = (
     "INSERT OR IGNORE INTO shadow_results (inspection_id, time_utc, outcome, why, max_scores, "
@@ -107,3 +97,22 @@ def disagreements(
         for r in rows
         if disagreement(str(r[3]), str(r[4])) is not None
     ]
+
+
+def disagreeing_rows(db_path: Path) -> set[int]:
+    """Row ids of every part the shadow model would have decided otherwise (both counted
+    disagreements), for an export of the confirmed ones."""
+    conn = connect_reader(db_path)
+    try:
+        if not has_shadow(conn):
+            return set()
+        rows = conn.execute(
+            "SELECT i.id FROM shadow_results s JOIN inspections i ON i.id = s.inspection_id "
+            "WHERE (i.outcome = 'REJECT' AND s.outcome = 'PASS') "
+            "OR (i.outcome = 'PASS' AND s.outcome = 'REJECT')"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise explain(db_path, exc) from exc
+    finally:
+        conn.close()
+    return {int(r[0]) for r in rows}
