@@ -77,9 +77,9 @@ class ShadowRunner:
         self._lock = threading.Lock()
         self._counts = ShadowCounts()
         self.errors: list[str] = []
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="shadow-model", daemon=True)
         self._thread.start()
-        self._closed = False
 
     @property
     def counts(self) -> ShadowCounts:
@@ -101,14 +101,20 @@ class ShadowRunner:
         if self._closed:
             return
         self._closed = True
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(None)  # the thread takes it after the parts already queued
+            self._thread.join()
 
     def _run(self) -> None:
         while (offer := self._queue.get()) is not None:
-            judged = self._inspector.judge(offer.image, self._policy, None)
-            decision = judged.decision
-            scores = self._inspector.max_scores(decision, judged.detections)
+            try:
+                judged = self._inspector.judge(offer.image, self._policy, None)
+                decision = judged.decision
+                scores = self._inspector.max_scores(decision, judged.detections)
+            except Exception as exc:  # the thread must outlive a bad part (close() joins it)
+                why = f"shadow model error: {type(exc).__name__}: {exc}"
+                self._write(offer, Outcome.NO_DECISION.value, why, None, 0.0)
+                continue
             self._write(offer, decision.outcome.value, decision.summary, scores, judged.model_ms)
 
     def _write(
