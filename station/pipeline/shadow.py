@@ -12,6 +12,8 @@ operator can confirm it and it can join a labeled sample.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -106,6 +108,7 @@ class ShadowRunner:
             self._thread.join()
 
     def _run(self) -> None:
+        _lowest_priority()
         while (offer := self._queue.get()) is not None:
             try:
                 judged = self._inspector.judge(offer.image, self._policy, None)
@@ -142,3 +145,10 @@ class ShadowRunner:
             self._log.submit_shadow(payload, offer.image if keep_frame else None)
         except Exception as exc:  # the log says why to production; count it here only
             self.errors.append(f"shadow result of part {offer.row_id} not logged: {exc}")
+
+
+def _lowest_priority() -> None:
+    """Nice this thread (Linux schedules threads by their own nice value): on a busy machine
+    the candidate's inference yields the cores to production's instead of sharing them."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
