@@ -18,7 +18,14 @@ from station.core.outcomes import Tally, yield_of
 from station.outputs.central import schema
 from station.outputs.central.connection import check_url, connect
 from station.outputs.central.plant_queries import PlantFilter, PlantRows, read_plant, shift_bounds
-from station.storage.reports import Report, Selection, ShiftReport, iso, report_to_json
+from station.storage.reports import (
+    Report,
+    Selection,
+    ShiftReport,
+    iso,
+    one_shift,
+    report_to_json,
+)
 
 Key = tuple[str, str]  # (station_id or "" for the plant, shift_id)
 
@@ -99,31 +106,16 @@ def _shifts(
     ]
     out = []
     for k in counts:
-        name, start, end, szone = spans[k]
-        c = counts[k]
         out.append(
-            ShiftReport(
-                id=k[1],
-                name=name,
-                start_utc=start,
-                end_utc=end,
-                zone=szone,
-                inspected=sum(c.values()),
-                passed=c.get("PASS", 0),
-                rejected=c.get("REJECT", 0),
-                no_decision=c.get("NO DECISION", 0),
+            one_shift(
+                k[1],
+                spans[k],
+                counts[k],
+                [(t, ch) for station, t, ch in changes if plant or station == k[0]],
                 rejects_by_class=by_class.get(k, {}),
                 no_decision_reasons=why.get(k, {}),
-                threshold_changes=[
-                    ch
-                    for station, t, ch in changes
-                    if (plant or station == k[0])
-                    and start is not None
-                    and end is not None
-                    and start <= t < end
-                ],
-                confirmed=confirmed.get(k, Tally()).as_dict(),
-                truth=truth.get(k, Tally()).as_dict(),
+                confirmed=confirmed.get(k),
+                truth=truth.get(k),
             )
         )
     keys = list(counts)

@@ -71,6 +71,48 @@ class ShiftReport:
         return yield_of(self.passed, self.inspected)
 
 
+Span = tuple[str, float | None, float | None, str]
+"""A shift's name, start and end (UTC seconds, None when unknown) and time zone."""
+
+
+def one_shift(
+    shift_id: str,
+    span: Span,
+    outcomes: dict[str, int],
+    changes: list[tuple[float, dict[str, Any]]],
+    *,
+    rejects_by_class: dict[str, int],
+    no_decision_reasons: dict[str, int],
+    confirmed: Tally | None,
+    truth: Tally | None,
+    shadow: ShadowCounts | None = None,
+) -> ShiftReport:
+    """One shift's report from its outcome counts: the journal's and the plant's alike.
+
+    `changes` are (time, change) pairs; those inside the shift's span are kept.
+    """
+    name, start, end, zone = span
+    return ShiftReport(
+        id=shift_id,
+        name=name,
+        start_utc=start,
+        end_utc=end,
+        zone=zone,
+        inspected=sum(outcomes.values()),
+        passed=outcomes.get("PASS", 0),
+        rejected=outcomes.get("REJECT", 0),
+        no_decision=outcomes.get("NO DECISION", 0),
+        rejects_by_class=rejects_by_class,
+        no_decision_reasons=no_decision_reasons,
+        threshold_changes=[
+            ch for t, ch in changes if start is not None and end is not None and start <= t < end
+        ],
+        confirmed=(confirmed or Tally()).as_dict(),
+        truth=(truth or Tally()).as_dict(),
+        shadow=(shadow or ShadowCounts()).as_dict(),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     shifts: list[ShiftReport]
@@ -191,29 +233,17 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
     changes = _threshold_changes(conn, zone)
     reports = []
     for sid in ids:
-        name, start, end, szone = spans[sid]
-        c = counts[sid]
         reports.append(
-            ShiftReport(
-                id=sid,
-                name=name,
-                start_utc=start,
-                end_utc=end,
-                zone=szone,
-                inspected=sum(c.values()),
-                passed=c.get("PASS", 0),
-                rejected=c.get("REJECT", 0),
-                no_decision=c.get("NO DECISION", 0),
+            one_shift(
+                sid,
+                spans[sid],
+                counts[sid],
+                changes,
                 rejects_by_class=by_class.get(sid, {}),
                 no_decision_reasons=why.get(sid, {}),
-                threshold_changes=[
-                    ch
-                    for t, ch in changes
-                    if start is not None and end is not None and start <= t < end
-                ],
-                confirmed=confirmed.get(sid, Tally()).as_dict(),
-                truth=truth.get(sid, Tally()).as_dict(),
-                shadow=shadow.get(sid, ShadowCounts()).as_dict(),
+                confirmed=confirmed.get(sid),
+                truth=truth.get(sid),
+                shadow=shadow.get(sid),
             )
         )
     reports.sort(key=lambda r: (r.start_utc if r.start_utc is not None else math.inf, r.id))
