@@ -119,10 +119,10 @@ class Tally:
         """Count `n` parts of one truth and one shipping fate."""
         if defective:
             self.defective += n
-            self.escapes += n if shipped else 0
         else:
             self.good += n
-            self.scrap += 0 if shipped else n
+        self.escapes += n if is_escape(defective, shipped) else 0
+        self.scrap += n if is_scrap(defective, shipped) else 0
 
     def add_outcome(self, defective: bool, outcome: Outcome | str, n: int = 1) -> None:
         self.add(defective, ships(outcome), n)

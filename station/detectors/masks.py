@@ -62,13 +62,6 @@ def _matmul(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArr
     return np.asarray(gemm(a, b, 1.0, None, 0.0), dtype=np.float32)
 
 
-def mask_areas(
-    masks: InstanceMasks, xyxy: npt.NDArray[np.float32], frame_hw: tuple[int, int]
-) -> npt.NDArray[np.int64]:
-    """Each detection's mask area in frame pixels (n,)."""
-    return np.array([int(m.sum()) for _, _, m in box_masks(masks, xyxy, frame_hw)], np.int64)
-
-
 def frame_masks(
     masks: InstanceMasks, xyxy: npt.NDArray[np.float32], frame_hw: tuple[int, int]
 ) -> npt.NDArray[np.bool_]:
