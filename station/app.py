@@ -110,14 +110,27 @@ def compose(
         log.close()
         raise
     if shadow is not None:
-        log.record_event(
-            "shadow_model_loaded",
-            f"shadow model {Path(shadow.detector.info.path).name} loaded beside production",
-            path=str(shadow.detector.info.path),
-            sha256=shadow.detector.info.sha256,
-            thresholds=shadow.thresholds.to_dict(),
-        )
+        _shadow_loaded(recipe, shadow, log)
     return StationParts(recipe, detector, log, source, db, plc, shadow)
+
+
+def _shadow_loaded(recipe: Any, shadow: Any, log: Any) -> None:
+    """Once the station is built: log the candidate, and warn (stderr, one line) when its
+    thresholds are bound to no model, as production's would be flagged."""
+    from station.services.shadow_mode import retuning_warning
+
+    warning = retuning_warning(recipe, recipe.shadow, shadow.detector.info)
+    if warning is not None:
+        print(f"station run: warning: {warning}", file=sys.stderr)
+    log.record_event(
+        "shadow_model_loaded",
+        f"shadow model {Path(shadow.detector.info.path).name} loaded beside production"
+        + ("; its thresholds need re-tuning (bound to no model)" if warning else ""),
+        path=str(shadow.detector.info.path),
+        sha256=shadow.detector.info.sha256,
+        thresholds=shadow.thresholds.to_dict(),
+        thresholds_need_retuning=warning is not None,
+    )
 
 
 def _shadow_setup(recipe: Any, mode: Any) -> Any:

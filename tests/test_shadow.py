@@ -253,3 +253,56 @@ def test_confirmed_disagreements_become_a_sample_compare_reads(tmp_path: Path) -
     )  # fmt: skip
     assert again.returncode == 2
     assert again.stderr.strip().count("\n") == 0 and str(out) in again.stderr
+
+
+def run_headless(recipe: Path, db: Path, parts: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "station", "run", "--headless", "--recipe", str(recipe),
+         "--db", str(db), "--parts", str(parts), "--json"],
+        capture_output=True, text=True, timeout=180, check=False, cwd=ROOT,
+    )  # fmt: skip
+
+
+def test_headless_json_and_status_line_carry_the_shadow_counts(tmp_path: Path) -> None:
+    """`"shadow"` follows the contract's keys (as `"plc"` does), equal to the log's rows."""
+    from tests.test_headless import SUMMARY_KEYS
+
+    _, sha = halved(tmp_path)
+    recipe = shadow_recipe(tmp_path, shadow_table(sha, UNMOVED))
+    db = tmp_path / "log.sqlite3"
+    done = run_headless(recipe, db, 20)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert list(summary) == [*SUMMARY_KEYS, "shadow"]
+    assert list(summary["shadow"]) == list(KEYS)
+    counts, logged = log_counts(db)
+    assert logged == summary["inspected"] == 20
+    assert summary["shadow"] == counts.as_dict()
+    assert counts.parts + counts.skipped == 20
+    status = [ln for ln in done.stderr.splitlines() if ln.startswith("station: inspected")]
+    assert status[-1].endswith(" · " + counts.words()), status[-1]
+    assert "warning" not in done.stderr  # thresholds bound to the candidate: nothing to say
+
+
+def test_shadow_thresholds_bound_to_no_model_are_accepted_with_one_warning(
+    tmp_path: Path,
+) -> None:
+    """Production's rule: thresholds without `tuned_on_model_sha256` run, but need re-tuning."""
+    _, sha = halved(tmp_path)
+    table = shadow_table(sha, UNMOVED).replace(f'tuned_on_model_sha256 = "{sha}"\n', "")
+    recipe = shadow_recipe(tmp_path, table)
+    db = tmp_path / "log.sqlite3"
+    done = run_headless(recipe, db, 3)
+    assert done.returncode == 0, done.stderr
+    warnings = [ln for ln in done.stderr.splitlines() if "warning" in ln]
+    assert len(warnings) == 1, done.stderr
+    assert str(recipe) in warnings[0] and "shadow.tuned_on_model_sha256" in warnings[0]
+    assert "re-tuning" in warnings[0]
+    shadow = json.loads(done.stdout)["shadow"]
+    assert shadow["parts"] + shadow["skipped"] == 3
+    conn = sqlite3.connect(db)
+    (details,) = conn.execute(
+        "SELECT details FROM events WHERE kind = 'shadow_model_loaded'"
+    ).fetchone()
+    conn.close()
+    assert json.loads(details)["thresholds_need_retuning"] is True

@@ -53,6 +53,14 @@ class ShadowCounts:
     def as_dict(self) -> dict[str, int]:
         return {k: int(getattr(self, k)) for k in KEYS}
 
+    def words(self) -> str:
+        """The counts in a few words, for a status line."""
+        return (
+            f"shadow {self.parts} judged, {self.agree} agree, "
+            f"{self.now_rejected_would_pass} rejected would pass, "
+            f"{self.now_passed_would_reject} passed would reject, {self.skipped} skipped"
+        )
+
 
 def _plus(counts: ShadowCounts, **extra: int) -> ShadowCounts:
     return ShadowCounts(**{k: getattr(counts, k) + extra.get(k, 0) for k in KEYS})

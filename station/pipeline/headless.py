@@ -41,6 +41,9 @@ class RunSummary:
     camera_fault: str = ""
     plc: dict[str, int] | None = None
     """With a PLC: {clients, triggers, results, late} at the end."""
+    shadow: dict[str, int] | None = None
+    """With a `[shadow]` model: {parts, agree, now_rejected_would_pass, now_passed_would_reject,
+    skipped} at the end (as `station report --json`'s "shadow")."""
 
     @property
     def parts_per_s(self) -> float:
@@ -60,6 +63,7 @@ class RunSummary:
                 "p99": _round(self.latency_p99_ms),
             },
             **({} if self.plc is None else {"plc": self.plc}),
+            **({} if self.shadow is None else {"shadow": self.shadow}),
         }
 
 
@@ -127,6 +131,7 @@ class HeadlessRunner:
         self._tally = _Tally(self._say)
         self._pipeline = InspectionPipeline(setup, self._tally)
         self._line = setup.line
+        self._shadow = setup.shadow
         self._duration_s = duration_s
         self._max_parts = max_parts
         self._interval_s = status_interval_s
@@ -175,6 +180,7 @@ class HeadlessRunner:
             stop_reason=reason,
             camera_fault=tally.camera_fault,
             plc=None if self._line is None else self._line.stats().to_json(),
+            shadow=None if self._shadow is None else self._shadow.counts.as_dict(),
         )
 
     def _tick(self) -> None:
@@ -212,6 +218,7 @@ class HeadlessRunner:
             f"inspected {t.inspected} · passed {c[Outcome.PASS]} · "
             f"rejected {c[Outcome.REJECT]} · no decision {c[Outcome.NO_DECISION]} · "
             f"{rate:.1f} parts/s · {camera_words(t.camera)}{extra}{self._plc_words()}"
+            f"{self._shadow_words()}"
         )
 
     def _plc_words(self) -> str:
@@ -222,6 +229,9 @@ class HeadlessRunner:
             f" · PLC {p.clients} connected, {p.triggers} triggers, "
             f"{p.results} results, {p.late} late"
         )
+
+    def _shadow_words(self) -> str:
+        return "" if self._shadow is None else f" · {self._shadow.counts.words()}"
 
     def _say(self, line: str) -> None:
         with self._say_lock:  # the status thread and the pipeline both speak

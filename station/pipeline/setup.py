@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from station.core.decision import Outcome
 from station.core.inspection import Inspection
 from station.core.ports import Detector, FrameSource, InspectionOutput
+from station.core.shadow import ShadowCounts
 from station.core.shifts import ShiftSchedule
 from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
@@ -43,6 +44,11 @@ class ShadowSink(Protocol):
     """A candidate model shown each committed, sent part (station.pipeline.shadow)."""
 
     def offer(self, row_id: int, time_utc: float, production: Outcome, image: Any) -> None: ...
+
+    @property
+    def counts(self) -> ShadowCounts:
+        """The agreement so far (the headless status line and summary)."""
+        ...
 
     def close(self) -> None: ...
 

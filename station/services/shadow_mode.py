@@ -4,6 +4,9 @@ A candidate's thresholds are bound to its hash like production's: thresholds tun
 another model are refused (they would judge the candidate with numbers that mean nothing
 for its scores), as is a pinned `shadow.sha256` the file does not have, a class the
 candidate lacks, and a candidate without production's reject classes or size-rule classes.
+
+Thresholds bound to no model at all (no `tuned_on_model_sha256`) are accepted, as
+production's are, and flagged the same way: they need re-tuning (`retuning_warning`).
 """
 
 from __future__ import annotations
@@ -48,3 +51,15 @@ def check_candidate(recipe: Recipe, shadow: ShadowConfig, info: ModelInfo) -> No
         raise StationError(
             f"{where}.model: the candidate lacks a reject class of [thresholds] ({exc})"
         ) from None
+
+
+def retuning_warning(recipe: Recipe, shadow: ShadowConfig, info: ModelInfo) -> str | None:
+    """One line when the candidate's thresholds are bound to no model hash (production's rule:
+    accepted, but they need re-tuning), else None. Call after `check_candidate`."""
+    if not shadow.thresholds.needs_retuning(info.sha256.lower()):
+        return None
+    return (
+        f"{recipe.path}: shadow.tuned_on_model_sha256: not set, so the candidate's thresholds "
+        f"are bound to no model and need re-tuning (`station compare` re-derives them for "
+        f"{shadow.model.path.name}, hash {info.sha256.lower()[:12]}…)"
+    )
