@@ -372,6 +372,10 @@ def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -
     window.add_closer(shift_vm.close)
     window.add_tab(tuning, "Tuning")
     window.add_closer(tuning_vm.shutdown)
+    # A model promoted or rolled back from the tab: the window reopens the recipe.
+    if tuning.promoter is not None:
+        tuning.promoter.switched.connect(window.reopen_recipe)
+        window.add_closer(tuning.promoter.wait)
 
     def apply_with_pin(proposed: Any) -> None:
         # The side panel proposes; the supervisor applies with the PIN, audited (tuning tab).

@@ -12,8 +12,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# Fixtures for the central-database tests: a scratch PostgreSQL per session.
-pytest_plugins = ("central_support",)
+# Fixtures for the central-database tests: a scratch PostgreSQL per session; compare
+# reports for the promotion tests (CLI and tuning tab), made once per session.
+pytest_plugins = ("central_support", "promotion_support")
 
 
 @pytest.fixture(autouse=True)

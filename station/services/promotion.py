@@ -55,6 +55,12 @@ class CompareEvidence:
     reject_classes: tuple[str, ...]
     size_rules: dict[str, Any] = field(default_factory=lambda: SizeRules().to_dict())
     """The size rules both models were judged by (a report without them: none)."""
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per model ("current", "candidate"): the counts behind the rates (`COUNT_KEYS` the
+    report has), shown beside them when a supervisor confirms."""
+
+
+COUNT_KEYS = ("false_accepts", "defective_parts", "false_rejects", "good_parts")
 
 
 def read_compare_report(path: Path) -> CompareEvidence:
@@ -82,6 +88,10 @@ def read_compare_report(path: Path) -> CompareEvidence:
             dict(data["costs"]),
             tuple(str(c) for c in new["reject_classes"]),
             dict(data.get("size_rules") or SizeRules().to_dict()),
+            {
+                role: {k: int(side[k]) for k in COUNT_KEYS if k in side}
+                for role, side in (("current", now), ("candidate", new))
+            },
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StationError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -205,6 +205,12 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(not running)
         self.stop_action.setEnabled(running)
         self.trigger_action.setEnabled(not running)
+
+    @Slot(str)
+    def reopen_recipe(self, path: str) -> None:
+        """Open `path` as File → Open recipe… does (a model promoted or rolled back), once
+        the slot that asked has returned: the switch closes this window."""
+        QTimer.singleShot(0, lambda: self.open_recipe_requested.emit(path))
 
     def _choose_recipe(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -1,4 +1,5 @@
-"""Asks the supervisor for the PIN (set on first use) and a reason before thresholds change."""
+"""Asks the supervisor for the PIN (set on first use) and a reason before thresholds change
+(or, titled otherwise, before a model is promoted or rolled back)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,19 @@ class ApplyDialog(QDialog):
     applies the change, so a wrong PIN is reported by the view-model.
     """
 
-    def __init__(self, summary: str, first_use: bool, parent: QWidget | None = None):
+    def __init__(
+        self,
+        summary: str,
+        first_use: bool,
+        parent: QWidget | None = None,
+        *,
+        title: str = "Apply thresholds",
+        action: str = "Apply",
+        reason: str = "",
+        reason_hint: str = "why these thresholds (required, goes to the audit trail)",
+    ):
         super().__init__(parent)
-        self.setWindowTitle("Apply thresholds")
+        self.setWindowTitle(title)
         self.first_use = first_use
         form = QFormLayout(self)
         head = QLabel(summary)
@@ -41,7 +52,8 @@ class ApplyDialog(QDialog):
         self.pin_again.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin_again.setMaxLength(12)
         self.reason = QPlainTextEdit()
-        self.reason.setPlaceholderText("why these thresholds (required, goes to the audit trail)")
+        self.reason.setPlaceholderText(reason_hint)
+        self.reason.setPlainText(reason)
         self.reason.setFixedHeight(60)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020;")
@@ -55,7 +67,7 @@ class ApplyDialog(QDialog):
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(action)
         self.buttons.accepted.connect(self._check)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)

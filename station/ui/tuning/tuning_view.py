@@ -33,6 +33,8 @@ from station.ui.tuning.apply_dialog import ApplyDialog
 from station.ui.tuning.changed_parts import ChangedPartsPanel
 from station.ui.tuning.class_slider import ClassSlider
 from station.ui.tuning.figures import DEFAULT_KEY, Curves, Figures
+from station.ui.tuning.promote_panel import PromotePanel
+from station.ui.tuning.promote_vm import ModelPromoter
 from station.ui.tuning.size_control import SizeControl
 from station.ui.tuning.tradeoff_plot import TradeoffPlot
 from station.ui.tuning.tuning_vm import TuningViewModel
@@ -51,7 +53,9 @@ class TuningView(QWidget):
         parent: QWidget | None = None,
         ask_apply: Callable[[str, bool], tuple[str, str, str] | None] | None = None,
         auto_load: bool = True,
+        promoter: ModelPromoter | None = None,
     ):
+        """With a `promoter` the tab also promotes a candidate model or rolls it back."""
         super().__init__(parent)
         self.vm = vm
         self.auto_load = auto_load
@@ -117,6 +121,13 @@ class TuningView(QWidget):
         left_lay.addWidget(QLabel("<b>Thresholds</b> (drag, or focus and use ←/→, PgUp/PgDn)"))
         left_lay.addWidget(scroll, 1)
         left_lay.addLayout(buttons)
+        self.promoter = promoter
+        self.promote_panel: PromotePanel | None = None
+        if promoter is not None:
+            self.promote_panel = PromotePanel(promoter)
+            left_lay.addWidget(self.promote_panel)
+            promoter.message.connect(self.message.setText)
+            promoter.busy.connect(self._on_busy)
         left_lay.addWidget(self.message)
         self._left_lay = left_lay
 

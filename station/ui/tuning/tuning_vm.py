@@ -144,9 +144,10 @@ class TuningViewModel(QObject):
     def banner(self) -> str:
         if not self.saved.needs_retuning(self.model_sha256):
             return ""
-        tuned = (self.saved.model_sha256 or "no recorded model")[:12]
+        sha = self.saved.model_sha256
+        tuned = f"model {sha[:12]}" if sha else "no recorded model"
         return (
-            f"Thresholds need re-tuning: they were tuned on model {tuned}, "
+            f"Thresholds need re-tuning: they were tuned on {tuned}, "
             f"this model is {self.model_sha256[:12]}. Tune on a sample and apply a new set."
         )
 

@@ -3,8 +3,9 @@
 `build_tuning` makes the view-model from the recipe and the model, routes
 "apply" through the guarded transaction (supervisor PIN, audit trail in the
 station's log, recipe written atomically, then `deliver`, which hands the set
-to the station's worker, applied between two parts). The composition root
-(`station.app`) connects the station's `part_inspected` to
+to the station's worker, applied between two parts), and gives the tab a
+`ModelPromoter` (`station promote`'s service; `promoter.switched` names the recipe to
+reopen). The composition root (`station.app`) connects the station's `part_inspected` to
 `TuningViewModel.monitor.on_part` (live estimate, drift alarm), each part view's
 `part_confirmed` to `monitor.on_part_confirmed`, and `drift_changed` to the status line.
 """
@@ -18,6 +19,7 @@ from station.core.thresholds import ThresholdSet
 from station.services.threshold_change import ThresholdChanger
 from station.services.tuning_samples import SampleCatalog
 from station.services.tuning_store import PinStore
+from station.ui.tuning.promote_vm import ModelPromoter
 from station.ui.tuning.tuning_view import TuningView
 from station.ui.tuning.tuning_vm import TuningViewModel
 
@@ -48,7 +50,8 @@ def build_tuning(
     (e.g. `StationViewModel.apply_thresholds`); `log` is the station's SqliteInspectionLog;
     `cache_dir` keeps scored samples (`station.services.tuning_samples.cache_root()` for the
     station)."""
-    changer = ThresholdChanger(pins or PinStore(), log, RecipeWriter(recipe), deliver)
+    pins = pins or PinStore()
+    changer = ThresholdChanger(pins, log, RecipeWriter(recipe), deliver)
     catalog = SampleCatalog.for_model(
         recipe.model.path,
         recipe.model.labels,
@@ -61,5 +64,6 @@ def build_tuning(
     vm = TuningViewModel.from_recipe(
         recipe, tuple(model_info.class_names), model_info.sha256, changer, catalog
     )
-    view = TuningView(vm)
+    promoter = ModelPromoter(recipe.path, pins, log, vm)
+    view = TuningView(vm, promoter=promoter)
     return view, vm
