@@ -273,6 +273,7 @@ def build_window(
         tuning_vm = _add_tabs(window, parts, tuning_cache_dir)
         _forward_to_central(window, parts)
         _show_plc(window, parts)
+        _show_shadow_warning(window, parts)
     except BaseException:
         vm.shutdown("the window could not be built")
         raise
@@ -294,6 +295,18 @@ def _show_plc(window: Any, parts: StationParts) -> None:
     plc_vm.changed.connect(window.status.show_plc)
     plc_vm.refresh()
     window.add_closer(plc_vm.close)
+
+
+def _show_shadow_warning(window: Any, parts: StationParts) -> None:
+    """A `[shadow]` candidate with thresholds bound to no model: said in the status line too
+    (the window's operator does not read stderr)."""
+    if parts.shadow is None:
+        return
+    from station.services.shadow_mode import retuning_warning
+
+    warning = retuning_warning(parts.recipe, parts.recipe.shadow, parts.shadow.detector.info)
+    if warning is not None:
+        window.status.show_shadow_warning(warning.split(": ", 1)[1])
 
 
 def _start_forwarder(parts: StationParts) -> Any:

@@ -61,3 +61,38 @@ def test_shift_tab_shows_the_shadow_counts_and_its_disagreements(qtbot, tmp_path
         assert states.count("waiting") == rows - 1
     finally:
         vm.close()
+
+
+def test_the_status_line_says_when_shadow_thresholds_are_bound_to_no_model(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path
+) -> None:
+    """The window's operator reads no stderr: the warning shows in the status line too."""
+    from PySide6.QtCore import QSettings
+
+    from station.app import build_window, compose
+
+    _, sha = halved(tmp_path)
+    tables = {
+        "bound": shadow_table(sha, UNMOVED),
+        "unbound": shadow_table(sha, UNMOVED).replace(f'tuned_on_model_sha256 = "{sha}"\n', ""),
+    }
+    shown = {}
+    for name, table in tables.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "candidate.onnx").write_bytes((tmp_path / "candidate.onnx").read_bytes())
+        parts = compose(shadow_recipe(folder, table), folder / "log.sqlite3")
+        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+        window = build_window(
+            parts,
+            autostart=False,
+            settings=settings,
+            load_tuning_sample_at_start=False,
+            tuning_cache_dir=folder / "cache",
+        )
+        qtbot.addWidget(window)
+        shown[name] = (window.status.shadow.isHidden(), window.status.shadow.text())
+        window.close()
+    assert shown["bound"] == (True, "")
+    hidden, text = shown["unbound"]
+    assert not hidden and text.startswith("Shadow: shadow.tuned_on_model_sha256: not set")

@@ -100,6 +100,9 @@ class StationStatusBar(QFrame):
         self.central.setVisible(False)
         self.plc = _label(self)  # the PLC link, when the recipe has a [plc] table
         self.plc.setVisible(False)
+        self.shadow = _label(self)  # a [shadow] candidate's thresholds bound to no model
+        self.shadow.setStyleSheet(WARN_STYLE)
+        self.shadow.setVisible(False)
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setHorizontalSpacing(18)
@@ -112,6 +115,7 @@ class StationStatusBar(QFrame):
         grid.addWidget(self.fault, 3, 0, 1, 3)
         grid.addWidget(self.central, 4, 0, 1, 3)
         grid.addWidget(self.plc, 5, 0, 1, 3)
+        grid.addWidget(self.shadow, 6, 0, 1, 3)
         grid.setColumnStretch(0, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 4)
@@ -152,6 +156,12 @@ class StationStatusBar(QFrame):
         self.plc.setText(text)
         self.plc.setStyleSheet({"warn": WARN_STYLE, "bad": BAD_STYLE}.get(level, OK_STYLE))
         self.plc.setVisible(bool(text))
+
+    def show_shadow_warning(self, text: str) -> None:
+        """A `[shadow]` candidate whose thresholds need re-tuning (the recipe's field named)."""
+        self.shadow.setText(f"Shadow: {text}" if text else "")
+        self.shadow.setToolTip(text)
+        self.shadow.setVisible(bool(text))
 
     def show_latency(self, latency_ms: float) -> None:
         self.latency.setText(f"Inference: {latency_ms:.1f} ms")
