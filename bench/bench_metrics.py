@@ -53,7 +53,8 @@ def _time(step: Callable[[int], None]) -> np.ndarray:
 
 
 def run() -> list[Figure]:
-    from station.core.metrics import SweepCache, confusion
+    from station.core.metrics import confusion
+    from station.core.sweep import SweepCache
 
     sample = matrix()
     rejecting = np.ones(N_CLASSES, dtype=bool)

@@ -40,8 +40,8 @@ def sample():  # type: ignore[no-untyped-def]
 
 
 def run() -> list[Figure]:
-    from station.core.metrics import SweepCache
     from station.core.size_rules import SizeRules
+    from station.core.sweep import SweepCache
 
     s = sample()
     rejecting = np.ones(N_CLASSES, dtype=bool)

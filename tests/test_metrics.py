@@ -7,18 +7,13 @@ import math
 import numpy as np
 import pytest
 
+from station.core.costs import expected_cost
 from station.core.errors import StationError
-from station.core.metrics import (
-    RankingError,
-    SweepCache,
-    confusion,
-    expected_cost,
-    ranking_problem,
-    sweep_class,
-    threshold_vector,
-)
+from station.core.metrics import confusion, threshold_vector
+from station.core.ranking import RankingError, ranking_problem
 from station.core.rates import Rate, min_trials_for_upper_bound, wilson_interval
 from station.core.sample import ScoredSample
+from station.core.sweep import SweepCache, sweep_class
 
 NEG = -np.inf
 NAN = math.nan

@@ -7,9 +7,10 @@ import pytest
 from PySide6.QtCore import Qt
 from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
-from station.core import metrics
+from station.core import costs, metrics
 from station.core.costs import Costs
 from station.core.sample import ScoredSample
+from station.core.sweep import sweep_class
 from station.core.thresholds import ThresholdSet
 from station.services.tuning_samples import LoadedSample, benchmark_matrix
 from station.ui.tuning import TuningView, TuningViewModel
@@ -35,10 +36,10 @@ def make_view(qtbot, loaded: LoadedSample, saved: ThresholdSet | None = None, **
     return vm, view
 
 
-def core_numbers(vm: TuningViewModel) -> tuple[metrics.Confusion, metrics.CostEstimate]:
+def core_numbers(vm: TuningViewModel) -> tuple[metrics.Confusion, costs.CostEstimate]:
     assert vm.loaded is not None
     conf = metrics.confusion(vm.loaded.sample, vm.vector(vm.dragged), vm.rejecting)
-    return conf, metrics.expected_cost(conf, vm.costs.escape, vm.costs.scrap)
+    return conf, costs.expected_cost(conf, vm.costs.escape, vm.costs.scrap)
 
 
 def assert_shown_equals_core(vm: TuningViewModel, view: TuningView) -> None:
@@ -112,7 +113,7 @@ def test_curves_follow_the_selected_class_and_ranges_do_not_jump(qtbot, matrix) 
     xr, yr = view.plot.rates.viewRange()
     hist_range = view.plot.hist.viewRange()
     assert "class4" in view.plot.rates.titleLabel.text
-    sweep = metrics.sweep_class(matrix.sample, vm.vector(vm.dragged), vm.rejecting, 4)
+    sweep = sweep_class(matrix.sample, vm.vector(vm.dragged), vm.rejecting, 4)
     _x, y = view.plot.c_far.getData()
     assert np.allclose(y, sweep.far, equal_nan=True)
     assert view.plot.h_line.value() == pytest.approx(0.40)

@@ -24,7 +24,8 @@ from station.commands.threshold_flags import (
     max_pixels_from,
 )
 from station.core.errors import StationError
-from station.core.metrics import confusion, ranking_problem
+from station.core.metrics import confusion
+from station.core.ranking import ranking_problem
 from station.core.recommend import (
     NoRecommendation,
     Recommendation,

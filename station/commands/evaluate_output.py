@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from station.core.costs import expected_cost
 from station.core.errors import StationError
-from station.core.metrics import Confusion, expected_cost
+from station.core.metrics import Confusion
 from station.core.rates import Rate
 from station.core.recommend import NoRecommendation, Recommendation
 from station.core.thresholds import ThresholdSet

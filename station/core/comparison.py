@@ -24,8 +24,9 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from station.core.costs import expected_cost
 from station.core.decision import Outcome
-from station.core.metrics import Confusion, expected_cost
+from station.core.metrics import Confusion
 from station.core.outcomes import ships
 from station.core.rates import Rate
 from station.core.sample import BoolArray, ScoredSample

@@ -16,17 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from station.core import outcomes
+from station.core.costs import CostEstimate, check_costs, cost_weights, expected_cost
 from station.core.errors import StationError
 from station.core.jobs import Progress, no_progress
-from station.core.metrics import (
-    Confusion,
-    CostEstimate,
-    check_costs,
-    confusion,
-    cost_weights,
-    expected_cost,
-    ranking_problem,
-)
+from station.core.metrics import Confusion, confusion
+from station.core.ranking import ranking_problem
 from station.core.rates import Rate, min_trials_for_upper_bound, wilson_interval
 from station.core.recommend_text import (
     cap_unreachable,
@@ -150,7 +144,7 @@ def recommend_min_cost(
     """Thresholds of least expected cost C_escape * escapes + C_scrap * scrap.
 
     At `prevalence` (share of defective parts; default the sample's) the
-    sample is reweighted (see `metrics.CostEstimate`). `current` (float32 per
+    sample is reweighted (see `costs.CostEstimate`). `current` (float32 per
     class) is kept for classes the sample never scores.
     """
     check_costs(cost_escape, cost_scrap, prevalence)

@@ -28,8 +28,9 @@ from station.core.comparison import (
 )
 from station.core.costs import Costs
 from station.core.errors import StationError
-from station.core.metrics import Confusion, confusion, not_shipped_mask, ranking_problem
+from station.core.metrics import Confusion, confusion, not_shipped_mask
 from station.core.ports import ModelInfo
+from station.core.ranking import ranking_problem
 from station.core.recommend import (
     NoRecommendation,
     Recommendation,

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from station.core import metrics
+from station.core import costs, metrics
 from station.core.costs import Costs
 from station.core.rates import Rate
+from station.core.sweep import Sweep
 
 __all__ = ["ChangedParts", "Costs", "Curves", "Figures", "PartDetail", "escape_text", "scrap_text"]
 
@@ -98,7 +99,7 @@ class Figures:
     """What the figures panel shows for the dragged set."""
 
     confusion: metrics.Confusion
-    cost: metrics.CostEstimate | None
+    cost: costs.CostEstimate | None
     escape_text: str
     scrap_text: str
     cost_text: str
@@ -121,7 +122,7 @@ class Curves:
     n_defective: int = 0
     n_good: int = 0
     n_undetected: int = 0
-    sweep: metrics.Sweep | None = None
+    sweep: Sweep | None = None
 
 
 def escape_text(r: Rate) -> str:

@@ -1,7 +1,7 @@
 """The tuning view's numbers on one scored sample, without Qt.
 
 Built once per sample; `figures` is what a slider move costs. Every count
-comes from the core: the confusion and curves from `metrics.SweepCache`,
+comes from the core: the confusion and curves from `SweepCache`,
 which parts ship from `outcomes` (through the cache's hit masks), the cost
 from `costs`. There is no rejection rule here.
 """
@@ -17,6 +17,7 @@ from station.core import metrics, outcomes
 from station.core.costs import Costs, expected_cost
 from station.core.errors import StationError
 from station.core.sample import ScoredSample
+from station.core.sweep import Sweep, SweepCache
 from station.services.tuning_samples import LoadedSample
 from station.ui.tuning.figures import (
     ChangedParts,
@@ -39,7 +40,7 @@ class SampleFigures:
         self.loaded = loaded
         self.sample = loaded.sample
         self.rejecting = rejecting
-        self.cache = metrics.SweepCache(self.sample, rejecting)
+        self.cache = SweepCache(self.sample, rejecting)
         self._hist: dict[int, tuple[Any, ...]] = {}
         self._saved_not_shipped = np.zeros(self.sample.n_parts, dtype=bool)
 
@@ -52,12 +53,12 @@ class SampleFigures:
         under the saved size rules when the dragged ones differ (core.size_rules)."""
         cache = self.cache
         if saved_sample is not None:
-            cache = metrics.SweepCache(saved_sample, self.rejecting)
+            cache = SweepCache(saved_sample, self.rejecting)
         self._saved_not_shipped = cache.not_shipped(t_saved).copy()
 
     def confusion_and_sweep(
         self, t: F32Array, c: int, with_sweep: bool
-    ) -> tuple[metrics.Confusion, metrics.Sweep | None]:
+    ) -> tuple[metrics.Confusion, Sweep | None]:
         if with_sweep and self.ranking_problem is None:
             return self.cache.evaluate(t, c)
         return self.cache.confusion(t), None
@@ -106,7 +107,7 @@ class SampleFigures:
             int(newly_pass.size - escaping),
         )
 
-    def curves(self, c: int, sweep: metrics.Sweep | None) -> Curves:
+    def curves(self, c: int, sweep: Sweep | None) -> Curves:
         name = self.sample.class_names[c]
         problem = self.ranking_problem
         if problem is not None:
