@@ -10,14 +10,9 @@ import pytest
 from station.core.jobs import JobCancelledError, JobState
 from station.core.metrics import confusion
 from station.core.rates import wilson_interval
-from station.core.recommend import (
-    NoRecommendation,
-    Recommendation,
-    recommend_escape_cap,
-    recommend_min_cost,
-    shortest_float32,
-    supported_escapes,
-)
+from station.core.recommend import recommend_escape_cap, recommend_min_cost, supported_escapes
+from station.core.recommend_text import shortest_float32
+from station.core.recommendation import NoRecommendation, Recommendation
 from station.core.sample import ScoredSample
 
 NEG = -np.inf

@@ -26,12 +26,8 @@ from station.commands.threshold_flags import (
 from station.core.errors import StationError
 from station.core.metrics import confusion
 from station.core.ranking import ranking_problem
-from station.core.recommend import (
-    NoRecommendation,
-    Recommendation,
-    recommend_escape_cap,
-    recommend_min_cost,
-)
+from station.core.recommend import recommend_escape_cap, recommend_min_cost
+from station.core.recommendation import NoRecommendation, Recommendation
 from station.core.thresholds import DEFAULT_THRESHOLD
 
 

@@ -13,7 +13,7 @@ from station.core.costs import expected_cost
 from station.core.errors import StationError
 from station.core.metrics import Confusion
 from station.core.rates import Rate
-from station.core.recommend import NoRecommendation, Recommendation
+from station.core.recommendation import NoRecommendation, Recommendation
 from station.core.thresholds import ThresholdSet
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from station.core.errors import StationError
-from station.core.recommend import NoRecommendation, Recommendation, chosen_recommendation
+from station.core.recommendation import NoRecommendation, Recommendation, chosen_recommendation
 from station.core.thresholds import ThresholdSet
 
 

@@ -1,7 +1,8 @@
 """Recommended thresholds: least expected cost, or least scrap under an escape-rate cap.
 
-Both search all reject classes jointly (`threshold_search`); the sentences
-that explain a result are in `recommend_text`. Escapes and scrap are the
+Both search all reject classes jointly (`threshold_search`); what a result is
+and when none can be made is in `recommendation`, the sentences that explain
+it in `recommend_text`. Escapes and scrap are the
 counts `outcomes` defines. Pass `progress` (a `JobState`) to see how far a
 long search is and to cancel it.
 """
@@ -9,125 +10,35 @@ long search is and to cancel it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from station.core import outcomes
-from station.core.costs import CostEstimate, check_costs, cost_weights, expected_cost
+from station.core.costs import check_costs, cost_weights, expected_cost
 from station.core.errors import StationError
 from station.core.jobs import Progress, no_progress
-from station.core.metrics import Confusion, confusion
-from station.core.ranking import ranking_problem
+from station.core.metrics import confusion
 from station.core.rates import Rate, min_trials_for_upper_bound, wilson_interval
 from station.core.recommend_text import (
     cap_unreachable,
     cap_unsupported,
     describe,
     search_note,
-    shortest_float32,
     wide_interval_note,
 )
-from station.core.sample import BoolArray, F32Array, ScoredSample
-from station.core.search_problem import (
-    F64Array,
-    IntpArray,
-    Objective,
-    Problem,
-    build_problem,
-    evaluate,
+from station.core.recommendation import (
+    NoRecommendation,
+    Recommendation,
+    prepare,
+    thresholds_of,
+    with_thresholds,
 )
+from station.core.sample import ScoredSample
+from station.core.search_problem import F64Array, Objective, build_problem, evaluate
 from station.core.threshold_search import cap_starts_if_needed, search
-from station.core.thresholds import DEFAULT_THRESHOLD
 
 EXHAUSTIVE_LIMIT = 2_000_000
 """Largest number of threshold combinations searched exhaustively in one table."""
-
-
-@dataclass(frozen=True, slots=True)
-class Recommendation:
-    """A recommended threshold for every reject class, and what it does on the sample.
-
-    `thresholds` are the shortest decimals that round-trip to the chosen
-    float32 levels; `escapes`/`scrap` are part counts on the sample;
-    `expected_cost` is None when no costs were given. `exact` is True when the
-    search was exhaustive (the optimum over observed levels).
-    """
-
-    kind: str
-    thresholds: Mapping[str, float]
-    escapes: int
-    scrap: int
-    expected_cost: float | None
-    confusion: Confusion
-    cost: CostEstimate | None
-    explanation: str
-    exact: bool
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class NoRecommendation:
-    """Why no thresholds are recommended (cap unmet, sample too small, scores rank nothing)."""
-
-    kind: str
-    reason: str
-
-
-def _prepare(
-    sample: ScoredSample, rejecting: npt.ArrayLike, current: npt.ArrayLike | None, kind: str
-) -> tuple[BoolArray, F32Array, NoRecommendation | None]:
-    rej = np.asarray(rejecting, dtype=bool).reshape(-1)
-    if rej.shape != (sample.n_classes,):
-        raise StationError(f"rejecting: expected {sample.n_classes} flags, got {rej.shape[0]}")
-    cur = (
-        np.full(sample.n_classes, DEFAULT_THRESHOLD, np.float32)
-        if current is None
-        else np.asarray(current, dtype=np.float32).reshape(-1)
-    )
-    problem = ranking_problem(sample)
-    if problem is not None:
-        return rej, cur, NoRecommendation(kind, problem)
-    defective = outcomes.defective_parts(sample.truth, rej)
-    if not rej.any():
-        return rej, cur, NoRecommendation(kind, "no class rejects a part: there is nothing to tune")
-    if not defective.any():
-        return (
-            rej,
-            cur,
-            NoRecommendation(
-                kind,
-                f"the sample's {sample.n_parts} parts hold no defect of a reject class: escapes "
-                "cannot be measured, so no threshold can be defended; add defective parts",
-            ),
-        )
-    if defective.all():
-        return (
-            rej,
-            cur,
-            NoRecommendation(
-                kind,
-                f"all {sample.n_parts} parts of the sample are defective: scrap cannot be "
-                "measured, so no threshold can be defended; add good parts",
-            ),
-        )
-    return rej, cur, None
-
-
-def _thresholds_of(sample: ScoredSample, prob: Problem, j: IntpArray) -> dict[str, float]:
-    return {
-        sample.class_names[int(c)]: shortest_float32(prob.cands[i][j[i]])
-        for i, c in enumerate(prob.class_idx)
-    }
-
-
-def _vector(sample: ScoredSample, cur: F32Array, th: Mapping[str, float]) -> F32Array:
-    out = cur.copy()
-    for name, t in th.items():
-        out[sample.class_index(name)] = np.float32(t)
-    return out
 
 
 def recommend_min_cost(
@@ -148,7 +59,7 @@ def recommend_min_cost(
     class) is kept for classes the sample never scores.
     """
     check_costs(cost_escape, cost_scrap, prevalence)
-    rej, cur, refused = _prepare(sample, rejecting, current, "min_cost")
+    rej, cur, refused = prepare(sample, rejecting, current, "min_cost")
     if refused is not None:
         return refused
     prob = build_problem(sample, rej, cur)
@@ -160,8 +71,8 @@ def recommend_min_cost(
         return w_def * escapes + w_good * scrap
 
     j, exact = search(prob, objective, exhaustive_limit, progress=progress)
-    th = _thresholds_of(sample, prob, j)
-    conf = confusion(sample, _vector(sample, cur, th), rej)
+    th = thresholds_of(sample, prob, j)
+    conf = confusion(sample, with_thresholds(sample, cur, th), rej)
     cost = expected_cost(conf, cost_escape, cost_scrap, prevalence)
     prev_text = f"{100 * prev:.2f}% ({'given' if prevalence is not None else 'the sample’s'})"
     notes = list(prob.notes)
@@ -225,7 +136,7 @@ def recommend_escape_cap(
         raise StationError(f"max_escape_rate: expected a number in [0, 1], got {max_escape_rate!r}")
     if cost_escape is not None or cost_scrap is not None:
         check_costs(cost_escape or 0.0, cost_scrap or 0.0, prevalence)
-    rej, cur, refused = _prepare(sample, rejecting, current, "escape_cap")
+    rej, cur, refused = prepare(sample, rejecting, current, "escape_cap")
     if refused is not None:
         return refused
     prob = build_problem(sample, rej, cur)
@@ -249,12 +160,12 @@ def recommend_escape_cap(
         j, _ = search(prob, capped(k_point), exhaustive_limit, starts, progress=progress)
         e, _ = evaluate(prob, j)
         need = min_trials_for_upper_bound(max_escape_rate)
-        th = _thresholds_of(sample, prob, j)
+        th = thresholds_of(sample, prob, j)
         return NoRecommendation("escape_cap", cap_unsupported(cap_txt, th, Rate.of(e, n_def), need))
     starts = cap_starts_if_needed(prob, k_sup, exhaustive_limit, progress)
     j, exact = search(prob, capped(k_sup), exhaustive_limit, starts, progress=progress)
-    th = _thresholds_of(sample, prob, j)
-    conf = confusion(sample, _vector(sample, cur, th), rej)
+    th = thresholds_of(sample, prob, j)
+    conf = confusion(sample, with_thresholds(sample, cur, th), rej)
     cost = (
         expected_cost(conf, cost_escape or 0.0, cost_scrap or 0.0, prevalence)
         if cost_escape is not None or cost_scrap is not None
@@ -279,18 +190,3 @@ def recommend_escape_cap(
         exact,
         prob.notes,
     )
-
-
-def chosen_recommendation(
-    recommended: Mapping[str, Recommendation | NoRecommendation], cap: float | None
-) -> Recommendation | None:
-    """The recipe's rule: min-cost thresholds, unless a cap is given and they do not meet it
-    (Wilson 95% upper bound of the escape rate above the cap); then the cap's."""
-    mc = recommended.get("min_cost")
-    ec = recommended.get("escape_cap")
-    if isinstance(mc, Recommendation):
-        ci = mc.confusion.far.ci95
-        meets = cap is None or (ci is not None and ci[1] <= cap)
-        if meets or not isinstance(ec, Recommendation):
-            return mc
-    return ec if isinstance(ec, Recommendation) else None

@@ -4,7 +4,7 @@ Each model is scored once (the score cache is keyed by model hash and
 sample content, as for `station evaluate`), then given its own thresholds by
 the recipe's rule: least expected cost at the recipe's costs, or the least
 scrap under its escape cap when the min-cost thresholds do not meet it
-(`core.recommend.chosen_recommendation`). Re-deriving is the point: scores
+(`core.recommendation.chosen_recommendation`). Re-deriving is the point: scores
 are not comparable across models, so a candidate whose scores are a
 monotone transform of the current model's must come out equivalent, with
 its thresholds moved accordingly.
@@ -31,12 +31,11 @@ from station.core.errors import StationError
 from station.core.metrics import Confusion, confusion, not_shipped_mask
 from station.core.ports import ModelInfo
 from station.core.ranking import ranking_problem
-from station.core.recommend import (
+from station.core.recommend import recommend_escape_cap, recommend_min_cost
+from station.core.recommendation import (
     NoRecommendation,
     Recommendation,
     chosen_recommendation,
-    recommend_escape_cap,
-    recommend_min_cost,
 )
 from station.core.sample import BoolArray
 from station.core.size_rules import SizeRules

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal, Slot
 
-from station.core import recommend
+from station.core import recommend, recommendation
 from station.core.costs import Costs
 from station.core.jobs import Job, Progress
 from station.core.sample import ScoredSample
@@ -30,7 +30,7 @@ class Searched:
     """A finished search: which kind, and what it found (or why nothing)."""
 
     which: str
-    result: recommend.Recommendation | recommend.NoRecommendation
+    result: recommendation.Recommendation | recommendation.NoRecommendation
 
 
 def search_job(
@@ -70,7 +70,7 @@ def search_job(
 
 
 def recommendation_line(
-    which: str, rec: recommend.Recommendation, f: Figures, cap: float | None
+    which: str, rec: recommendation.Recommendation, f: Figures, cap: float | None
 ) -> str:
     """What the view says once the sliders moved to `rec` (figures `f` at those thresholds)."""
     c = f.confusion
@@ -116,7 +116,7 @@ class ThresholdSearch(QObject):
     def _on_done(self, result: object) -> None:
         self.busy.emit(False, "")
         assert isinstance(result, Searched)
-        if isinstance(result.result, recommend.NoRecommendation):
+        if isinstance(result.result, recommendation.NoRecommendation):
             self.message.emit(f"no recommendation: {result.result.reason}")
             return
         self.found.emit(result)

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal, Slot
 
-from station.core import recommend
+from station.core import recommendation
 from station.core.costs import Costs
 from station.core.drift import DriftMonitor
 from station.core.errors import StationError
@@ -390,7 +390,7 @@ class TuningViewModel(QObject):
     def _on_recommended(self, result: object) -> None:
         assert isinstance(result, Searched)
         rec = result.result
-        assert isinstance(rec, recommend.Recommendation)
+        assert isinstance(rec, recommendation.Recommendation)
         # Exact levels, not rounded to the slider's 0.01 grid: where scores crowd together
         # (a weak model), rounding can cost dozens of parts. The next drag snaps to the grid.
         exact = {name: float(v) for name, v in rec.thresholds.items()}
