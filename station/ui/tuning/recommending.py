@@ -17,9 +17,10 @@ from PySide6.QtCore import QObject, Signal, Slot
 from station.core import recommend, recommendation
 from station.core.costs import Costs
 from station.core.jobs import Job, Progress
-from station.core.sample import ScoredSample
+from station.core.sample import F32Array, ScoredSample
 from station.ui.jobs import CANCELLED, JobRunner
 from station.ui.tuning.figures import Figures
+from station.ui.tuning.sized_sample import SizedSample
 
 MIN_COST = "min_cost"
 ESCAPE_CAP = "escape_cap"
@@ -104,6 +105,20 @@ class ThresholdSearch(QObject):
         self.runner.progress.connect(self.progress)
         self.runner.finished.connect(self._on_done)
         self.runner.failed.connect(self._on_failed)
+
+    def recommend(self, which: str, on: SizedSample, costs: Costs, current: F32Array) -> None:
+        """Search `which` on the sample as sized, off the GUI thread; refused in a message
+        when the recipe sets no escape-rate cap (ESCAPE_CAP) or the sample cannot support a
+        threshold."""
+        if which == ESCAPE_CAP and costs.max_escape_rate is None:
+            self.message.emit("no recommendation: the recipe sets no escape-rate cap")
+            return
+        fig, loaded = on.figures, on.loaded
+        why = "no sample loaded" if fig is None or loaded is None else fig.ranking_problem
+        if why or loaded is None:
+            self.message.emit(f"no recommendation: {why}")
+            return
+        self.start(search_job(which, loaded.sample, on.rejecting, costs, current))
 
     def start(self, job: Job) -> None:
         if self.runner.running:

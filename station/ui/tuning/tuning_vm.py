@@ -2,7 +2,8 @@
 
 Every number shown comes from the core (`SweepCache.evaluate`, `expected_cost`,
 the recommenders, `DriftMonitor`) through its parts: `SampleFigures` (the
-numbers on one sample), `samples` (SampleLoader), `search` (ThresholdSearch),
+numbers on one sample, under the size rules tried: `trial`, a SizedSample),
+`samples` (SampleLoader), `search` (ThresholdSearch),
 `applier` (ThresholdApplier) and `monitor` (LiveMonitor: the live estimate and
 the drift alarm; the station connects its parts and confirmations there).
 Widgets only render the frozen snapshots this object emits. By cost:
@@ -17,7 +18,6 @@ Widgets only render the frozen snapshots this object emits. By cost:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,6 @@ from station.ui.jobs import JobRunner
 from station.ui.tuning.apply_vm import ThresholdApplier, change_summary, figures_for_audit
 from station.ui.tuning.figures import (
     DEFAULT_KEY,
-    Curves,
     Figures,
     PartDetail,
 )
@@ -48,10 +47,10 @@ from station.ui.tuning.recommending import (
     Searched,
     ThresholdSearch,
     recommendation_line,
-    search_job,
 )
 from station.ui.tuning.sample_figures import SampleFigures
 from station.ui.tuning.sample_loader import SampleLoader
+from station.ui.tuning.sized_sample import SizedSample
 
 
 class TuningViewModel(QObject):
@@ -105,15 +104,8 @@ class TuningViewModel(QObject):
             getattr(self.search, name).connect(getattr(self, name))
         self.saved = saved
         self.dragged = saved
-        self.saved_sizes = size_rules or SizeRules()
-        self.saved_sizes.check_classes(self.class_names)
-        self.sizes = self.saved_sizes
-        self._unsized: LoadedSample | None = None
+        self.trial = SizedSample(self.class_names, self.rejecting, size_rules or SizeRules())
         self.selected = self.class_names[0] if self.class_names else DEFAULT_KEY
-        self.loaded: LoadedSample | None = None
-        self._figures: SampleFigures | None = None
-        self._curve_key: tuple[Any, ...] | None = None
-        self._last_curves: Curves | None = None
         self.last_figures: Figures | None = None
         self.monitor = LiveMonitor(self)
         self.monitor.live_changed.connect(self.live_changed)
@@ -214,30 +206,37 @@ class TuningViewModel(QObject):
                 f"model's {list(self.class_names)}"
             )
         self.samples.remember(loaded)
-        self._unsized = loaded
-        if not s.sizes_known:
-            self.sizes = self.saved_sizes  # logged maxima: the size rules in force back then
-        self._use_sizes()
+        self.trial.use(loaded, self.vector(self.saved))
         assert self.loaded is not None
-        s = self.loaded.sample
         # Parts without a decision have no scores: the drift reference skips them.
-        self.monitor.set_reference(self.class_names, s.scores)
+        self.monitor.set_reference(self.class_names, self.loaded.sample.scores)
         self.sample_changed.emit()
         self.sizes_changed.emit()
         self.banner_changed.emit(self.banner)
         self.refresh()
 
-    # ---- size rules (station.core.size_rules) -------------------------------------------------
+    # ---- size rules (station.core.size_rules): `trial` ----------------------------------------
+    @property
+    def loaded(self) -> LoadedSample | None:
+        """The sample as scored under the size rules tried."""
+        return self.trial.loaded
+
+    @property
+    def sizes(self) -> SizeRules:
+        return self.trial.sizes
+
+    @property
+    def saved_sizes(self) -> SizeRules:
+        return self.trial.saved_sizes
+
     @property
     def size_problem(self) -> str | None:
         """Why other size rules cannot be tried on the loaded sample, or None."""
-        if self._unsized is None or self._unsized.sample.sizes_known:
-            return None
-        return (
-            "this sample comes from logs, which keep each class's best score under the size "
-            "rules then in force, not every detection's size: score a labeled folder to try "
-            "other sizes"
-        )
+        return self.trial.problem
+
+    @property
+    def _figures(self) -> SampleFigures | None:
+        return self.trial.figures
 
     @Slot(str, str, float)
     def set_size_rule(self, class_name: str, measure: str, value: float) -> None:
@@ -249,27 +248,14 @@ class TuningViewModel(QObject):
             self.sizes_changed.emit()
             return
         try:
-            self.sizes = self.sizes.with_rule(class_name, measure, value)
+            self.trial.try_rule(class_name, measure, value)
         except StationError as e:
             self.message.emit(f"size rule not changed: {e}")
         self._use_sizes()
         self.sizes_changed.emit()
 
     def _use_sizes(self) -> None:
-        """Re-derive the loaded sample's maxima under `self.sizes` and the figures from them."""
-        if self._unsized is None:
-            return
-        raw = self._unsized
-        sized = (
-            raw if not raw.sample.sizes_known else replace(raw, sample=raw.sample.sized(self.sizes))
-        )
-        saved = None
-        if raw.sample.sizes_known and self.sizes != self.saved_sizes:
-            saved = raw.sample.sized(self.saved_sizes)
-        self.loaded = sized
-        self._figures = SampleFigures(sized, self.rejecting)
-        self._figures.set_saved(self.vector(self.saved), saved)
-        self._curve_key = None
+        self.trial.rebuild(self.vector(self.saved))
         self.refresh()
 
     @property
@@ -309,8 +295,7 @@ class TuningViewModel(QObject):
 
     @Slot()
     def revert(self) -> None:
-        if self.sizes != self.saved_sizes:
-            self.sizes = self.saved_sizes
+        if self.trial.revert():
             self._use_sizes()
             self.sizes_changed.emit()
         self.set_dragged(self.saved)
@@ -318,22 +303,13 @@ class TuningViewModel(QObject):
 
     def refresh(self, force_curves: bool = False) -> None:
         """Recompute and emit the figures (and the curves when they changed or when forced)."""
-        fig = self._figures
-        if fig is None:
-            return
-        t = self.vector(self.dragged)
         c = self.class_names.index(self.selected) if self.selected in self.class_names else 0
-        # Curves depend on the other classes' thresholds only: recompute them (a sweep) when
-        # those change; a drag of the selected class only needs the confusion.
-        others = tuple(float(x) for i, x in enumerate(t) if i != c)
-        key = (c, others, fig.ranking_problem)
-        new_curves = key != self._curve_key or force_curves
-        conf, sweep = fig.confusion_and_sweep(t, c, with_sweep=new_curves)
-        if new_curves:
-            self._curve_key = key
-            self._last_curves = fig.curves(c, sweep)
-            self.curves_changed.emit(self._last_curves)
-        figures = fig.figures(t, c, conf, self.costs)
+        shown = self.trial.at(self.vector(self.dragged), c, self.costs, force_curves)
+        if shown is None:
+            return
+        figures, curves = shown
+        if curves is not None:
+            self.curves_changed.emit(curves)
         self.last_figures = figures
         self.point_moved.emit(figures)
 
@@ -341,22 +317,18 @@ class TuningViewModel(QObject):
         assert self._figures is not None
         return self._figures.part_detail(i, self.vector(self.saved), self.vector(self.dragged))
 
-    # ---- recommendations --------------------------------------------------------------------
-    def _check_recommendable(self) -> str | None:
-        if self._figures is None or self.loaded is None:
-            return "no sample loaded"
-        return self._figures.ranking_problem
-
+    # ---- recommendations: `search` (ThresholdSearch) ------------------------------------------
     @Slot()
     def recommend_min_cost(self) -> None:
         self._recommend(MIN_COST)
 
     @Slot()
     def recommend_escape_cap(self) -> None:
-        if self.costs.max_escape_rate is None:
-            self.message.emit("no recommendation: the recipe sets no escape-rate cap")
-            return
         self._recommend(ESCAPE_CAP)
+
+    def _recommend(self, which: str) -> None:
+        """Search off the GUI thread with progress (cancellable); sliders move when done."""
+        self.search.recommend(which, self.trial, self.costs, self.vector(self.dragged))
 
     @property
     def cancellable(self) -> bool:
@@ -373,18 +345,6 @@ class TuningViewModel(QObject):
     def rec_runner(self) -> JobRunner:
         """The threshold search's job runner."""
         return self.search.runner
-
-    def _recommend(self, which: str) -> None:
-        """Search off the GUI thread with progress (cancellable); sliders move when done."""
-        why = self._check_recommendable()
-        if why:
-            self.message.emit(f"no recommendation: {why}")
-            return
-        assert self.loaded is not None
-        current = self.vector(self.dragged)
-        self.search.start(
-            search_job(which, self.loaded.sample, self.rejecting, self.costs, current)
-        )
 
     @Slot(object)
     def _on_recommended(self, result: object) -> None:
@@ -410,7 +370,7 @@ class TuningViewModel(QObject):
     def apply(self, who: str, pin: str, reason: str) -> bool:
         """Start the apply transaction off the GUI thread; False (with a message) when refused
         before it starts. `applied` follows when it went through."""
-        if self.sizes != self.saved_sizes:  # the figures assume size rules the line lacks
+        if self.trial.tried:  # the figures assume size rules the line lacks
             self.message.emit(
                 "not applied: the figures assume size rules the recipe does not have "
                 f"({self.sizes.describe() or 'none'}); write them into the recipe's "
