@@ -351,7 +351,8 @@ def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -
     """
     from station.services.tuning_samples import cache_root
     from station.ui.tuning.wiring import build_tuning
-    from station.ui.view_models.shift_vm import PartDetailViewModel, ShiftViewModel
+    from station.ui.view_models.part_vm import PartDetailViewModel
+    from station.ui.view_models.shift_vm import ShiftViewModel
     from station.ui.widgets.part_detail import PartDetailView
     from station.ui.widgets.part_dialog import LoggedPartDialog
     from station.ui.widgets.shift_panel import ShiftPanel

@@ -28,7 +28,8 @@ from station.core.thresholds import ThresholdSet
 from station.detectors.loading import load_detector
 from station.storage.log import SqliteInspectionLog
 from station.ui.tuning.tuning_vm import TuningViewModel
-from station.ui.view_models.shift_vm import PartDetailViewModel, ShiftViewModel
+from station.ui.view_models.part_vm import PartDetailViewModel
+from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.shift_panel import ShiftPanel
 
 NAMES = ("red", "green", "blue")

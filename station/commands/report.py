@@ -12,7 +12,7 @@ from typing import Any
 
 from station.core.errors import StationError
 from station.storage.errors import explain
-from station.storage.integrity import LogCheck, verify_log
+from station.storage.integrity import LogCheck, verify_under
 from station.storage.opening import connect_reader
 from station.storage.paths import default_db_path
 from station.storage.reports import (
@@ -100,18 +100,6 @@ def _check_shift(conn: sqlite3.Connection, shift_id: str, db: Path) -> None:
     raise StationError(f"--shift: no shift {shift_id!r} in {db}; its shifts: {shown}{more}")
 
 
-def _chain_under(conn: sqlite3.Connection, report: Report) -> LogCheck:
-    """The chains under the reported rows: from the checkpoint before the first of them on."""
-    ids = [s.id for s in report.shifts]
-    first = None
-    if ids and report.selection != Selection():
-        marks = ", ".join("?" * len(ids))
-        first = conn.execute(
-            f"SELECT min(id) FROM inspections WHERE shift_id IN ({marks})", ids
-        ).fetchone()[0]
-    return verify_log(conn, None if first is None else {"inspections": int(first)})
-
-
 def _chain_json(check: LogCheck) -> dict[str, Any]:
     return {"intact": check.ok, "problems": [t.line() for t in check.broken]}
 
@@ -132,7 +120,8 @@ def _main(args: argparse.Namespace) -> int:
         if args.shift is not None:
             _check_shift(conn, args.shift, db)
         report = shift_report(db, selection)
-        check = _chain_under(conn, report)
+        whole = report.selection == Selection()
+        check = verify_under(conn, None if whole else [s.id for s in report.shifts])
     except sqlite3.Error as exc:
         raise explain(db, exc) from exc
     finally:
@@ -161,8 +150,9 @@ def render_text(report: Report, db: Path, check: LogCheck | None = None) -> str:
     """A table a supervisor can read in a terminal (headed by a warning if the chain broke)."""
     lines = [f"log: {db}  (times in {report.zone})"]
     if check is not None and not check.ok:
-        where = "; ".join(f"{t.table} row {t.first_bad_id}" for t in check.broken)
-        lines.insert(0, f"WARNING: AUDIT CHAIN BROKEN ({where}): these figures may be edited")
+        lines.insert(
+            0, f"WARNING: AUDIT CHAIN BROKEN ({check.where()}): these figures may be edited"
+        )
     header = f"{'shift':<24} {'start':<17} {'end':<17} {'parts':>7} {'pass':>7} {'reject':>7} "
     header += f"{'no-dec':>6} {'yield':>7}  top reject classes"
     lines.append(header)

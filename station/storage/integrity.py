@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from station.storage.audit import verify_chain
@@ -51,6 +52,10 @@ class LogCheck:
     @property
     def broken(self) -> tuple[TableCheck, ...]:
         return tuple(t for t in self.tables if not t.ok)
+
+    def where(self) -> str:
+        """Where each broken chain first broke, e.g. "inspections row 5" ("" when intact)."""
+        return "; ".join(f"{t.table} row {t.first_bad_id}" for t in self.broken)
 
     def counts(self) -> str:
         return ", ".join(f"{t.rows} {t.table}" for t in self.tables)
@@ -147,8 +152,34 @@ def _head_problem(
 
 
 def verify_log(conn: sqlite3.Connection, from_ids: dict[str, int] | None = None) -> LogCheck:
-    """Every chain of the log; `from_ids` limits a table's walk to the rows from that id on."""
+    """Every chain of the log; `from_ids` limits a table's walk to the rows from that id on.
+
+    Read in one snapshot: a station logging meanwhile commits a row and its chain head
+    together, and a check that saw one without the other would cry "edited".
+    """
     from_ids = from_ids or {}
-    checks = [verify_events(conn)]
-    checks += [verify_rows(conn, t, from_ids.get(t)) for t in TABLES]
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        checks = [verify_events(conn)]
+        checks += [verify_rows(conn, t, from_ids.get(t)) for t in TABLES]
+    finally:
+        if own:
+            conn.execute("ROLLBACK")  # it only read
     return LogCheck(tuple(checks))
+
+
+def verify_under(conn: sqlite3.Connection, shift_ids: Sequence[str] | None) -> LogCheck:
+    """The chains under these shifts' rows: from the checkpoint before the first of them on.
+
+    None (or shifts with no rows): the whole log. `station report` and the Shift tab both
+    say from this whether the figures they show stand on an intact log.
+    """
+    first = None
+    if shift_ids:
+        marks = ", ".join("?" * len(shift_ids))
+        first = conn.execute(
+            f"SELECT min(id) FROM inspections WHERE shift_id IN ({marks})", list(shift_ids)
+        ).fetchone()[0]
+    return verify_log(conn, None if first is None else {"inspections": int(first)})

@@ -1,11 +1,9 @@
-"""The shift view and the part view's state: summaries from the log, confirmations to it.
+"""The shift view's state: the current and past shifts as the log tells them.
 
 Whole-shift summaries can scan many rows, so they run as a job on the job
 runner (`station.ui.jobs`) and arrive through a signal to this GUI-thread
-object; a refresh asked while one is running is coalesced into one more run. A
-single part is a small indexed query and is read on the GUI thread.
-Confirmations go to the log the inspection worker writes (its `confirm`
-is thread-safe and returns once durably committed).
+object; a refresh asked while one is running is coalesced into one more run.
+One logged part and its confirmation are `part_vm`'s.
 """
 
 from __future__ import annotations
@@ -15,34 +13,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from station.core.decision import Decision
-from station.core.detections import Detections
-from station.core.errors import StationError
-from station.core.inspection import Inspection
 from station.core.jobs import Progress
-from station.core.outcomes import ships
 from station.core.shifts import ShiftSchedule, ShiftSpan
-from station.pipeline.results import PartResult
 from station.storage.errors import explain
+from station.storage.integrity import LogCheck, verify_under
 from station.storage.opening import connect_reader
-from station.storage.queries import LoggedPart, PartLine, load_image, load_part, recent_parts
+from station.storage.queries import PartLine, recent_parts
 from station.storage.reports import Selection, ShiftReport, shift_report
 from station.storage.shadow import Disagreement, disagreements
 from station.ui.jobs import JobRunner
-
-
-class ConfirmSink(Protocol):
-    """What confirmations need of the log (`SqliteInspectionLog.confirm`)."""
-
-    def confirm(
-        self, inspection_row_id: int, defective: bool, class_name: str | None, operator: str
-    ) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +41,9 @@ class ShiftSummary:
     past_read_utc: float
     disagreements: tuple[Disagreement, ...] = ()
     """The shadow model's disagreements this shift, waiting for confirmation first."""
+    chain: LogCheck | None = None
+    """The audit chains under the shown shifts' rows (`station report`'s check), read with
+    the past shifts; None before the first check."""
 
 
 def _empty(span: ShiftSpan, zone: str) -> ShiftReport:
@@ -77,14 +62,17 @@ def summarize(
 
     Past shifts hardly change (only by late confirmations), so those of `previous`
     are reused while the shift is the same and they are younger than `past_max_age_s`.
+    The audit chains under the shown shifts are checked when the past shifts are read:
+    a check walks every row since the oldest shown shift, too much for every refresh.
     """
     span = schedule.shift_at(now_utc)
     current = shift_report(db_path, Selection(shift_id=span.id)).shifts
-    if (
+    reuse = (
         previous is not None
         and previous.current.id == span.id
         and now_utc - previous.past_read_utc < past_max_age_s
-    ):
+    )
+    if previous is not None and reuse:
         past_sorted, past_read = previous.past, previous.past_read_utc
     else:
         past = shift_report(
@@ -96,13 +84,22 @@ def summarize(
     try:
         recent = recent_parts(conn, span.id, limit=30)
         disagreeing = disagreements(conn, span.id, limit=50)
+        shown = [span.id, *(s.id for s in past_sorted)]
+        chain = previous.chain if previous is not None and reuse else verify_under(conn, shown)
     except sqlite3.Error as exc:
         raise explain(db_path, exc) from exc
     finally:
         conn.close()
     cur = current[0] if current else _empty(span, schedule.zone)
     return ShiftSummary(
-        cur, past_sorted, tuple(recent), schedule.zone, now_utc, past_read, tuple(disagreeing)
+        cur,
+        past_sorted,
+        tuple(recent),
+        schedule.zone,
+        now_utc,
+        past_read,
+        tuple(disagreeing),
+        chain,
     )
 
 
@@ -216,127 +213,3 @@ class ShiftViewModel(QObject):
         self._closed = True
         self._timer.stop()
         self.runner.join()
-
-
-@dataclass(frozen=True, slots=True)
-class PartConfirmation:
-    """An operator's verdict, durably logged, on the logged part `row_id` of shift `shift_id`.
-
-    `shipped`: whether the station passed the part (a part rejected or given no
-    decision was not shipped).
-    """
-
-    row_id: int
-    shift_id: str
-    defective: bool
-    shipped: bool
-
-
-class PartDetailViewModel(QObject):
-    """One logged part for the PartDetailView, and the operator's confirmation of it.
-
-    `part_confirmed(PartConfirmation)` follows each confirmation the log accepted
-    (the tuning view-model counts it in its live estimate).
-    """
-
-    part_changed = Signal()
-    confirmed = Signal(str)
-    failed = Signal(str)
-    part_confirmed = Signal(object)  # PartConfirmation
-
-    def __init__(
-        self,
-        db_path: Path,
-        confirm_sink: ConfirmSink | None = None,
-        operator: str = "operator",
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.db_path = Path(db_path)
-        self._sink = confirm_sink
-        self.operator = operator
-        self._part: LoggedPart | None = None
-        self._image: npt.NDArray[np.uint8] | None = None
-
-    @property
-    def part(self) -> LoggedPart | None:
-        return self._part
-
-    @property
-    def image(self) -> npt.NDArray[np.uint8] | None:
-        return self._image
-
-    @property
-    def can_confirm(self) -> bool:
-        return self._sink is not None and self._part is not None
-
-    @Slot(int)
-    def load(self, row_id: int) -> None:
-        """Read the part `row_id` (and its archived frame) from the log."""
-        try:
-            conn = connect_reader(self.db_path)
-            try:
-                part = load_part(conn, self.db_path, row_id)
-            except sqlite3.Error as exc:
-                raise explain(self.db_path, exc) from exc
-            finally:
-                conn.close()
-        except StationError as exc:
-            self.failed.emit(str(exc))
-            return
-        self._part = part
-        self._image = load_image(part)
-        self.part_changed.emit()
-
-    @Slot(str)
-    def confirm_defective(self, class_name: str = "") -> None:
-        """The operator says: really defective (of `class_name`, "" when not said)."""
-        self._confirm(True, class_name or None)
-
-    @Slot()
-    def confirm_good(self) -> None:
-        """The operator says: really good."""
-        self._confirm(False, None)
-
-    def _confirm(self, defective: bool, class_name: str | None) -> None:
-        part = self._part
-        if part is None or self._sink is None:
-            self.failed.emit("no part to confirm, or confirmations are not available here")
-            return
-        try:
-            self._sink.confirm(part.row_id, defective, class_name, self.operator)
-        except StationError as exc:  # LogUnavailable included: the message says what to do
-            self.failed.emit(str(exc))
-            return
-        verdict = "really defective" if defective else "really good"
-        if class_name:
-            verdict += f" ({class_name})"
-        self.load(part.row_id)
-        self.confirmed.emit(f"part {part.sequence} confirmed {verdict}")
-        shipped = ships(part.outcome)
-        self.part_confirmed.emit(PartConfirmation(part.row_id, part.shift_id, defective, shipped))
-
-    def part_result(self) -> PartResult | None:
-        """The part as the live view draws it: its frame, kept boxes and thresholds."""
-        p = self._part
-        if p is None:
-            return None
-        decision = Decision(p.outcome, p.reasons, p.kept, p.why)
-        ins = Inspection(
-            time_utc=p.time_utc,
-            station_id=p.station_id,
-            product=p.product,
-            sequence=p.sequence,
-            decision=decision,
-            class_names=p.class_names,
-            max_scores=p.max_scores,
-            threshold_set_id=p.threshold_set_id,
-            model_sha256=p.model_sha256,
-            latency_ms=p.latency_ms,
-            truth_defective=p.truth_defective,
-            shift_id=p.shift_id,
-        )
-        # A kept box cleared its (possibly unrecorded) threshold: draw it as cleared.
-        thresholds = np.where(np.isnan(p.thresholds), 0.0, p.thresholds).astype(np.float32)
-        kept: Detections = p.kept
-        return PartResult(ins, self._image, kept, thresholds, p.rejecting, True, p.row_id)

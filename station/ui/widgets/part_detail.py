@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from station.core.decision import Outcome
 from station.storage.queries import LoggedPart
-from station.ui.view_models.shift_vm import PartDetailViewModel
+from station.ui.view_models.part_vm import PartDetailViewModel
 from station.ui.widgets.live_view import BACKGROUND, paint_part
 from station.ui.widgets.shift_panel import make_table, readonly_item
 

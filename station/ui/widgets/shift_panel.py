@@ -1,13 +1,15 @@
 """The shift as the log tells it: counters, yield, reject reasons, past shifts.
 
 Display only: every figure comes from `ShiftViewModel.summary` (computed in
-`station.storage.reports`). Double-clicking a recent reject asks for its
-detail through `part_requested(row_id)`.
+`station.storage.reports`), headed by a warning when the audit chain under
+them is broken (`station.storage.integrity`, as `station report` says it).
+Double-clicking a recent reject asks for its detail through `part_requested(row_id)`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.storage.integrity import LogCheck
 from station.storage.reports import ShiftReport
 from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.shadow_box import ShadowBox
@@ -73,6 +76,17 @@ def counter_values(report: ShiftReport) -> dict[str, str]:
     }
 
 
+def chain_warning(check: LogCheck | None, db: Path) -> str:
+    """What the operator reads when the log under the figures was edited ("" when intact)."""
+    if check is None or check.ok:
+        return ""
+    return (
+        f"WARNING: AUDIT CHAIN BROKEN ({check.where()}): rows under these figures were edited "
+        f"after they were logged, so they cannot be trusted. Check the log with "
+        f"`station audit verify --db {db}`."
+    )
+
+
 def readonly_item(text: str, align_right: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -112,6 +126,13 @@ class ShiftPanel(QFrame):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c5221f; font-weight: 600;")
         self.error_label.hide()
+        self.chain_label = QLabel("")
+        self.chain_label.setWordWrap(True)
+        self.chain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chain_label.setStyleSheet(
+            "background: #c5221f; color: white; font-weight: 700; padding: 6px;"
+        )
+        self.chain_label.hide()
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(vm.refresh_all)
         head = QHBoxLayout()
@@ -152,6 +173,7 @@ class ShiftPanel(QFrame):
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.chain_label)
         layout.addLayout(grid)
         layout.addLayout(middle, 1)
         self.shadow_box = ShadowBox()
@@ -168,6 +190,12 @@ class ShiftPanel(QFrame):
         summary = self.vm.summary
         if summary is None:
             return
+        warning = chain_warning(summary.chain, self.vm.db_path)
+        self.chain_label.setText(warning)
+        self.chain_label.setToolTip(
+            "\n".join(t.line() for t in summary.chain.broken) if summary.chain else ""
+        )
+        self.chain_label.setVisible(bool(warning))
         cur, zone = summary.current, summary.zone
         self.title.setText(
             f"Shift {cur.name} · {cur.id.split('/')[0]} · "

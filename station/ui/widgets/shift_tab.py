@@ -9,7 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from station.ui.view_models.shift_vm import PartDetailViewModel, ShiftViewModel
+from station.ui.view_models.part_vm import PartDetailViewModel
+from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.part_detail import PartDetailView
 from station.ui.widgets.shift_panel import ShiftPanel
 
