@@ -189,7 +189,8 @@ def _plc_output(recipe: Any, db: Path) -> Any:
 
 def _shift_totals(recipe: Any, db: Path) -> tuple[str, int, int, int] | None:
     """(shift id, passed, rejected, no decision) of the current shift in the log so far."""
-    from station.storage.reports import Selection, shift_report
+    from station.core.selection import Selection
+    from station.storage.reports import shift_report
 
     shift = recipe.shifts.shift_at(time.time())
     try:

@@ -8,10 +8,11 @@ import os
 import time
 from pathlib import Path
 
+from station.core.selection import Selection
 from station.core.shadow import KEYS
 from station.services.recipe_file import load_recipe
 from station.storage.log import SqliteInspectionLog
-from station.storage.reports import Selection, shift_report
+from station.storage.reports import shift_report
 from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.shift_panel import ShiftPanel
 from tests.test_shadow import UNMOVED, halved, run_parts, shadow_recipe, shadow_table

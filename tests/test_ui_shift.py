@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from storage_support import THRESHOLDS, make_inspection
 
+from station.core.selection import Selection
 from station.core.shifts import ShiftSchedule
 from station.storage.log import SqliteInspectionLog
-from station.storage.reports import Selection, shift_report
+from station.storage.reports import shift_report
 from station.ui.view_models.part_vm import PartConfirmation, PartDetailViewModel
 from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.part_detail import PartDetailView

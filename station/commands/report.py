@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from station.core.errors import StationError
+from station.core.selection import Selection
 from station.storage.errors import explain
 from station.storage.integrity import LogCheck, verify_under
 from station.storage.opening import connect_reader
 from station.storage.paths import default_db_path
 from station.storage.reports import (
     Report,
-    Selection,
     iso,
     parse_time,
     report_to_json,

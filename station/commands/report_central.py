@@ -10,8 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from station.core.errors import StationError
+from station.core.selection import Selection
 from station.services.plant_report import PlantReport, plant_report, plant_report_to_json
-from station.storage.reports import Report, Selection, iso, write_csv
+from station.storage.reports import Report, iso, write_csv
 
 
 def report_central(

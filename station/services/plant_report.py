@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.core.outcomes import Tally, yield_of
+from station.core.selection import Selection
 from station.outputs.central import schema
 from station.outputs.central.connection import check_url, connect
 from station.outputs.central.plant_queries import PlantFilter, PlantRows, read_plant, shift_bounds
 from station.storage.reports import (
     Report,
-    Selection,
     ShiftReport,
     iso,
     one_shift,
@@ -58,9 +58,7 @@ def plant_report(
     url: str, selection: Selection, *, station_id: str | None = None, plant: bool = False
 ) -> PlantReport:
     target = check_url(url, "--central")
-    flt = PlantFilter(
-        station_id, selection.shift_id, selection.day, selection.start_utc, selection.end_utc
-    )
+    flt = PlantFilter(selection, station_id)
     conn = connect(url, application_name="station report")
     try:
         schema.require_current(conn, f"central database {target}")

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,25 +26,12 @@ from zoneinfo import ZoneInfo
 from station.core.errors import StationError
 from station.core.no_decision import count_by_cause
 from station.core.outcomes import Tally, yield_of
+from station.core.selection import Selection
 from station.core.shadow import KEYS as SHADOW_KEYS
 from station.core.shadow import ShadowCounts
 from station.storage.errors import LogUnavailable, explain
 from station.storage.opening import connect_reader
 from station.storage.shadow import counts_by_shift
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    """Which part of the log to report. All None: every shift in the log.
-
-    `start_utc`/`end_utc` select inspections in `[start, end)`; `day` selects the
-    shifts that start on that local date; `shift_id` one shift.
-    """
-
-    shift_id: str | None = None
-    day: date | None = None
-    start_utc: float | None = None
-    end_utc: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,25 +146,6 @@ def parse_time(text: str, zone: str, field_name: str) -> float:
     return moment.timestamp()
 
 
-def _where(sel: Selection, alias: str = "") -> tuple[str, list[Any]]:
-    p = f"{alias}." if alias else ""
-    clauses: list[str] = []
-    args: list[Any] = []
-    if sel.shift_id is not None:
-        clauses.append(f"{p}shift_id = ?")
-        args.append(sel.shift_id)
-    if sel.day is not None:
-        clauses.append(f"{p}shift_id >= ? AND {p}shift_id < ?")
-        args += [f"{sel.day.isoformat()}/", f"{sel.day.isoformat()}0"]  # '0' sorts right after '/'
-    if sel.start_utc is not None:
-        clauses.append(f"{p}time_utc >= ?")
-        args.append(sel.start_utc)
-    if sel.end_utc is not None:
-        clauses.append(f"{p}time_utc < ?")
-        args.append(sel.end_utc)
-    return (" AND ".join(clauses) or "1"), args
-
-
 def shift_report(db_path: Path, selection: Selection | None = None) -> Report:
     """Summaries of the selected shifts, oldest first. Raises LogUnavailable if unreadable."""
     sel = selection or Selection()
@@ -187,7 +155,7 @@ def shift_report(db_path: Path, selection: Selection | None = None) -> Report:
 
 def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
     zone = station_zone(conn)
-    where, args = _where(sel)
+    where, args = sel.where()
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     truth: dict[str, Tally] = {}
     # One index-only pass gives both the outcome counts and the ground-truth tallies.
@@ -201,7 +169,7 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
         if is_defective is not None:
             truth.setdefault(shift_id, Tally()).add_outcome(bool(is_defective), outcome, n)
     by_class: dict[str, dict[str, int]] = defaultdict(dict)
-    iwhere, iargs = _where(sel, "i")
+    iwhere, iargs = sel.where(alias="i")
     for shift_id, cls, n in conn.execute(
         "SELECT i.shift_id, json_extract(j.value, '$.class'), count(DISTINCT i.id) "
         f"FROM inspections i, json_each(i.reasons) j WHERE i.outcome = 'REJECT' AND {iwhere} "
@@ -391,7 +359,6 @@ def write_csv(report: Report, path: Path) -> None:
 __all__ = [
     "LogUnavailable",
     "Report",
-    "Selection",
     "ShiftReport",
     "iso",
     "parse_time",

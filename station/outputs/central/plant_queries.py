@@ -10,40 +10,20 @@ turns these rows into the report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
+
+from station.core.selection import Selection
 
 
 @dataclass(frozen=True, slots=True)
 class PlantFilter:
-    """Which rows: one station, one shift id, the shifts starting on a date, `[start, end)` UTC."""
+    """Which rows: the report's selection, of one station or (None) every station."""
 
+    selection: Selection
     station_id: str | None = None
-    shift_id: str | None = None
-    day: date | None = None
-    start_utc: float | None = None
-    end_utc: float | None = None
 
     def where(self, alias: str = "") -> tuple[str, list[Any]]:
-        p = f"{alias}." if alias else ""
-        clauses: list[str] = []
-        args: list[Any] = []
-        if self.station_id is not None:
-            clauses.append(f"{p}station_id = %s")
-            args.append(self.station_id)
-        if self.shift_id is not None:
-            clauses.append(f"{p}shift_id = %s")
-            args.append(self.shift_id)
-        if self.day is not None:  # '0' sorts right after '/' in the "C" collation
-            clauses.append(f"{p}shift_id >= %s AND {p}shift_id < %s")
-            args += [f"{self.day.isoformat()}/", f"{self.day.isoformat()}0"]
-        if self.start_utc is not None:
-            clauses.append(f"{p}time_utc >= %s")
-            args.append(self.start_utc)
-        if self.end_utc is not None:
-            clauses.append(f"{p}time_utc < %s")
-            args.append(self.end_utc)
-        return (" AND ".join(clauses) or "true"), args
+        return self.selection.where("%s", alias, self.station_id)
 
 
 @dataclass(frozen=True, slots=True)
