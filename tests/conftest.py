@@ -12,9 +12,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# Fixtures for the central-database tests: a scratch PostgreSQL per session; compare
-# reports for the promotion tests (CLI and tuning tab), made once per session.
-pytest_plugins = ("central_support", "promotion_support")
+# Fixtures for the central-database tests (a scratch PostgreSQL per session), compare
+# reports for the promotion tests (CLI and tuning tab, made once per session), and the
+# Shift tab tests (`logged`: a real log with parts in this shift and the one before).
+pytest_plugins = ("central_support", "promotion_support", "shift_support")
 
 
 @pytest.fixture(autouse=True)

@@ -5,44 +5,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from storage_support import THRESHOLDS, make_inspection
+from shift_support import SCHEDULE
+from storage_support import make_inspection
 
 from station.core.selection import Selection
-from station.core.shifts import ShiftSchedule
-from station.storage.log import SqliteInspectionLog
 from station.storage.reports import shift_report
 from station.ui.view_models.part_vm import PartConfirmation, PartDetailViewModel
 from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.part_detail import PartDetailView
 from station.ui.widgets.shift_panel import ShiftPanel
-
-SCHEDULE = ShiftSchedule("Europe/Berlin")
-
-
-@pytest.fixture
-def logged(tmp_path: Path) -> Iterator[tuple[Path, SqliteInspectionLog, dict[str, int]]]:
-    """A log with parts in the current shift and in the previous one; the log stays open."""
-    db = tmp_path / "log.sqlite3"
-    log = SqliteInspectionLog(db, schedule=SCHEDULE)
-    now = time.time()
-    prev = SCHEDULE.shift_at(SCHEDULE.shift_at(now).start_utc - 1)
-    log.register_thresholds(THRESHOLDS)
-    rows = {
-        "reject": log.record(make_inspection(1, now, scores={"crack": 0.9}, image_seed=1)),
-        "pass": log.record(make_inspection(2, now, scores={"scratch": 0.1})),
-        "nodecision": log.record(make_inspection(3, now, nan=True, image_seed=3)),
-        "dent": log.record(make_inspection(4, now, scores={"dent": 0.7, "crack": 0.6})),
-        "old": log.record(make_inspection(5, prev.start_utc + 60, scores={"crack": 0.95})),
-    }
-    log.record(make_inspection(6, prev.start_utc + 61, scores={}))
-    log.close()  # frames written; reopened below for confirmations
-    log = SqliteInspectionLog(db, schedule=SCHEDULE)
-    yield db, log, rows
-    log.close()
 
 
 def test_shift_panel_shows_the_logs_figures(qtbot, logged) -> None:  # type: ignore[no-untyped-def]

@@ -15,35 +15,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QPushButton
-from storage_support import THRESHOLDS, make_inspection
+from shift_support import SCHEDULE
+from storage_support import make_inspection
 
 from station.cli import main
-from station.core.shifts import ShiftSchedule
 from station.storage.integrity import LogCheck
-from station.storage.log import SqliteInspectionLog
 from station.ui.view_models import shift_vm
 from station.ui.view_models.part_vm import PartDetailViewModel
 from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.shift_tab import ShiftTab
-
-SCHEDULE = ShiftSchedule("Europe/Berlin")
-
-
-@pytest.fixture
-def logged(tmp_path: Path) -> Iterator[tuple[Path, SqliteInspectionLog, dict[str, int]]]:
-    """A log with parts in the current and the previous shift, open as the station has it."""
-    db = tmp_path / "log.sqlite3"
-    log = SqliteInspectionLog(db, schedule=SCHEDULE)
-    now = time.time()
-    prev = SCHEDULE.shift_at(SCHEDULE.shift_at(now).start_utc - 1)
-    log.register_thresholds(THRESHOLDS)
-    rows = {
-        "old": log.record(make_inspection(1, prev.start_utc + 60, scores={"crack": 0.95})),
-        "reject": log.record(make_inspection(2, now, scores={"crack": 0.9})),
-        "pass": log.record(make_inspection(3, now, scores={"scratch": 0.1})),
-    }
-    yield db, log, rows
-    log.close()
 
 
 @pytest.fixture
