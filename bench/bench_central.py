@@ -155,9 +155,9 @@ ANALYZE;
 def _report(url: str) -> list[Figure]:
     import psycopg
 
+    from station.core.selection import Selection
     from station.outputs.central import schema
     from station.services.plant_report import plant_report
-    from station.storage.reports import Selection
 
     plant_url = url.rsplit("/", 1)[0] + "/plant"
     with psycopg.connect(url, autocommit=True) as conn:

@@ -12,19 +12,13 @@ from typing import Any
 
 from station.core.errors import StationError
 from station.core.selection import Selection
+from station.core.shift_report import Report
 from station.storage.errors import explain
 from station.storage.integrity import LogCheck, verify_under
 from station.storage.opening import connect_reader
 from station.storage.paths import default_db_path
-from station.storage.reports import (
-    Report,
-    iso,
-    parse_time,
-    report_to_json,
-    shift_report,
-    station_zone,
-    write_csv,
-)
+from station.storage.report_formats import report_to_json, write_csv
+from station.storage.reports import iso, parse_time, shift_report, station_zone
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from station.core.errors import StationError
 from station.core.selection import Selection
+from station.core.shift_report import Report
 from station.services.plant_report import PlantReport, plant_report, plant_report_to_json
-from station.storage.reports import Report, iso, write_csv
+from station.storage.report_formats import write_csv
+from station.storage.reports import iso
 
 
 def report_central(

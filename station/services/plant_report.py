@@ -16,16 +16,12 @@ from typing import Any
 
 from station.core.outcomes import Tally, yield_of
 from station.core.selection import Selection
+from station.core.shift_report import Report, ShiftReport, one_shift
 from station.outputs.central import schema
 from station.outputs.central.connection import check_url, connect
 from station.outputs.central.plant_queries import PlantFilter, PlantRows, read_plant, shift_bounds
-from station.storage.reports import (
-    Report,
-    ShiftReport,
-    iso,
-    one_shift,
-    report_to_json,
-)
+from station.storage.report_formats import report_to_json
+from station.storage.reports import iso
 
 Key = tuple[str, str]  # (station_id or "" for the plant, shift_id)
 

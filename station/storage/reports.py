@@ -1,8 +1,7 @@
-"""Per-shift summaries computed from the log (never from counters kept elsewhere).
+"""Per-shift summaries computed from the journal (never from counters kept elsewhere).
 
-Counts are parts: yield = passed / inspected (a NO DECISION is not a pass).
-`rejects_by_class` counts each rejected part once per class that rejected it,
-so its values can sum to more than `rejected`. Confirmed figures use each
+The report's shape is `core.shift_report`; writing it out as JSON or CSV is
+`report_formats`. Confirmed figures use each
 part's latest operator confirmation; the SQL only groups parts by outcome and
 truth, and `station.core.outcomes` counts them: an escape is a defective part
 that shipped (passed), scrap a good part that did not (rejected or NO DECISION).
@@ -10,14 +9,12 @@ that shipped (passed), scrap a good part that did not (rejected or NO DECISION).
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,91 +22,12 @@ from zoneinfo import ZoneInfo
 
 from station.core.errors import StationError
 from station.core.no_decision import count_by_cause
-from station.core.outcomes import Tally, yield_of
+from station.core.outcomes import Tally
 from station.core.selection import Selection
-from station.core.shadow import KEYS as SHADOW_KEYS
-from station.core.shadow import ShadowCounts
+from station.core.shift_report import Report, one_shift
 from station.storage.errors import LogUnavailable, explain
 from station.storage.opening import connect_reader
 from station.storage.shadow import counts_by_shift
-
-
-@dataclass(frozen=True, slots=True)
-class ShiftReport:
-    id: str
-    name: str
-    start_utc: float | None
-    end_utc: float | None
-    zone: str
-    inspected: int = 0
-    passed: int = 0
-    rejected: int = 0
-    no_decision: int = 0
-    rejects_by_class: dict[str, int] = field(default_factory=dict)
-    no_decision_reasons: dict[str, int] = field(default_factory=dict)
-    threshold_changes: list[dict[str, Any]] = field(default_factory=list)
-    confirmed: dict[str, int] = field(default_factory=dict)
-    truth: dict[str, int] = field(default_factory=dict)
-    shadow: dict[str, int] = field(default_factory=lambda: ShadowCounts().as_dict())
-
-    @property
-    def yield_(self) -> float | None:
-        """passed / inspected, None for an empty shift."""
-        return yield_of(self.passed, self.inspected)
-
-
-Span = tuple[str, float | None, float | None, str]
-"""A shift's name, start and end (UTC seconds, None when unknown) and time zone."""
-
-
-def one_shift(
-    shift_id: str,
-    span: Span,
-    outcomes: dict[str, int],
-    changes: list[tuple[float, dict[str, Any]]],
-    *,
-    rejects_by_class: dict[str, int],
-    no_decision_reasons: dict[str, int],
-    confirmed: Tally | None,
-    truth: Tally | None,
-    shadow: ShadowCounts | None = None,
-) -> ShiftReport:
-    """One shift's report from its outcome counts: the journal's and the plant's alike.
-
-    `changes` are (time, change) pairs; those inside the shift's span are kept.
-    """
-    name, start, end, zone = span
-    return ShiftReport(
-        id=shift_id,
-        name=name,
-        start_utc=start,
-        end_utc=end,
-        zone=zone,
-        inspected=sum(outcomes.values()),
-        passed=outcomes.get("PASS", 0),
-        rejected=outcomes.get("REJECT", 0),
-        no_decision=outcomes.get("NO DECISION", 0),
-        rejects_by_class=rejects_by_class,
-        no_decision_reasons=no_decision_reasons,
-        threshold_changes=[
-            ch for t, ch in changes if start is not None and end is not None and start <= t < end
-        ],
-        confirmed=(confirmed or Tally()).as_dict(),
-        truth=(truth or Tally()).as_dict(),
-        shadow=(shadow or ShadowCounts()).as_dict(),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    shifts: list[ShiftReport]
-    zone: str
-    selection: Selection
-
-    @property
-    def totals(self) -> dict[str, int]:
-        keys = ("inspected", "passed", "rejected", "no_decision")
-        return {k: sum(getattr(s, k) for s in self.shifts) for k in keys}
 
 
 @contextmanager
@@ -278,92 +196,10 @@ def iso(t_utc: float | None, zone: str) -> str | None:
     )
 
 
-def report_to_json(report: Report) -> dict[str, Any]:
-    """The stable `station report --json` document (keys are only ever added)."""
-    shifts = []
-    for s in report.shifts:
-        shifts.append(
-            {
-                "id": s.id,
-                "name": s.name,
-                "start": iso(s.start_utc, s.zone),
-                "end": iso(s.end_utc, s.zone),
-                "inspected": s.inspected,
-                "passed": s.passed,
-                "rejected": s.rejected,
-                "no_decision": s.no_decision,
-                "yield": None if s.yield_ is None else round(s.yield_, 6),
-                "rejects_by_class": dict(s.rejects_by_class),
-                "no_decision_reasons": dict(s.no_decision_reasons),
-                "threshold_changes": list(s.threshold_changes),
-                "confirmed": dict(s.confirmed),
-                "truth": dict(s.truth),
-                "shadow": dict(s.shadow),
-            }
-        )
-    totals: dict[str, Any] = dict(report.totals)
-    y = yield_of(totals["passed"], totals["inspected"])
-    totals["yield"] = None if y is None else round(y, 6)
-    shadow = {k: sum(s.shadow[k] for s in report.shifts) for k in SHADOW_KEYS}
-    return {"zone": report.zone, "totals": totals, "shadow": shadow, "shifts": shifts}
-
-
-CSV_COLUMNS = (
-    "id",
-    "name",
-    "start",
-    "end",
-    "inspected",
-    "passed",
-    "rejected",
-    "no_decision",
-    "yield",
-    "confirmed_parts",
-    "confirmed_escapes",
-    "confirmed_scrap",
-    "threshold_changes",
-)
-
-
-def write_csv(report: Report, path: Path) -> None:
-    """One row per shift; one `rejected_<class>` column per class seen in the report."""
-    classes = sorted({c for s in report.shifts for c in s.rejects_by_class})
-    doc = report_to_json(report)
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow([*CSV_COLUMNS, *(f"rejected_{c}" for c in classes)])
-            for s, js in zip(report.shifts, doc["shifts"], strict=True):
-                w.writerow(
-                    [
-                        js["id"],
-                        js["name"],
-                        js["start"],
-                        js["end"],
-                        s.inspected,
-                        s.passed,
-                        s.rejected,
-                        s.no_decision,
-                        "" if js["yield"] is None else js["yield"],
-                        s.confirmed["parts"],
-                        s.confirmed["escapes"],
-                        s.confirmed["scrap"],
-                        len(s.threshold_changes),
-                        *(s.rejects_by_class.get(c, 0) for c in classes),
-                    ]
-                )
-    except OSError as exc:
-        raise StationError(f"--csv {path}: cannot write ({exc.strerror})") from exc
-
-
 __all__ = [
     "LogUnavailable",
-    "Report",
-    "ShiftReport",
     "iso",
     "parse_time",
-    "report_to_json",
     "shift_report",
     "station_zone",
-    "write_csv",
 ]

@@ -18,12 +18,13 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from station.core.jobs import Progress
 from station.core.selection import Selection
+from station.core.shift_report import ShiftReport
 from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.storage.errors import explain
 from station.storage.integrity import LogCheck, verify_under
 from station.storage.opening import connect_reader
 from station.storage.queries import PartLine, recent_parts
-from station.storage.reports import ShiftReport, shift_report
+from station.storage.reports import shift_report
 from station.storage.shadow import Disagreement, disagreements
 from station.ui.jobs import JobRunner
 

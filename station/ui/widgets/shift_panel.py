@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.core.shift_report import ShiftReport
 from station.storage.integrity import LogCheck
-from station.storage.reports import ShiftReport
 from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.shadow_box import ShadowBox
 
