@@ -380,7 +380,7 @@ def test_tuning_sample_from_every_station_that_ran_the_model(
 
 
 def test_status_line_names_the_problem() -> None:
-    from station.outputs.central.forwarder import ForwardStatus
+    from station.outputs.central.forward_status import ForwardStatus
 
     def text(error: str) -> str:
         return ForwardStatus("t", rows_behind=3, oldest_age_s=150.0, last_error=error).text()

@@ -21,7 +21,7 @@ from station.core.thresholds import ThresholdSet
 from station.detectors import load_detector
 from station.pipeline.results import CameraState
 from station.ui.main_window import GEOMETRY_KEY, MainWindow
-from station.ui.view_models.station_vm import BannerKind
+from station.ui.view_models.banner import BannerKind
 from station.ui.widgets.part_dialog import PartDialog
 
 NAMES = ["crack", "scratch"]

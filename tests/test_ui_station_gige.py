@@ -19,7 +19,7 @@ from station.core.thresholds import ThresholdSet
 from station.detectors import load_detector
 from station.pipeline.results import CameraState
 from station.sources.gige import GigECamera
-from station.ui.view_models.station_vm import BannerKind
+from station.ui.view_models.banner import BannerKind
 
 __all__ = ["fake_gige_camera"]  # the fixture, imported for pytest
 

@@ -11,38 +11,21 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from enum import StrEnum
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from station.core.counters import CounterSnapshot, ShiftTally
-from station.core.decision import Decision, Outcome, RejectReason
+from station.core.decision import Outcome
 from station.core.ports import ModelInfo
 from station.core.thresholds import ThresholdSet
 from station.pipeline import CameraState, CameraStatus, PartResult, PipelineSetup
+from station.ui.view_models.banner import BannerKind, BannerState, banner_for
 from station.ui.workers.inspection_worker import InspectionWorker
 
 RECENT_REJECTS = 8
 SHUTDOWN_WAIT_MS = 15000
 _PARKED: list[tuple[QThread, QObject]] = []
 """Threads that did not stop in time, kept referenced so Qt never destroys a running one."""
-
-
-class BannerKind(StrEnum):
-    IDLE = "idle"
-    PASS = "pass"
-    REJECT = "reject"
-    NO_DECISION = "no_decision"
-    CAMERA_LOST = "camera_lost"
-
-
-@dataclass(frozen=True, slots=True)
-class BannerState:
-    """What the big banner says: a headline and the reason in words."""
-
-    kind: BannerKind
-    headline: str
-    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,25 +38,6 @@ class StationContext:
     model: ModelInfo
     camera_kind: str = ""
     db_path: str = ""
-
-
-def reasons_in_words(decision: Decision, max_classes: int = 3) -> str:
-    """The top score of each class: "crack 0.81 ≥ 0.60 · scratch 0.72 ≥ 0.50 (+2 more)"."""
-    top: dict[str, RejectReason] = {}
-    for reason in decision.reasons:  # sorted by score, highest first
-        top.setdefault(reason.class_name, reason)
-    shown = list(top.values())[:max_classes]
-    more = len(decision.reasons) - len(shown)
-    return " · ".join(str(r) for r in shown) + (f"  (+{more} more)" if more else "")
-
-
-def banner_for(part: PartResult) -> BannerState:
-    decision = part.inspection.decision
-    if decision.outcome is Outcome.PASS:
-        return BannerState(BannerKind.PASS, "PASS", "every score below its threshold")
-    if decision.outcome is Outcome.REJECT:
-        return BannerState(BannerKind.REJECT, "REJECT", reasons_in_words(decision))
-    return BannerState(BannerKind.NO_DECISION, "NO DECISION", decision.why or "could not decide")
 
 
 class StationViewModel(QObject):

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from station.ui.view_models.station_vm import BannerKind, BannerState
+from station.ui.view_models.banner import BannerKind, BannerState
 
 # (background, text) per kind: green pass, red reject, amber no decision, orange camera lost.
 COLOURS: dict[BannerKind, tuple[str, str]] = {
