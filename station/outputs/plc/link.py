@@ -13,7 +13,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from station.core.decision import Outcome
@@ -23,59 +22,13 @@ from station.outputs.plc.heartbeat import Heartbeat
 from station.outputs.plc.registers import PlcRegisters
 from station.outputs.plc.results import LineResult, ResultBoard
 from station.outputs.plc.server import ModbusPlcServer, Refusal
+from station.outputs.plc.stats import PlcEvent, PlcStats
 from station.outputs.plc.triggers import TriggerQueue
 
 CAMERA_FAULT = "camera"
 """The fault that also stops the heartbeat (the issue: it stops when the camera is lost)."""
 OVERRUN_FAULT = "result overrun"
 OVERFLOW_FAULT = "trigger overflow"
-
-
-@dataclass(frozen=True, slots=True)
-class PlcStats:
-    """For the status line and the exit JSON (`"plc": {...}`)."""
-
-    clients: int = 0
-    triggers: int = 0
-    results: int = 0
-    late: int = 0
-    last_trigger: int | None = None
-    heartbeat: int = 0
-    port: int = 0
-    fault: str = ""
-
-    def text(self) -> str:
-        """The status line's words: clients connected, last trigger, heartbeat, faults."""
-        trigger = "no trigger yet" if self.last_trigger is None else f"trigger {self.last_trigger}"
-        words = (
-            f"PLC :{self.port} · {self.clients} connected · {trigger} · heartbeat {self.heartbeat}"
-        )
-        if self.late:
-            words += f" · {self.late} late"
-        return f"{words} · FAULT {self.fault}" if self.fault else words
-
-    def level(self) -> str:
-        """ "ok", "warn" (no PLC connected) or "bad" (a fault: the PLC sees state 3)."""
-        if self.fault:
-            return "bad"
-        return "ok" if self.clients else "warn"
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "clients": self.clients,
-            "triggers": self.triggers,
-            "results": self.results,
-            "late": self.late,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PlcEvent:
-    """Something to record in the log: `kind`, a sentence, details."""
-
-    kind: str
-    message: str
-    details: dict[str, Any]
 
 
 class PlcLink:

@@ -20,8 +20,9 @@ from station.core.inspection import Inspection
 from station.core.no_decision import NoDecisionCause, cause_of
 from station.core.shifts import ShiftSchedule
 from station.outputs.plc.config import PlcConfig
-from station.outputs.plc.link import CAMERA_FAULT, PlcEvent, PlcLink, PlcStats
+from station.outputs.plc.link import CAMERA_FAULT, PlcLink
 from station.outputs.plc.parts import RESULT_ID_KEY
+from station.outputs.plc.stats import PlcEvent, PlcStats
 
 LOG_FAULT = "log"
 MODEL_FAULT = "model"
