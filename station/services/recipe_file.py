@@ -7,8 +7,6 @@ expected; a typo never falls back to a default silently.
 
 from __future__ import annotations
 
-import math
-import os
 import re
 import socket
 import tomllib
@@ -33,72 +31,9 @@ from station.services.recipe import (
     Recipe,
     ShadowConfig,
 )
+from station.services.recipe_fields import RecipeFields
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class _Fields:
-    """Typed access to one recipe's tables; errors name the file and the dotted field."""
-
-    def __init__(self, path: Path, data: Mapping[str, Any]) -> None:
-        self.path = path
-        self.data = data
-
-    def fail(self, name: str, expected: str, got: object = ...) -> StationError:
-        tail = "" if got is ... else f", got {got!r}"
-        return StationError(f"{self.path}: {name}: expected {expected}{tail}")
-
-    def table(self, name: str) -> Mapping[str, Any]:
-        value = self.data.get(name, {})
-        if not isinstance(value, Mapping):
-            raise self.fail(f"[{name}]", "a table", value)
-        return value
-
-    def get(
-        self, table: str, key: str, kind: type | tuple[type, ...], expected: str, default: Any
-    ) -> Any:
-        value = self.table(table).get(key, default)
-        if value is default:
-            return value
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise self.fail(f"{table}.{key}", expected, value)
-        if not isinstance(value, kind):
-            raise self.fail(f"{table}.{key}", expected, value)
-        return value
-
-    def text(self, table: str, key: str, default: str | None, empty_ok: bool = False) -> str | None:
-        """A string; "" is refused (it would silently mean the default: `camera.kind = ""`
-        would inspect the synthetic line) unless `empty_ok` says "" means "none"."""
-        value = self.get(table, key, str, "a string", default)
-        if value is not None and not str(value).strip() and not empty_ok:
-            raise self.fail(
-                f"{table}.{key}", "a non-empty string (leave the key out for the default)", value
-            )
-        return None if value in (None, "") else str(value)
-
-    def number(
-        self, table: str, key: str, default: float | None, lo: float, hi: float | None
-    ) -> float | None:
-        rng = f"a number >= {lo:g}" if hi is None else f"a number in [{lo:g}, {hi:g}]"
-        value = self.get(table, key, (int, float), rng, default)
-        if value is None:
-            return None
-        f = float(value)
-        if math.isnan(f) or f < lo or (hi is not None and f > hi) or math.isinf(f):
-            raise self.fail(f"{table}.{key}", rng, value)
-        return f
-
-    def strings(self, table: str, key: str) -> tuple[str, ...] | None:
-        value = self.table(table).get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(f"{table}.{key}", "a list of strings", value)
-        return tuple(value)
-
-    def resolve(self, text: str) -> Path:
-        p = Path(text).expanduser()
-        return Path(os.path.normpath(p if p.is_absolute() else self.path.parent / p))
 
 
 def load_recipe(path: Path | str) -> Recipe:
@@ -116,7 +51,7 @@ def load_recipe(path: Path | str) -> Recipe:
         raise StationError(f"{path}: expected a UTF-8 TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise StationError(f"{path}: {_toml_error(exc)}") from None
-    f = _Fields(path, data)
+    f = RecipeFields(path, data)
     known = {
         "product",
         "model",
@@ -239,7 +174,7 @@ def load_recipe(path: Path | str) -> Recipe:
     )
 
 
-def _station_id(f: _Fields) -> str:
+def _station_id(f: RecipeFields) -> str:
     """`[station] id`, else the older `[product] station_id`, else this machine's hostname.
 
     Every station of a plant needs its own id (the central database keys rows by it).
@@ -254,7 +189,7 @@ def _station_id(f: _Fields) -> str:
     return chosen or socket.gethostname()
 
 
-def _threads(f: _Fields) -> int | None:
+def _threads(f: RecipeFields) -> int | None:
     """`[model] intra_op_threads`: onnxruntime's threads for one inference (1 to 256)."""
     value = f.get("model", "intra_op_threads", int, "a whole number from 1 to 256", None)
     if value is not None and not 1 <= value <= 256:
@@ -278,14 +213,14 @@ def _numbered(starts: object) -> tuple[str, ...]:
 
 def thresholds_from(path: Path, data: Mapping[str, Any]) -> ThresholdSet:
     """The `[thresholds]` tables of parsed recipe TOML (a written file is checked with it)."""
-    return _thresholds(_Fields(path, data))
+    return _thresholds(RecipeFields(path, data))
 
 
 THRESHOLD_KEYS = ("default", "tuned_on_model_sha256", "classes")
 """The threshold keys `[shadow]` shares with `[thresholds]` (reject classes are production's)."""
 
 
-def _shadow(f: _Fields) -> ShadowConfig:
+def _shadow(f: RecipeFields) -> ShadowConfig:
     """`[shadow]`: the candidate model (relative to the recipe's folder) and its thresholds."""
     path = f.text("shadow", "model", None)
     if path is None:
@@ -303,7 +238,7 @@ def _shadow(f: _Fields) -> ShadowConfig:
     return ShadowConfig(model, _thresholds(f, "shadow"))
 
 
-def _thresholds(f: _Fields, table: str = "thresholds") -> ThresholdSet:
+def _thresholds(f: RecipeFields, table: str = "thresholds") -> ThresholdSet:
     t = f.table(table)
     classes = t.get("classes", {})
     if not isinstance(classes, Mapping):
@@ -323,7 +258,7 @@ def _thresholds(f: _Fields, table: str = "thresholds") -> ThresholdSet:
     return ts
 
 
-def _size_rules(f: _Fields) -> SizeRules:
+def _size_rules(f: RecipeFields) -> SizeRules:
     """`[size_rules]` (unit "px" or "mm", `classes.NAME.min_area` / `.min_length`) and
     `[calibration] mm_per_px`; refused naming the file and field."""
     mm_per_px = f.number("calibration", "mm_per_px", None, 0.0, None)
