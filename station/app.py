@@ -28,9 +28,9 @@ from station.core.errors import StationError
 from station.core.ports import Detector
 
 SIGNAL_POLL_MS = 200
+"""How often the Qt loop hands control to Python so a SIGINT/SIGTERM handler can run."""
 HEADLESS_DRAIN_S = 5.0
 """After a headless run, how long the central forwarder may catch up before the process ends."""
-"""How often the Qt loop hands control to Python so a SIGINT/SIGTERM handler can run."""
 
 
 @dataclass(frozen=True, slots=True)
