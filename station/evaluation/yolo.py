@@ -24,13 +24,12 @@ import numpy.typing as npt
 from station.core.errors import StationError
 from station.formats.image_file import (
     DEFAULT_MAX_IMAGE_PIXELS,
+    IMAGE_SUFFIXES,
     ImageFileError,
     TooManyPixelsError,
     check_image_bytes,
 )
 from station.formats.yolo_label import parse_label_line
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

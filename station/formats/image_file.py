@@ -22,6 +22,10 @@ about 150 MB once decoded as BGR. A recipe's `[camera] max_image_pixels` raises 
 
 MAX_PIXELS_KEY = "max_image_pixels"
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+"""The file name endings (lower case) the station reads as images, everywhere: a camera
+replaying a folder, a labeled sample, the count of a sample's images."""
+
 
 class ImageFileError(StationError):
     """An image file that cannot be read, is not an image the station reads, or is damaged."""

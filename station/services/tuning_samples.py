@@ -21,9 +21,9 @@ import platformdirs
 from station import APP_NAME
 from station.core.errors import StationError
 from station.core.sample import ScoredSample
+from station.formats.image_file import IMAGE_SUFFIXES
 
 Progress = Callable[[int, int], None]
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from station.core.ports import (
 )
 from station.formats.image_file import (
     DEFAULT_MAX_IMAGE_PIXELS,
+    IMAGE_SUFFIXES,
     MAX_PIXELS_KEY,
     ImageFileError,
     TooManyPixelsError,
@@ -44,7 +45,6 @@ from station.sources.options import SourceOptions
 from station.sources.pacing import Pacer
 
 OPTIONS = ("path", "loop", "fps", MAX_PIXELS_KEY)
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
 def label_path(image: Path) -> Path | None:
