@@ -251,7 +251,7 @@ def build_window(
     With `load_tuning_sample_at_start` the default tuning sample is scored off the GUI
     thread right away (through the score cache: a sample already scored by this model is
     read back, not re-scored), so the drift alarm watches from the first part; windows
-    built by tests opt out. `tuning_cache_dir` defaults to `tuning_samples.cache_root()`.
+    built by tests opt out. `tuning_cache_dir` defaults to `shipped_sample.cache_root()`.
     """
     from station.ui.main_window import MainWindow
     from station.ui.view_models.station_vm import StationContext, StationViewModel
@@ -350,7 +350,7 @@ def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -
     (live estimate) and speaks to the status line (drift alarm): every connection
     is between QObjects on the GUI thread.
     """
-    from station.services.tuning_samples import cache_root
+    from station.services.shipped_sample import cache_root
     from station.ui.tuning.wiring import build_tuning
     from station.ui.view_models.part_vm import PartDetailViewModel
     from station.ui.view_models.shift_vm import ShiftViewModel

@@ -8,7 +8,8 @@ import pytest
 from tuning_support import keep, keeper  # noqa: F401 (keeper: autouse fixture)
 
 from station.core.thresholds import ThresholdSet
-from station.services.tuning_samples import SampleCatalog, SampleEntry, shipped_sample_dir
+from station.services.shipped_sample import shipped_sample_dir
+from station.services.tuning_samples import SampleCatalog, SampleEntry
 from station.synthetic.dataset import write_yolo_sample
 from station.synthetic.line import CLASS_NAMES
 from station.ui.tuning import TuningView, TuningViewModel

@@ -1,10 +1,8 @@
 """The samples a supervisor can tune on, and how each becomes a scored sample.
 
 Three kinds: the shipped held-out sample of the synthetic line (written on
-first use into the user cache dir, deterministically, by
-`station.synthetic.dataset.write_yolo_sample` with the `station sample`
-defaults), a YOLO-layout folder the user picks, and the parts operators
-confirmed on the line (from the log). Scoring goes through
+first use into the user cache dir: `shipped_sample`), a YOLO-layout folder
+the user picks, and the parts operators confirmed on the line (from the log). Scoring goes through
 `station.evaluation`, whose cache is keyed by model hash and sample content,
 so switching back to a sample never re-runs the model. No Qt here.
 """
@@ -16,12 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
-from station import APP_NAME
 from station.core.errors import StationError
 from station.core.sample import ScoredSample
-from station.formats.image_file import IMAGE_SUFFIXES
+from station.services.shipped_sample import count_images, ensure_shipped_sample, shipped_defaults
 
 Progress = Callable[[int, int], None]
 
@@ -63,53 +58,6 @@ class LoadedSample:
         s = self.sample
         n_def = int(s.defective.sum())
         return f"{s.n_parts} parts ({n_def} defective, {s.n_parts - n_def} good)"
-
-
-def count_images(folder: Path) -> int | None:
-    images = folder / "images"
-    if not images.is_dir():
-        return None
-    return sum(1 for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def cache_root() -> Path:
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-
-
-def shipped_defaults() -> tuple[int, int]:
-    """(parts, seed) of the shipped held-out sample: `station sample`'s defaults."""
-    from station.synthetic.dataset import DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
-
-    return DEFAULT_SAMPLE_PARTS, DEFAULT_SAMPLE_SEED
-
-
-def shipped_sample_dir(root: Path | None = None, shipped: tuple[int, int] | None = None) -> Path:
-    """Keyed by the generator's version too, so a changed line never reuses stale pixels."""
-    from station.synthetic.line import GENERATOR_VERSION
-
-    parts, seed = shipped or shipped_defaults()
-    base = root if root is not None else cache_root()
-    return base / "samples" / f"synthetic-v{GENERATOR_VERSION}-seed{seed}-{parts}"
-
-
-def ensure_shipped_sample(
-    root: Path | None = None,
-    shipped: tuple[int, int] | None = None,
-    progress: Progress | None = None,
-) -> Path:
-    """The shipped held-out sample's folder, written on first use (same files every time).
-
-    `progress` may raise to stop the writing; the folder is then rewritten next time.
-    """
-    from station.synthetic.dataset import write_yolo_sample
-
-    parts, seed = shipped or shipped_defaults()
-    folder = shipped_sample_dir(root, (parts, seed))
-    done = folder / ".complete"
-    if not done.exists():
-        write_yolo_sample(folder, parts, seed, progress=progress)
-        done.write_text("ok\n")
-    return folder
 
 
 PLANT_LABEL = "confirmed parts, every station (central)"

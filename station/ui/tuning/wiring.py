@@ -48,7 +48,7 @@ def build_tuning(
 ) -> tuple[TuningView, TuningViewModel]:
     """The tab and its view-model. `deliver(ThresholdSet)` hands a set to the running worker
     (e.g. `StationViewModel.apply_thresholds`); `log` is the station's SqliteInspectionLog;
-    `cache_dir` keeps scored samples (`station.services.tuning_samples.cache_root()` for the
+    `cache_dir` keeps scored samples (`station.services.shipped_sample.cache_root()` for the
     station)."""
     pins = pins or PinStore()
     changer = ThresholdChanger(pins, log, RecipeWriter(recipe), deliver)
