@@ -25,7 +25,8 @@ from typing import Any
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from station.app import build_window, compose
+from station.app import compose
+from station.app_window import build_window
 from station.core.decision import Outcome
 from station.core.ports import CameraInfo, CameraLost, Frame, FrameSource
 from station.pipeline.results import CameraState, PartResult

@@ -1,36 +1,26 @@
-"""Composition root: recipe → detector → decision policy → log → camera → window or headless.
+"""Composition root: recipe → detector → decision policy → log → camera (→ PLC, shadow).
 
-`compose` builds the parts; `run` puts them under the operator window, `run_headless`
+`compose` builds the parts and `worker_setup` the pipeline's inputs from them;
+`app_window.run` puts them under the operator window, `app_headless.run_headless`
 under the Qt-free headless runner (Qt is imported only on the window's path).
 
 Everything a recipe can get wrong (bad TOML, a threshold naming a class the
 model lacks, a missing model, an unknown camera kind, a log that cannot be
 written) is found here, before any window opens, and reported as one line
 naming the problem (and, with a screen, a dialog): never a traceback.
-SIGINT and SIGTERM close the window the way the operator would, so the stop
-is logged and no thread is left running.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from station.core.errors import StationError
 from station.core.ports import Detector
-
-SIGNAL_POLL_MS = 200
-"""How often the Qt loop hands control to Python so a SIGINT/SIGTERM handler can run."""
-HEADLESS_DRAIN_S = 5.0
-"""After a headless run, how long the central forwarder may catch up before the process ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +167,7 @@ def _plc_output(recipe: Any, db: Path) -> Any:
         deadline_ms=recipe.decision_deadline_ms,
         shifts=recipe.shifts,
     )
-    totals = _shift_totals(recipe, db)
+    totals = shift_totals(recipe, db)
     if totals is not None:
         plc.seed_counters(*totals)
     try:
@@ -187,7 +177,7 @@ def _plc_output(recipe: Any, db: Path) -> Any:
     return plc
 
 
-def _shift_totals(recipe: Any, db: Path) -> tuple[str, int, int, int] | None:
+def shift_totals(recipe: Any, db: Path) -> tuple[str, int, int, int] | None:
     """(shift id, passed, rejected, no decision) of the current shift in the log so far."""
     from station.core.selection import Selection
     from station.storage.reports import shift_report
@@ -238,79 +228,7 @@ def worker_setup(parts: StationParts) -> Any:
     )
 
 
-def build_window(
-    parts: StationParts,
-    *,
-    autostart: bool,
-    settings: Any = None,
-    load_tuning_sample_at_start: bool = True,
-    tuning_cache_dir: Path | None = None,
-) -> Any:
-    """The main window for `parts`, with its view-model and worker thread running.
-
-    With `load_tuning_sample_at_start` the default tuning sample is scored off the GUI
-    thread right away (through the score cache: a sample already scored by this model is
-    read back, not re-scored), so the drift alarm watches from the first part; windows
-    built by tests opt out. `tuning_cache_dir` defaults to `shipped_sample.cache_root()`.
-    """
-    from station.ui.main_window import MainWindow
-    from station.ui.view_models.station_vm import StationContext, StationViewModel
-
-    recipe = parts.recipe
-    context = StationContext(
-        recipe_name=Path(str(recipe.path)).name,
-        recipe_path=str(recipe.path),
-        product=recipe.product,
-        model=parts.detector.info,
-        camera_kind=recipe.camera.kind,
-        db_path=str(parts.db_path),
-    )
-    # The inspection thread starts once the window that stops it exists (its close calls
-    # `vm.shutdown`); if building the window fails, the worker still closes camera and log.
-    vm = StationViewModel(worker_setup(parts), context, launch=False)
-    try:
-        _seed_counters(vm, parts)
-        window = MainWindow(vm, settings)
-        tuning_vm = _add_tabs(window, parts, tuning_cache_dir)
-        _forward_to_central(window, parts)
-        _show_plc(window, parts)
-        _show_shadow_warning(window, parts)
-    except BaseException:
-        vm.shutdown("the window could not be built")
-        raise
-    vm.launch()
-    if load_tuning_sample_at_start:
-        tuning_vm.load_default_sample()  # joined by the window's closer (tuning_vm.shutdown)
-    if autostart:
-        vm.start()
-    return window
-
-
-def _show_plc(window: Any, parts: StationParts) -> None:
-    """With a `[plc]` table: the PLC link (clients, last trigger, heartbeat) in the status line."""
-    if parts.plc is None:
-        return
-    from station.ui.view_models.plc_vm import PlcStatusViewModel
-
-    plc_vm = PlcStatusViewModel(parts.plc, parent=window)
-    plc_vm.changed.connect(window.status.show_plc)
-    plc_vm.refresh()
-    window.add_closer(plc_vm.close)
-
-
-def _show_shadow_warning(window: Any, parts: StationParts) -> None:
-    """A `[shadow]` candidate with thresholds bound to no model: said in the status line too
-    (the window's operator does not read stderr)."""
-    if parts.shadow is None:
-        return
-    from station.services.shadow_mode import retuning_warning
-
-    warning = retuning_warning(parts.recipe, parts.recipe.shadow, parts.shadow.detector.info)
-    if warning is not None:
-        window.status.show_shadow_warning(warning.split(": ", 1)[1])
-
-
-def _start_forwarder(parts: StationParts) -> Any:
+def start_forwarder(parts: StationParts) -> Any:
     """With a `[central] url`: the log's background forwarder (else None)."""
     url = parts.recipe.central_url
     if url is None:
@@ -318,301 +236,3 @@ def _start_forwarder(parts: StationParts) -> Any:
     from station.services.forwarding import start_forwarder
 
     return start_forwarder(parts.db_path, url, parts.recipe.station_id)
-
-
-def _forward_to_central(window: Any, parts: StationParts) -> None:
-    """With a `[central] url`: forward the log in the background, its backlog in the status line."""
-    forwarder = _start_forwarder(parts)
-    if forwarder is None:
-        return
-    window.add_closer(forwarder.close)  # registered at once: nothing below can leak its thread
-    from station.ui.view_models.central_vm import CentralStatusViewModel
-
-    central_vm = CentralStatusViewModel(forwarder, parent=window)
-    central_vm.changed.connect(window.status.show_central)
-    central_vm.refresh()
-    window.add_closer(central_vm.close)
-
-
-def _seed_counters(vm: Any, parts: StationParts) -> None:
-    """The shift counters carry on from the log after a restart in the middle of a shift."""
-    totals = _shift_totals(parts.recipe, parts.db_path)
-    if totals is not None:
-        vm.seed_counters(*totals)
-
-
-def _add_tabs(window: Any, parts: StationParts, cache_dir: Path | None = None) -> Any:
-    """The shift tab (the log's view of the shift) and the tuning tab (thresholds, PIN).
-
-    Returns the tuning view-model.
-
-    Tuning listens to the line (live estimate, drift), to operators' confirmations
-    (live estimate) and speaks to the status line (drift alarm): every connection
-    is between QObjects on the GUI thread.
-    """
-    from station.services.shipped_sample import cache_root
-    from station.ui.tuning.wiring import build_tuning
-    from station.ui.view_models.part_vm import PartDetailViewModel
-    from station.ui.view_models.shift_vm import ShiftViewModel
-    from station.ui.widgets.part_detail import PartDetailView
-    from station.ui.widgets.part_dialog import LoggedPartDialog
-    from station.ui.widgets.shift_panel import ShiftPanel
-
-    vm = window.vm
-    tuning, tuning_vm = build_tuning(
-        parts.recipe,
-        parts.detector.info,
-        parts.log,
-        vm.apply_thresholds,
-        db_path=parts.db_path,
-        cache_dir=cache_dir if cache_dir is not None else cache_root(),
-    )
-    tuning_vm.setParent(window)
-    vm.part_inspected.connect(tuning_vm.monitor.on_part)
-    tuning_vm.drift_changed.connect(window.status.show_drift)
-
-    def open_logged_part(row_id: int) -> Any:
-        detail = PartDetailViewModel(parts.db_path, confirm_sink=parts.log)
-        detail.part_confirmed.connect(tuning_vm.monitor.on_part_confirmed)
-        dialog = LoggedPartDialog(PartDetailView(detail), f"Part (log row {row_id})", window)
-        detail.setParent(dialog)
-        detail.load(row_id)
-        return dialog
-
-    window.logged_part_opener = open_logged_part
-    shift_vm = ShiftViewModel(parts.db_path, parts.recipe.shifts, parent=window)
-    shift_panel = ShiftPanel(shift_vm)
-    shift_panel.part_requested.connect(window.open_part_row)
-    window.add_tab(shift_panel, "Shift")
-    window.add_closer(shift_vm.close)
-    window.add_tab(tuning, "Tuning")
-    window.add_closer(tuning_vm.shutdown)
-    # A model promoted or rolled back from the tab: the window reopens the recipe.
-    if tuning.promoter is not None:
-        tuning.promoter.switched.connect(window.reopen_recipe)
-        window.add_closer(tuning.promoter.wait)
-
-    def apply_with_pin(proposed: Any) -> None:
-        # The side panel proposes; the supervisor applies with the PIN, audited (tuning tab).
-        tuning_vm.set_dragged(proposed)
-        window.tabs.setCurrentWidget(tuning)
-        tuning.btn_apply.click()
-
-    window.route_threshold_apply(apply_with_pin)
-    return tuning_vm
-
-
-class StationApp:
-    """Holds the current window; a recipe opened from the File menu replaces it."""
-
-    def __init__(
-        self,
-        *,
-        db_path: Path | None,
-        autostart: bool | None,
-        settings: Any = None,
-        load_tuning_sample_at_start: bool = True,
-        tuning_cache_dir: Path | None = None,
-    ):
-        self.db_path = db_path
-        self.autostart = autostart
-        self.settings = settings
-        self.load_tuning_sample_at_start = load_tuning_sample_at_start
-        self.tuning_cache_dir = tuning_cache_dir
-        self.window: Any = None
-
-    def open(self, recipe_path: Path | None) -> Any:
-        """Open `recipe_path` in a new window. A recipe that is refused (bad TOML, model) leaves
-        the current window running; once it checks out, the current window closes its camera
-        and log before the new ones are opened (one writer per log, one user per camera). If
-        opening them fails then, the previous recipe is opened again and the error raised."""
-        previous = self.window
-        geometry = previous.saveGeometry() if previous is not None else None
-
-        def close_previous() -> None:
-            if previous is not None and self.window is previous:
-                previous.close_with_reason(f"recipe changed to {recipe_path}")
-                self.window = None
-
-        try:
-            parts = compose(recipe_path, self.db_path, before_opening=close_previous)
-        except StationError:
-            if previous is not None and self.window is None:
-                self._reopen(Path(previous.vm.context.recipe_path), geometry)
-            raise
-        autostart = parts.recipe.autostart if self.autostart is None else self.autostart
-        self.window = build_window(
-            parts,
-            autostart=autostart,
-            settings=self.settings,
-            load_tuning_sample_at_start=self.load_tuning_sample_at_start,
-            tuning_cache_dir=self.tuning_cache_dir,
-        )
-        self.window.open_recipe_requested.connect(self._open_from_menu)
-        if geometry is not None:
-            self.window.restoreGeometry(geometry)
-        self.window.show()
-        return self.window
-
-    def _reopen(self, recipe_path: Path, geometry: Any) -> None:
-        try:
-            self.open(recipe_path)
-        except StationError as exc:
-            print(f"station run: error: cannot reopen {recipe_path}: {exc}", file=sys.stderr)
-            return
-        if geometry is not None:
-            self.window.restoreGeometry(geometry)
-
-    def _open_from_menu(self, path: str) -> None:
-        try:
-            self.open(Path(path))
-        except StationError as exc:
-            show_error(f"Cannot open recipe {path}", str(exc), parent=self.window)
-
-    def close(self, reason: str) -> None:
-        if self.window is not None:
-            self.window.close_with_reason(reason)
-
-
-def gui_available() -> bool:
-    from PySide6.QtGui import QGuiApplication
-
-    return QGuiApplication.platformName() not in ("offscreen", "minimal", "")
-
-
-def show_error(title: str, message: str, parent: Any = None) -> None:
-    """A modal dialog naming the problem, when there is a screen to show it on."""
-    if not gui_available():
-        return
-    from PySide6.QtWidgets import QMessageBox
-
-    QMessageBox.critical(parent, title, message)
-
-
-def _display_problem() -> str | None:
-    if os.environ.get("QT_QPA_PLATFORM") or sys.platform != "linux":
-        return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
-    return "no display: set DISPLAY, or run without a window: station run --headless"
-
-
-@contextmanager
-def closing_on_signals(close: Callable[[str], None]) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM call `close(signal name)` on the GUI thread.
-
-    Python runs signal handlers only when the interpreter gets control, which
-    a C++ event loop does not give; a short timer lets it in.
-    """
-    from PySide6.QtCore import QTimer
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        QTimer.singleShot(0, lambda: close(signal.Signals(signum).name))
-
-    poke = QTimer()
-    poke.timeout.connect(lambda: None)
-    poke.start(SIGNAL_POLL_MS)
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        poke.stop()
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
-def run(recipe_path: Path | None, db_path: Path | None, autostart: bool | None) -> int:
-    """`station run`: the operator window until it is closed (or SIGINT/SIGTERM). Exit code."""
-    problem = _display_problem()
-    if problem is not None:
-        print(f"station run: error: {problem}", file=sys.stderr)
-        return 2
-    from PySide6.QtWidgets import QApplication
-
-    qapp = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "station"])
-    qapp.setApplicationName("Inspection station")
-    station = StationApp(db_path=db_path, autostart=autostart)
-    # Handlers first: a signal while the station opens (log, worker) closes it once the loop runs.
-    with closing_on_signals(station.close):
-        try:
-            station.open(recipe_path)
-        except StationError as exc:
-            print(f"station run: error: {exc}", file=sys.stderr)
-            show_error("The station cannot start", str(exc))
-            return 2
-        qapp.exec()
-    return 0
-
-
-def run_headless(
-    recipe_path: Path | None,
-    db_path: Path | None,
-    *,
-    duration_s: float | None = None,
-    max_parts: int | None = None,
-    as_json: bool = False,
-) -> int:
-    """`station run --headless`: the pipeline without a window, until a signal, S s or N parts.
-
-    Exit 0 on a clean stop (signal, duration, parts, end of a replay); 2 when the recipe is
-    refused (one line on stderr, nothing run) or the camera refuses its configuration.
-    On exit the summary goes to stdout: one JSON object with `as_json`, else one line.
-    """
-    import json
-
-    from station.pipeline.headless import HeadlessRunner
-
-    runner: HeadlessRunner | None = None
-    pending: list[str] = []
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if runner is None:
-            pending.append(name)
-        else:
-            runner.request_stop(name)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            parts = compose(recipe_path, db_path, headless=True)
-        except StationError as exc:
-            print(f"station run: error: {exc}", file=sys.stderr)
-            return 2
-        forwarder = _start_forwarder(parts)
-        runner = HeadlessRunner(
-            worker_setup(parts),
-            duration_s=duration_s,
-            max_parts=max_parts,
-            status_extra=None if forwarder is None else lambda: forwarder.status.text(),
-        )
-        for name in pending:  # a signal while the station was being built
-            runner.request_stop(name)
-        try:
-            summary = runner.run()
-        finally:
-            if forwarder is not None:  # the line has stopped: a few seconds to catch up
-                forwarder.drain(HEADLESS_DRAIN_S)
-                forwarder.close()
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-    if as_json:
-        print(json.dumps(summary.to_dict()), flush=True)
-    else:
-        d = summary.to_dict()
-        lat = summary
-        print(
-            f"inspected {d['inspected']}, passed {d['passed']}, rejected {d['rejected']}, "
-            f"no decision {d['no_decision']} in {d['elapsed_s']} s ({d['parts_per_s']} parts/s); "
-            f"latency p50 {_ms(lat.latency_p50_ms)}, p99 {_ms(lat.latency_p99_ms)}",
-            flush=True,
-        )
-    if summary.camera_fault:
-        print(f"station run: error: {summary.camera_fault}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _ms(x: float | None) -> str:
-    return "-" if x is None else f"{x:.2f} ms"

@@ -14,7 +14,8 @@ import pytest
 from onnx_graphs import write_yolov8_model
 from PySide6.QtCore import QSettings
 
-from station.app import StationApp, compose
+from station.app import compose
+from station.app_gui import StationApp
 from station.core.errors import StationError
 from station.core.inspection import threshold_set_id
 

@@ -14,7 +14,7 @@ from central_support import assert_central_equals_local, new_database
 from PySide6.QtCore import QSettings
 from test_app import write_recipe
 
-from station.app import StationApp
+from station.app_gui import StationApp
 from station.core.errors import StationError
 from station.outputs.central.connection import connect
 from station.services.recipe_file import load_recipe

@@ -137,7 +137,7 @@ def test_an_unreadable_image_is_not_called_a_nan_score(
 _SIGNAL_DURING_OPEN = """
 import os, signal, sys
 from pathlib import Path
-from station import app
+from station import app_gui as app
 
 opened = app.StationApp.open
 

@@ -32,7 +32,7 @@ def test_run_flags(
 def test_plain_station_runs_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """`station` and `station --no-autostart` are `station run ...` (cli.py inserts "run")."""
     seen: list[tuple[object, object, object]] = []
-    monkeypatch.setattr("station.app.run", lambda r, d, a: seen.append((r, d, a)) or 0)
+    monkeypatch.setattr("station.app_gui.run", lambda r, d, a: seen.append((r, d, a)) or 0)
     assert main([]) == 0
     assert main(["--no-autostart", "--db", "l.sqlite3"]) == 0
     assert seen == [(None, None, None), (None, Path("l.sqlite3"), False)]

@@ -78,7 +78,7 @@ def _positive_int(text: str) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     if args.headless:
-        from station.app import run_headless
+        from station.app_headless import run_headless
 
         return run_headless(
             args.recipe,
@@ -92,6 +92,6 @@ def _main(args: argparse.Namespace) -> int:
         flags = ", ".join(f"--{f}" for f in only_headless)
         print(f"station run: error: {flags}: only with --headless", file=sys.stderr)
         return 2
-    from station.app import run
+    from station.app_gui import run
 
     return run(args.recipe, args.db, False if args.no_autostart else None)
