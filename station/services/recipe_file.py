@@ -7,8 +7,6 @@ expected; a typo never falls back to a default silently.
 
 from __future__ import annotations
 
-import re
-import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,8 +15,8 @@ from typing import Any
 from station.core.costs import Costs
 from station.core.errors import StationError
 from station.core.shifts import ShiftSchedule
-from station.core.size_rules import SizeRuleError, SizeRules
-from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, ThresholdSet
+from station.core.size_rules import SizeRuleError
+from station.core.thresholds import ThresholdError, ThresholdSet
 from station.formats.image_file import MAX_PIXELS_KEY
 from station.formats.image_file import max_pixels_option as max_image_pixels_option
 from station.outputs.central.connection import check_url
@@ -29,11 +27,17 @@ from station.services.recipe import (
     CameraConfig,
     ModelRef,
     Recipe,
-    ShadowConfig,
 )
 from station.services.recipe_fields import RecipeFields
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+from station.services.recipe_tables import (
+    SHA256,
+    THRESHOLD_KEYS,
+    shadow_of,
+    size_rules_of,
+    station_id_of,
+    threads_of,
+    thresholds_of,
+)
 
 
 def load_recipe(path: Path | str) -> Recipe:
@@ -90,13 +94,13 @@ def load_recipe(path: Path | str) -> Recipe:
     product = f.text("product", "name", None)
     if product is None:
         raise f.fail("product.name", "the product's name (a string)")
-    station_id = _station_id(f)
+    station_id = station_id_of(f)
 
     model_path = f.text("model", "path", None)
     if model_path is None:
         raise f.fail("model.path", "the path of the ONNX model file")
     sha = f.text("model", "sha256", None, empty_ok=True)
-    if sha is not None and not _SHA256.match(sha.lower()):
+    if sha is not None and not SHA256.match(sha.lower()):
         raise f.fail("model.sha256", "64 hexadecimal digits", sha)
     labels = f.text("model", "labels", None)
     model = ModelRef(
@@ -104,10 +108,10 @@ def load_recipe(path: Path | str) -> Recipe:
         sha.lower() if sha else None,
         f.resolve(labels) if labels else None,
         f.text("model", "family", None),
-        _threads(f),
+        threads_of(f),
     )
 
-    thresholds = _thresholds(f)
+    thresholds = thresholds_of(f)
     reject_classes = f.strings("thresholds", "reject_classes")
     if reject_classes is not None and not reject_classes:
         raise f.fail(
@@ -169,32 +173,9 @@ def load_recipe(path: Path | str) -> Recipe:
         central_url=central_url,
         plc=plc,
         decision_deadline_ms=DEFAULT_DECISION_DEADLINE_MS if deadline_ms is None else deadline_ms,
-        size_rules=_size_rules(f),
-        shadow=_shadow(f) if "shadow" in data else None,
+        size_rules=size_rules_of(f),
+        shadow=shadow_of(f) if "shadow" in data else None,
     )
-
-
-def _station_id(f: RecipeFields) -> str:
-    """`[station] id`, else the older `[product] station_id`, else this machine's hostname.
-
-    Every station of a plant needs its own id (the central database keys rows by it).
-    """
-    sid = f.text("station", "id", None)
-    legacy = f.text("product", "station_id", None)
-    if sid is not None and legacy is not None and sid != legacy:
-        raise f.fail("station.id", f"the same id as product.station_id ({legacy!r})", sid)
-    chosen = sid or legacy
-    if chosen is not None and not chosen.strip():
-        raise f.fail("station.id" if sid is not None else "product.station_id", "a non-empty id")
-    return chosen or socket.gethostname()
-
-
-def _threads(f: RecipeFields) -> int | None:
-    """`[model] intra_op_threads`: onnxruntime's threads for one inference (1 to 256)."""
-    value = f.get("model", "intra_op_threads", int, "a whole number from 1 to 256", None)
-    if value is not None and not 1 <= value <= 256:
-        raise f.fail("model.intra_op_threads", "a whole number from 1 to 256", value)
-    return None if value is None else int(value)
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
@@ -213,74 +194,7 @@ def _numbered(starts: object) -> tuple[str, ...]:
 
 def thresholds_from(path: Path, data: Mapping[str, Any]) -> ThresholdSet:
     """The `[thresholds]` tables of parsed recipe TOML (a written file is checked with it)."""
-    return _thresholds(RecipeFields(path, data))
-
-
-THRESHOLD_KEYS = ("default", "tuned_on_model_sha256", "classes")
-"""The threshold keys `[shadow]` shares with `[thresholds]` (reject classes are production's)."""
-
-
-def _shadow(f: RecipeFields) -> ShadowConfig:
-    """`[shadow]`: the candidate model (relative to the recipe's folder) and its thresholds."""
-    path = f.text("shadow", "model", None)
-    if path is None:
-        raise f.fail("shadow.model", "the path of the candidate ONNX model file")
-    sha = f.text("shadow", "sha256", None)
-    if sha is not None and not _SHA256.match(sha.lower()):
-        raise f.fail("shadow.sha256", "64 hexadecimal digits", sha)
-    labels = f.text("shadow", "labels", None)
-    model = ModelRef(
-        f.resolve(path),
-        sha.lower() if sha else None,
-        f.resolve(labels) if labels else None,
-        f.text("shadow", "family", None),
-    )
-    return ShadowConfig(model, _thresholds(f, "shadow"))
-
-
-def _thresholds(f: RecipeFields, table: str = "thresholds") -> ThresholdSet:
-    t = f.table(table)
-    classes = t.get("classes", {})
-    if not isinstance(classes, Mapping):
-        raise f.fail(f"{table}.classes", "a table of class name = threshold", classes)
-    tuned = f.text(table, "tuned_on_model_sha256", None, empty_ok=True)
-    if tuned is not None and not _SHA256.match(tuned.lower()):
-        raise f.fail(f"{table}.tuned_on_model_sha256", "64 hexadecimal digits", tuned)
-    try:
-        ts = ThresholdSet(
-            dict(classes), t.get("default", DEFAULT_THRESHOLD), tuned.lower() if tuned else None
-        )
-    except ThresholdError as exc:
-        # ThresholdSet names `class_thresholds.X` / `default_threshold`; say it as the file does
-        msg = str(exc).replace("class_thresholds.", f"{table}.classes.", 1)
-        msg = msg.replace("default_threshold:", f"{table}.default:", 1)
-        raise ThresholdError(f"{f.path}: {msg}") from None
-    return ts
-
-
-def _size_rules(f: RecipeFields) -> SizeRules:
-    """`[size_rules]` (unit "px" or "mm", `classes.NAME.min_area` / `.min_length`) and
-    `[calibration] mm_per_px`; refused naming the file and field."""
-    mm_per_px = f.number("calibration", "mm_per_px", None, 0.0, None)
-    if mm_per_px is not None and mm_per_px <= 0:
-        raise f.fail("calibration.mm_per_px", "a number > 0 (mm per pixel)", mm_per_px)
-    unit = f.text("size_rules", "unit", "px") or "px"
-    classes = f.table("size_rules").get("classes", {})
-    if not isinstance(classes, Mapping):
-        raise f.fail("size_rules.classes", "a table of class name = {min_area, min_length}")
-    minima: dict[str, dict[str, Any]] = {"min_area": {}, "min_length": {}}
-    for name, rule in classes.items():
-        if not isinstance(rule, Mapping):
-            raise f.fail(f"size_rules.classes.{name}", "a table with min_area and/or min_length")
-        extra = sorted(set(rule) - set(minima))
-        if extra:
-            raise f.fail(f"size_rules.classes.{name}.{extra[0]}", "min_area or min_length")
-        for measure, value in rule.items():
-            minima[measure][name] = value
-    try:
-        return SizeRules(minima["min_area"], minima["min_length"], unit, mm_per_px)
-    except SizeRuleError as exc:
-        raise SizeRuleError(f"{f.path}: {exc}") from None
+    return thresholds_of(RecipeFields(path, data))
 
 
 def default_recipe_path() -> Path:
