@@ -26,7 +26,8 @@ TUNING_PARTS = 1000
 
 
 def main() -> int:
-    from station.core.recommend import Recommendation, recommend_escape_cap, recommend_min_cost
+    from station.core.recommend import recommend_escape_cap, recommend_min_cost
+    from station.core.recommendation import Recommendation
     from station.core.thresholds import reject_mask
     from station.detectors import load_detector, sha256_file
     from station.evaluation import score_folder

@@ -70,7 +70,8 @@ def test_the_status_line_says_when_shadow_thresholds_are_bound_to_no_model(  # t
     """The window's operator reads no stderr: the warning shows in the status line too."""
     from PySide6.QtCore import QSettings
 
-    from station.app import build_window, compose
+    from station.app import compose
+    from station.app_window import build_window
 
     _, sha = halved(tmp_path)
     tables = {

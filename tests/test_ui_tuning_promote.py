@@ -188,7 +188,7 @@ def test_the_window_reopens_the_promoted_recipe(
     """As File → Open recipe… does: a new window, running the candidate at its thresholds."""
     from PySide6.QtCore import QSettings
 
-    from station.app import StationApp
+    from station.app_gui import StationApp
     from station.ui.tuning import TuningView
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the PIN file goes here

@@ -5,7 +5,7 @@
 station's log, recipe written atomically, then `deliver`, which hands the set
 to the station's worker, applied between two parts), and gives the tab a
 `ModelPromoter` (`station promote`'s service; `promoter.switched` names the recipe to
-reopen). The composition root (`station.app`) connects the station's `part_inspected` to
+reopen). The composition root (`station.app_window`) connects the station's `part_inspected` to
 `TuningViewModel.monitor.on_part` (live estimate, drift alarm), each part view's
 `part_confirmed` to `monitor.on_part_confirmed`, and `drift_changed` to the status line.
 """
