@@ -20,7 +20,7 @@ from storage_support import make_inspection
 
 from station.cli import main
 from station.storage.integrity import LogCheck
-from station.ui.view_models import shift_vm
+from station.ui.view_models import chain_vm, shift_vm
 from station.ui.view_models.part_vm import PartDetailViewModel
 from station.ui.view_models.shift_vm import ShiftViewModel
 from station.ui.widgets.shift_tab import ShiftTab
@@ -43,10 +43,10 @@ def _sql(db: Path, statement: str) -> None:
 
 
 def _read(qtbot, tab: ShiftTab) -> LogCheck:  # type: ignore[no-untyped-def]
-    vm = tab.shift_vm
-    qtbot.waitUntil(lambda: vm.summary is not None and not vm.busy, timeout=10000)
-    assert vm.summary is not None and vm.summary.chain is not None
-    return vm.summary.chain
+    chain = tab.shift_vm.chain
+    qtbot.waitUntil(lambda: chain.check is not None and not chain.busy, timeout=10000)
+    assert chain.check is not None
+    return chain.check
 
 
 def test_an_intact_log_shows_no_warning(qtbot, tab: ShiftTab) -> None:  # type: ignore[no-untyped-def]
@@ -89,19 +89,47 @@ def test_the_check_runs_on_the_job_thread_not_the_gui_thread(  # type: ignore[no
 ) -> None:
     db, _, _ = logged
     threads: list[threading.Thread] = []
-    real = shift_vm.verify_under
+    real = chain_vm.verify_under
 
     def spy(conn: sqlite3.Connection, shift_ids: list[str] | None) -> LogCheck:
         threads.append(threading.current_thread())
         return real(conn, shift_ids)
 
-    monkeypatch.setattr(shift_vm, "verify_under", spy)
+    monkeypatch.setattr(chain_vm, "verify_under", spy)
     vm = ShiftViewModel(db, SCHEDULE, refresh_s=3600)
     try:
-        qtbot.waitUntil(lambda: vm.summary is not None, timeout=10000)
+        qtbot.waitUntil(lambda: vm.chain.check is not None, timeout=10000)
     finally:
         vm.close()
     assert threads and all(t is not threading.main_thread() for t in threads)
+
+
+def test_the_check_runs_after_the_first_read_and_on_refresh_not_every_refresh(  # type: ignore[no-untyped-def]
+    qtbot, logged, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, _, _ = logged
+    calls: list[list[str] | None] = []
+    real = chain_vm.verify_under
+
+    def counting(conn: sqlite3.Connection, shift_ids: list[str] | None) -> LogCheck:
+        calls.append(shift_ids)
+        return real(conn, shift_ids)
+
+    monkeypatch.setattr(chain_vm, "verify_under", counting)
+    vm = ShiftViewModel(db, SCHEDULE, refresh_s=3600)
+    try:
+        qtbot.waitUntil(lambda: vm.chain.check is not None and not vm.chain.busy, timeout=10000)
+        assert vm.summary is not None and calls == [list(vm.summary.shift_ids)]
+        assert len(vm.summary.shift_ids) == 2  # this shift and the one before
+        before = vm.summary.read_utc
+        vm.refresh()  # the five-second refresh of the counters
+        qtbot.waitUntil(lambda: vm.summary is not None and vm.summary.read_utc > before)
+        qtbot.waitUntil(lambda: not vm.busy)
+        assert len(calls) == 1
+        vm.refresh_all()  # Refresh, or a confirmation
+        qtbot.waitUntil(lambda: len(calls) == 2 and not vm.chain.busy, timeout=10000)
+    finally:
+        vm.close()
 
 
 def test_a_station_logging_meanwhile_is_not_taken_for_an_edit(logged) -> None:  # type: ignore[no-untyped-def]
@@ -119,9 +147,10 @@ def test_a_station_logging_meanwhile_is_not_taken_for_an_edit(logged) -> None:  
     writer = threading.Thread(target=station)
     writer.start()
     try:
-        checks = [shift_vm.summarize(db, SCHEDULE, time.time(), 7.0).chain for _ in range(100)]
+        shown = shift_vm.summarize(db, SCHEDULE, time.time(), 7.0).shift_ids
+        checks = [chain_vm.check_chain(db, shown) for _ in range(100)]
     finally:
         stop.set()
         writer.join()
-    broken = [c.where() for c in checks if c is None or not c.ok]
+    broken = [c.where() for c in checks if not c.ok]
     assert broken == []

@@ -21,12 +21,12 @@ from station.core.selection import Selection
 from station.core.shift_report import ShiftReport
 from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.storage.errors import explain
-from station.storage.integrity import LogCheck, verify_under
 from station.storage.opening import connect_reader
 from station.storage.queries import PartLine, recent_parts
 from station.storage.reports import shift_report
 from station.storage.shadow import Disagreement, disagreements
 from station.ui.jobs import JobRunner
+from station.ui.view_models.chain_vm import ChainWatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +43,11 @@ class ShiftSummary:
     past_read_utc: float
     disagreements: tuple[Disagreement, ...] = ()
     """The shadow model's disagreements this shift, waiting for confirmation first."""
-    chain: LogCheck | None = None
-    """The audit chains under the shown shifts' rows (`station report`'s check), read with
-    the past shifts; None before the first check."""
+
+    @property
+    def shift_ids(self) -> tuple[str, ...]:
+        """The shown shifts: the current one and the past ones."""
+        return (self.current.id, *(s.id for s in self.past))
 
 
 def _empty(span: ShiftSpan, zone: str) -> ShiftReport:
@@ -64,17 +66,14 @@ def summarize(
 
     Past shifts hardly change (only by late confirmations), so those of `previous`
     are reused while the shift is the same and they are younger than `past_max_age_s`.
-    The audit chains under the shown shifts are checked when the past shifts are read:
-    a check walks every row since the oldest shown shift, too much for every refresh.
     """
     span = schedule.shift_at(now_utc)
     current = shift_report(db_path, Selection(shift_id=span.id)).shifts
-    reuse = (
+    if (
         previous is not None
         and previous.current.id == span.id
         and now_utc - previous.past_read_utc < past_max_age_s
-    )
-    if previous is not None and reuse:
+    ):
         past_sorted, past_read = previous.past, previous.past_read_utc
     else:
         past = shift_report(
@@ -86,22 +85,13 @@ def summarize(
     try:
         recent = recent_parts(conn, span.id, limit=30)
         disagreeing = disagreements(conn, span.id, limit=50)
-        shown = [span.id, *(s.id for s in past_sorted)]
-        chain = previous.chain if previous is not None and reuse else verify_under(conn, shown)
     except sqlite3.Error as exc:
         raise explain(db_path, exc) from exc
     finally:
         conn.close()
     cur = current[0] if current else _empty(span, schedule.zone)
     return ShiftSummary(
-        cur,
-        past_sorted,
-        tuple(recent),
-        schedule.zone,
-        now_utc,
-        past_read,
-        tuple(disagreeing),
-        chain,
+        cur, past_sorted, tuple(recent), schedule.zone, now_utc, past_read, tuple(disagreeing)
     )
 
 
@@ -111,6 +101,8 @@ class ShiftViewModel(QObject):
     A read of a long shift can take a second on a busy machine, so the interval
     stretches to at least 5x the last read's duration (the log never eats more
     than a fifth of a core). `clock` returns UTC epoch seconds (injectable).
+    `chain` checks the audit chains under the shown shifts (`chain_vm`): after the
+    first read, every `chain_every_s` and at once after `refresh_all`.
     """
 
     changed = Signal()
@@ -124,6 +116,7 @@ class ShiftViewModel(QObject):
         past_days: float = 7.0,
         refresh_s: float = 5.0,
         clock: Callable[[], float] = time.time,
+        chain_every_s: float = 300.0,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -138,6 +131,9 @@ class ShiftViewModel(QObject):
         self._past_days = past_days
         self._refresh_ms = int(refresh_s * 1000)
         self._started = 0.0
+        self.chain = ChainWatch(self.db_path, every_s=chain_every_s, parent=self)
+        self.chain.changed.connect(self.changed)
+        self._chain_now = False
         self.runner = JobRunner("ShiftSummary", self)
         self.runner.finished.connect(self._on_ready)
         self.runner.failed.connect(self._on_failed)
@@ -161,7 +157,9 @@ class ShiftViewModel(QObject):
         return self._busy
 
     def refresh_all(self) -> None:
-        """Read the current and the past shifts again (after a confirmation, say)."""
+        """Read the current and the past shifts again, and check the chains under them
+        (after a confirmation, say)."""
+        self._chain_now = True
         if self._summary is not None:
             s = self._summary
             self._summary = replace(s, past_read_utc=-1e300)
@@ -198,6 +196,8 @@ class ShiftViewModel(QObject):
         assert isinstance(summary, ShiftSummary)
         self._summary = summary
         self._error = ""
+        self.chain.watch(summary.shift_ids, now=self._chain_now)
+        self._chain_now = False
         self._done()
         self.changed.emit()
 
@@ -215,3 +215,4 @@ class ShiftViewModel(QObject):
         self._closed = True
         self._timer.stop()
         self.runner.join()
+        self.chain.close()

@@ -190,11 +190,10 @@ class ShiftPanel(QFrame):
         summary = self.vm.summary
         if summary is None:
             return
-        warning = chain_warning(summary.chain, self.vm.db_path)
+        check = self.vm.chain.check
+        warning = chain_warning(check, self.vm.db_path)
         self.chain_label.setText(warning)
-        self.chain_label.setToolTip(
-            "\n".join(t.line() for t in summary.chain.broken) if summary.chain else ""
-        )
+        self.chain_label.setToolTip("\n".join(t.line() for t in check.broken) if check else "")
         self.chain_label.setVisible(bool(warning))
         cur, zone = summary.current, summary.zone
         self.title.setText(
