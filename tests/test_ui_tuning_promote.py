@@ -222,3 +222,18 @@ def test_the_window_reopens_the_promoted_recipe(
     loaded = [json.loads(d)["sha256"] for k, d in rows[promoted_at:] if k == "model_loaded"]
     assert loaded == [sha]
     second.close()
+
+
+def test_one_writer_of_the_recipe_at_a_time(tab_for: Any, compare_reports: Any) -> None:
+    """While a model change runs, no threshold apply; while an apply runs, no model change."""
+    tab = tab_for((compare_reports["halved"], compare_reports["halved.onnx"]))
+    view, panel = tab.view, tab.panel
+    assert view.btn_apply.isEnabled()  # the recipe's thresholds are bound to no model
+    tab.promoter.busy.emit(True, "checking the PIN")
+    assert not view.btn_apply.isEnabled() and not view.btn_undo.isEnabled()
+    tab.promoter.busy.emit(False, "")
+    assert view.btn_apply.isEnabled()
+    tab.vm.applier.busy.emit(True, "checking the PIN")
+    assert not panel.btn_promote.isEnabled()
+    tab.vm.applier.busy.emit(False, "")
+    assert panel.btn_promote.isEnabled()

@@ -59,12 +59,24 @@ class PromotePanel(QGroupBox):
         self.btn_rollback.clicked.connect(self._roll_back)
         promoter.planned.connect(self._confirm)
         promoter.busy.connect(self._on_busy)
-        self._on_busy(False, "")
+        self._busy = self._blocked = False
+        self._update()
 
     @Slot(bool, str)
     def _on_busy(self, busy: bool, _text: str) -> None:
-        self.btn_promote.setEnabled(not busy)
-        self.btn_rollback.setEnabled(not busy and self.promoter.can_roll_back)
+        self._busy = busy
+        self._update()
+
+    @Slot(bool, str)
+    def block(self, blocked: bool, _text: str = "") -> None:
+        """While thresholds are being applied to the same recipe file, no model change."""
+        self._blocked = blocked
+        self._update()
+
+    def _update(self) -> None:
+        free = not self._busy and not self._blocked
+        self.btn_promote.setEnabled(free)
+        self.btn_rollback.setEnabled(free and self.promoter.can_roll_back)
 
     def _promote(self) -> None:
         picked = self.pick()

@@ -62,6 +62,7 @@ class TuningView(QWidget):
         self.ask_apply = ask_apply or self._ask_apply_dialog
         self.sliders: dict[str, ClassSlider] = {}
         self.size_controls: dict[str, SizeControl] = {}
+        self._changing_model = False  # a promotion or rollback in flight: no apply meanwhile
 
         # -- banner and sample row
         self.banner = QLabel()
@@ -128,6 +129,9 @@ class TuningView(QWidget):
             left_lay.addWidget(self.promote_panel)
             promoter.message.connect(self.message.setText)
             promoter.busy.connect(self._on_busy)
+            # One writer of the recipe file at a time: a model change or a threshold change.
+            promoter.busy.connect(self._on_model_change)
+            vm.applier.busy.connect(self.promote_panel.block)
         left_lay.addWidget(self.message)
         self._left_lay = left_lay
 
@@ -335,14 +339,20 @@ class TuningView(QWidget):
                 self.sample_combo.setCurrentIndex(i)
         self.sample_combo.blockSignals(False)
 
+    @Slot(bool, str)
+    def _on_model_change(self, busy: bool, _text: str) -> None:
+        self._changing_model = busy
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         differs = self.vm.dragged.to_dict() != self.vm.saved.to_dict()
         needs = bool(self.vm.banner)
-        self.btn_apply.setEnabled(self.vm.can_apply and (differs or needs))
+        free = not self._changing_model
+        self.btn_apply.setEnabled(self.vm.can_apply and (differs or needs) and free)
         self.btn_apply.setToolTip(
             "" if self.vm.can_apply else "applying needs the station's recipe and log"
         )
-        self.btn_undo.setEnabled(self.vm.can_undo)
+        self.btn_undo.setEnabled(self.vm.can_undo and free)
         self.btn_revert.setEnabled(differs or self.vm.sizes != self.vm.saved_sizes)
 
     # -- user actions
