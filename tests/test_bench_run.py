@@ -54,6 +54,6 @@ def test_failure_and_unknown_name(tmp_path, capsys):
     assert "unknown benchmark nope; available: broken" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["detect", "int8", "pipeline", "spinning", "peer"])
+@pytest.mark.parametrize("name", ["detect", "int8", "pipeline", "spinning", "peer", "archive"])
 def test_project_benchmarks_are_discovered(name):
     assert name in bench_run.discover()

@@ -78,15 +78,6 @@ def test_archive_size_is_remembered_across_restarts(tmp_path: Path) -> None:
         assert log.stats.archive_bytes == size > 0
 
 
-def test_jpeg_archive(tmp_path: Path) -> None:
-    db = tmp_path / "log.sqlite3"
-    with SqliteInspectionLog(db, image_format="jpeg") as log:
-        log.record(make_inspection(1, time.time(), nan=True, image_seed=1))
-    [(_, path, _)] = _images(db)
-    assert path is not None and path.endswith("-nodecision.jpg")
-    assert (archive_dir(db) / path).read_bytes()[:2] == b"\xff\xd8"
-
-
 def test_frames_are_written_off_the_commit_path_and_attached(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     with SqliteInspectionLog(db) as log:

@@ -12,8 +12,6 @@ operator can confirm it and it can join a labeled sample.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ import numpy.typing as npt
 from station.core.decision import DecisionPolicy, Outcome
 from station.core.inspection import threshold_set_id
 from station.core.ports import Detector
+from station.core.priority import lower_this_thread
 from station.core.shadow import SKIPPED, ShadowCounts, disagreement
 from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
@@ -108,7 +107,7 @@ class ShadowRunner:
             self._thread.join()
 
     def _run(self) -> None:
-        _lowest_priority()
+        lower_this_thread()  # the candidate's inference yields the cores to production's
         while (offer := self._queue.get()) is not None:
             try:
                 judged = self._inspector.judge(offer.image, self._policy, None)
@@ -145,10 +144,3 @@ class ShadowRunner:
             self._log.submit_shadow(payload, offer.image if keep_frame else None)
         except Exception as exc:  # the log says why to production; count it here only
             self.errors.append(f"shadow result of part {offer.row_id} not logged: {exc}")
-
-
-def _lowest_priority() -> None:
-    """Nice this thread (Linux schedules threads by their own nice value): on a busy machine
-    the candidate's inference yields the cores to production's instead of sharing them."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

@@ -40,6 +40,10 @@ class FrameFeed:
                 row_id, time_utc = it.payload[0], it.payload[1]
                 self._archiver.put(arch.PendingImage(row_id, time_utc, "shadow", it.frame))
 
+    @property
+    def archiver(self) -> arch.Archiver:
+        return self._archiver
+
     def close(self) -> None:
         """Write every pending frame (their ATTACH items are queued when this returns)."""
         self._archiver.close()

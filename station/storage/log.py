@@ -56,6 +56,10 @@ class LogStats:
     archive_bytes: int
     pruned_images: int
     archive_failures: int
+    archive_stored: int = 0
+    """Frames written undeflated because others were waiting (still lossless PNG)."""
+    archive_overflows: int = 0
+    """Frames the writer thread wrote itself because the archive queue was full."""
 
 
 class SqliteInspectionLog:
@@ -63,7 +67,7 @@ class SqliteInspectionLog:
 
     `schedule` assigns shifts (and is recorded so reports show their bounds);
     without it every UTC day is one shift named "day". Rejects and
-    no-decisions with a frame are archived as `image_format` ("png" or "jpeg")
+    no-decisions with a frame are archived losslessly as `image_format` ("png")
     under `archive_dir(db_path)`, limited by `archive_limit_mb` (megabytes) and
     `archive_max_age_days` (None: no limit of that kind).
     """
@@ -80,7 +84,8 @@ class SqliteInspectionLog:
     ) -> None:
         if image_format not in arch.FORMATS:
             raise StationError(
-                f"image_format: expected one of {sorted(arch.FORMATS)}, got {image_format!r}"
+                f"image_format: expected one of {sorted(arch.FORMATS)} (the reject archive "
+                f"is lossless), got {image_format!r}"
             )
         self.db_path = Path(db_path)
         self.archive_dir = archive_dir(self.db_path)
@@ -227,8 +232,11 @@ class SqliteInspectionLog:
 
     @property
     def stats(self) -> LogStats:
-        w, b = self._writer, self._budget
-        return LogStats(w.rows, w.batches, w.largest, b.bytes, b.pruned, self._frames.failures)
+        w, b, a = self._writer, self._budget, self._frames.archiver
+        return LogStats(
+            w.rows, w.batches, w.largest, b.bytes, b.pruned, self._frames.failures,
+            a.stored, a.overflows,
+        )  # fmt: skip
 
     @property
     def last_prune_error(self) -> LogUnavailable | None:
