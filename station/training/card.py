@@ -75,6 +75,52 @@ def min_escapes_at_zero_scrap(scores: np.ndarray, truth: np.ndarray) -> int:
     return int((~caught).sum())
 
 
+def station_figures(model: Path, parts: int, seed: int) -> list[str]:
+    """Kept boxes per labelled defect and errors at the default recipe, through the station.
+
+    What the operator sees: the station's own decode and NMS, then the default recipe's
+    per-class thresholds (only when that recipe is bound to this very file).
+    """
+    from station.core.thresholds import keep_mask, reject_mask
+    from station.detectors import load_detector, sha256_file
+    from station.services.recipe_file import default_recipe_path, load_recipe
+
+    recipe = load_recipe(default_recipe_path())
+    if recipe.thresholds_need_retuning(sha256_file(model)):
+        return [
+            "(the default recipe is not tuned on this file: run "
+            "scripts/retune_default_recipe.py, then write the card again)"
+        ]
+    detector = load_detector(model)
+    names = detector.info.class_names
+    t = recipe.thresholds.vector(names)
+    rejecting = reject_mask(names, recipe.reject_classes)
+    gen = PartGenerator(seed)
+    boxes = defects = escapes = scrapped = n_def = worst = 0
+    for i in range(parts):
+        part = gen.part(i)
+        dets = detector.detect(part.image)
+        kept = keep_mask(dets, t) & rejecting[dets.class_id]
+        rejected = bool(kept.any())
+        if part.defective:
+            n_def += 1
+            boxes += int(kept.sum())
+            defects += len(part.class_ids)
+            escapes += not rejected
+            worst = max(worst, int(kept.sum()) - len(part.class_ids))
+        else:
+            scrapped += rejected
+    n_good = parts - n_def
+    return [
+        f"At the default recipe's thresholds (`station/resources/default_recipe.toml`, tuned on "
+        f"this file with `scripts/retune_default_recipe.py` on the tuning seed 2002), through "
+        f"the station's own decode and NMS: {escapes} escapes of {n_def} defective parts "
+        f"({escapes / max(n_def, 1):.1%}), {scrapped} scrapped of {n_good} good parts "
+        f"({scrapped / max(n_good, 1):.1%}); {boxes} kept boxes for {defects} labelled defects "
+        f"({boxes / max(defects, 1):.2f} per defect; at most {worst} extra boxes on one part).",
+    ]
+
+
 def report(model: Path, parts: int, seed: int) -> str:
     scores, truth, meta = part_scores(model, parts, seed)
     names = ast.literal_eval(meta["names"])
@@ -85,7 +131,9 @@ def report(model: Path, parts: int, seed: int) -> str:
         f"held-out sample: seed {seed}, {parts} parts, {int(defective.sum())} defective, "
         f"{int((~defective).sum())} good",
         "",
-        "Per-class maximum score per part: parts with a defect of that class vs. all others",
+        "Per-class maximum score per part (single-label, as the station decodes by default: a "
+        "class scores only on the anchors whose best class it is): parts with a defect of that "
+        "class vs. all others",
         "",
         "| class | n true | true p10 | true p50 | true p90 | n other | other p50 | other p90 "
         "| other p99 | other max | AUROC |",
@@ -117,6 +165,8 @@ def report(model: Path, parts: int, seed: int) -> str:
         "",
         f"Best per-class threshold set with zero scrap still lets {m} defective parts escape "
         "(so no threshold set makes both errors zero on this sample).",
+        "",
+        *station_figures(model, parts, seed),
     ]
     return "\n".join(lines)
 
@@ -134,20 +184,20 @@ through the same code path as a user's YOLO export.
 | file | `models/defects.onnx`, {size_mb:.2f} MB, opset 17 |
 | SHA-256 | `{sha}` |
 | classes | {classes} |
-| input | `images`, float32 `(1, 3, 320, 320)`, NCHW |
+| input | `images`, float32 `(1, 3, {imgsz}, {imgsz})`, NCHW |
 | output | {output_row} |
 | metadata | {meta_row} |
 
 ## Preprocessing (the Ultralytics contract)
 
-Letterbox the BGR frame to 320 x 320 keeping its aspect ratio (scale `r = min(320/h, 320/w)`,
-bilinear resize, centred, padding value 114), BGR -> RGB, divide by 255, HWC -> NCHW,
-float32. A 640 x 480 line frame becomes 320 x 240 with 40 rows of padding above and below.
+Letterbox the BGR frame to {imgsz} x {imgsz} keeping its aspect ratio (scale
+`r = min({imgsz}/h, {imgsz}/w)`, bilinear resize, centred, padding value 114), BGR -> RGB,
+divide by 255, HWC -> NCHW, float32. {frame_note}
 Boxes map back to frame pixels as `(xy - pad) / r`.
 
 ## Architecture and training
 
-Anchor-free, one prediction per grid cell at stride 8 (40 x 40 = 1600 cells): a plain
+Anchor-free, one prediction per grid cell at stride 8 ({grid} x {grid} = {anchors} cells): a plain
 conv/BN/SiLU backbone down to stride 32, a top-down path back to stride 8, and two 1x1 heads:
 per-class heatmap logits trained with CenterNet's penalty-reduced focal loss on Gaussian
 heatmaps, and four distances (left, top, right, bottom) from the cell centre trained with
@@ -162,9 +212,11 @@ Exact arguments, as recorded in the file's `training` metadata:
 `{training}`.
 
 Training parts are parts 0..{parts_minus_1} of the line with seed 50000 + `--seed` (here
-50000), letterboxed once into memory; each step takes 16 random 192 x 192 crops (holding a
-defect when the part has one), random flips and gain/offset jitter. AdamW, lr 3e-3 with
-warm-up and cosine decay. On this 2-core machine, shared with other work, the run took
+50000), letterboxed once into memory; each step takes {batch} random {crop} x {crop} crops
+(holding a defect when the part has one), random flips and gain/offset jitter. Box regression
+is trained on every cell of a defect's central blob (heat >= 0.3 inside the box), not only its
+centre cell, so that any cell that fires predicts the whole box and NMS folds them into one.
+AdamW, lr 3e-3 with warm-up and cosine decay. On this 2-core machine the run took
 {minutes} minutes including the ~1-2 minutes spent generating the parts.{note} `--max-minutes` caps
 the run on a slower machine (the schedule then ends on time rather than on steps; pass
 `--max-minutes 0` for a run fixed by `--steps` alone). Torch on CPU is deterministic for a
@@ -202,7 +254,7 @@ with the station's data or replace it with your own export and re-tune the thres
 
 
 OUTPUT_ROW = (
-    "`output0`, float32 `(1, 9, 1600)`: YOLOv8 raw layout `(1, 4 + nc, A)`; rows 0-3 are "
+    "`output0`, float32 `(1, 9, {anchors})`: YOLOv8 raw layout `(1, 4 + nc, A)`; rows 0-3 are "
     "box cx, cy, w, h in input pixels, rows 4-8 per-class scores in [0, 1] (sigmoid applied "
     "in the graph); no NMS inside"
 )
@@ -220,15 +272,36 @@ def write_card(
     tables = "\n".join(body.splitlines()[3:])
     names = ast.literal_eval(meta["names"])
     training = meta.get("training", "")
-    cache_parts = 3000
-    if "--parts " in training:
-        cache_parts = int(training.split("--parts ")[1].split()[0])
+
+    def arg(name: str, default: int) -> int:
+        flag = f"--{name} "
+        return int(training.split(flag)[1].split()[0]) if flag in training else default
+
+    cache_parts = arg("parts", 3000)
+    imgsz = ast.literal_eval(meta["imgsz"])[0]
+    grid = imgsz // int(meta["stride"])
+    if imgsz >= 640:
+        frame_note = (
+            f"A 640 x 480 line frame keeps its native pixels (r = 1): {imgsz} x {imgsz} with "
+            f"{(imgsz - 480) // 2} rows of padding above and below."
+        )
+    else:
+        frame_note = (
+            f"A 640 x 480 line frame becomes {imgsz} x {imgsz * 3 // 4} with "
+            f"{(imgsz - imgsz * 3 // 4) // 2} rows of padding above and below."
+        )
     out.write_text(
         CARD_TEMPLATE.format(
             size_mb=model.stat().st_size / 1e6,
             sha=hashlib.sha256(model.read_bytes()).hexdigest(),
             classes=", ".join(f"{i} `{n}`" for i, n in names.items()),
-            output_row=OUTPUT_ROW,
+            output_row=OUTPUT_ROW.format(anchors=grid * grid),
+            imgsz=imgsz,
+            frame_note=frame_note,
+            grid=grid,
+            anchors=grid * grid,
+            batch=arg("batch", 16),
+            crop=arg("crop", 192),
             meta_row=(
                 f"`names` `{meta['names']}`, `imgsz` `{meta['imgsz']}`, `stride` "
                 f"`{meta['stride']}`, `task` `{meta['task']}`, plus `description`, `author`, "

@@ -5,7 +5,8 @@
 CPU only, 2 threads (the machine is shared). Training parts come from the line with seed
 `50_000 + seed`, far from the held-out sample's seed (1001), letterboxed once into an
 in-memory cache and flipped at random per step. The exported graph takes (1, 3, 320, 320)
-RGB in [0, 1] ("images") and returns YOLOv8's raw layout (1, 4 + nc, 1600) ("output0").
+RGB in [0, 1] ("images", `--imgsz` square) and returns YOLOv8's raw layout
+(1, 4 + nc, (imgsz / 8)^2) ("output0").
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from station.synthetic.line import CLASS_NAMES, PartGenerator
 from station.training.letterbox import letterbox
 from station.training.model import STRIDE, Exported, TinyDetector, cell_centres
 
-IMGSZ = 320
 TRAIN_SEED_OFFSET = 50_000
 
 
@@ -69,15 +69,14 @@ def build_targets(
             iy = min(max(int(cy // STRIDE), 0), grid - 1)
             g[iy, ix] = 1.0
             heat[b, int(c)] = np.maximum(heat[b, int(c)], g)
-            # Regression on the centre cell and its neighbours that lie inside the box.
-            y0, y1c = max(iy - 1, 0), min(iy + 2, grid)
-            x0, x1c = max(ix - 1, 0), min(ix + 2, grid)
-            for yy in range(y0, y1c):
-                for xx in range(x0, x1c):
-                    inside = x1 - 2 <= centres[xx] <= x2 + 2 and y1 - 2 <= centres[yy] <= y2 + 2
-                    if (yy, xx) == (iy, ix) or inside:
-                        tbox[b, :, yy, xx] = (x1, y1, x2, y2)
-                        wbox[b, yy, xx] = g[yy, xx]
+            # Regression on every cell of the box's central blob, not just the centre: any
+            # cell that fires then predicts the whole box, so NMS folds them into one.
+            inside_x = (centres >= x1 - 2) & (centres <= x2 + 2)
+            inside_y = (centres >= y1 - 2) & (centres <= y2 + 2)
+            reg = (g >= 0.3) & inside_y[:, None] & inside_x[None, :]
+            reg[iy, ix] = True
+            tbox[b, :, reg] = np.array([x1, y1, x2, y2], np.float32)
+            wbox[b, reg] = g[reg]
     return heat, tbox, wbox
 
 
@@ -155,7 +154,7 @@ def train(args: argparse.Namespace) -> TinyDetector:
     nc = len(CLASS_NAMES)
     grid = args.crop // STRIDE
     t0 = time.perf_counter()
-    images, targets = build_cache(args.seed, args.parts, IMGSZ)
+    images, targets = build_cache(args.seed, args.parts, args.imgsz)
     print(f"cache: {args.parts} parts in {time.perf_counter() - t0:.0f} s", flush=True)
 
     net = TinyDetector(nc).to(memory_format=torch.channels_last)
@@ -211,10 +210,10 @@ def train(args: argparse.Namespace) -> TinyDetector:
     return net
 
 
-def export(net: TinyDetector, out: Path, command: str) -> None:
+def export(net: TinyDetector, out: Path, command: str, imgsz: int) -> None:
     net.eval()
-    model = Exported(net.to(memory_format=torch.contiguous_format), IMGSZ).eval()
-    dummy = torch.zeros(1, 3, IMGSZ, IMGSZ)
+    model = Exported(net.to(memory_format=torch.contiguous_format), imgsz).eval()
+    dummy = torch.zeros(1, 3, imgsz, imgsz)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.onnx")
     with torch.no_grad():
@@ -239,7 +238,7 @@ def export(net: TinyDetector, out: Path, command: str) -> None:
         "task": "detect",
         "stride": str(STRIDE),
         "batch": "1",
-        "imgsz": f"[{IMGSZ}, {IMGSZ}]",
+        "imgsz": f"[{imgsz}, {imgsz}]",
         "names": names,
         "training": command,
     }
@@ -260,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parts", type=int, default=6000, help="training parts in the cache")
     p.add_argument("--steps", type=int, default=6000)
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--crop", type=int, default=192, help="training crop (multiple of 32)")
+    p.add_argument(
+        "--imgsz", type=int, default=640, help="square input size (multiple of 32): thin defects"
+    )
+    p.add_argument("--crop", type=int, default=256, help="training crop (multiple of 32)")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
@@ -275,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("threads", "out")
     )
     net = train(args)
-    export(net, args.out, command)
+    export(net, args.out, command, args.imgsz)
     return 0
 
 
