@@ -25,13 +25,19 @@ def session() -> ort.InferenceSession:
 
 
 @pytest.fixture(scope="module")
-def scored(session: ort.InferenceSession) -> list[tuple[SyntheticPart, np.ndarray]]:
+def imgsz(session: ort.InferenceSession) -> int:
+    """The square input size the file declares (Ultralytics' `imgsz` metadata)."""
+    return int(ast.literal_eval(session.get_modelmeta().custom_metadata_map["imgsz"])[0])
+
+
+@pytest.fixture(scope="module")
+def scored(session: ort.InferenceSession, imgsz: int) -> list[tuple[SyntheticPart, np.ndarray]]:
     """40 parts from a seed used neither for training nor for the model card."""
     gen = PartGenerator(2024)
     out = []
     for i in range(40):
         part = gen.part(i)
-        out.append((part, session.run(None, {"images": to_input(part.image, 320)})[0]))
+        out.append((part, session.run(None, {"images": to_input(part.image, imgsz)})[0]))
     return out
 
 
@@ -41,32 +47,35 @@ def test_model_is_small_and_its_card_names_its_sha256() -> None:
     assert sha in CARD.read_text(), "models/README.md must state the shipped file's SHA-256"
 
 
-def test_io_is_the_ultralytics_v8_layout(session: ort.InferenceSession) -> None:
+def test_io_is_the_ultralytics_v8_layout(session: ort.InferenceSession, imgsz: int) -> None:
     (inp,) = session.get_inputs()
     (out,) = session.get_outputs()
-    assert inp.name == "images" and inp.shape == [1, 3, 320, 320] and inp.type == "tensor(float)"
-    assert out.name == "output0" and out.shape == [1, 4 + len(CLASS_NAMES), (320 // 8) ** 2]
+    assert imgsz % 32 == 0 and 320 <= imgsz <= 640
+    assert inp.name == "images" and inp.shape == [1, 3, imgsz, imgsz]
+    assert inp.type == "tensor(float)"
+    assert out.name == "output0" and out.shape == [1, 4 + len(CLASS_NAMES), (imgsz // 8) ** 2]
 
 
 def test_metadata_parses_like_an_ultralytics_export(session: ort.InferenceSession) -> None:
     meta = session.get_modelmeta().custom_metadata_map
     assert ast.literal_eval(meta["names"]) == dict(enumerate(CLASS_NAMES))
-    assert ast.literal_eval(meta["imgsz"]) == [320, 320]
+    size = ast.literal_eval(meta["imgsz"])
+    assert isinstance(size, list) and len(size) == 2 and size[0] == size[1]
     assert ast.literal_eval(meta["stride"]) == 8
     assert meta["task"] == "detect"
     assert meta["description"] and meta["author"]
 
 
 def test_outputs_are_boxes_in_input_pixels_and_scores_in_unit_range(
-    scored: list[tuple[SyntheticPart, np.ndarray]],
+    scored: list[tuple[SyntheticPart, np.ndarray]], imgsz: int
 ) -> None:
     for _, out in scored[:5]:
-        assert out.shape == (1, 9, 1600) and out.dtype == np.float32
+        assert out.shape == (1, 9, (imgsz // 8) ** 2) and out.dtype == np.float32
         assert np.isfinite(out).all()
         boxes, scores = out[0, :4], out[0, 4:]
         assert (scores >= 0).all() and (scores <= 1).all()
         assert (boxes[2:] >= 0).all()  # widths and heights
-        assert (boxes[:2] > -50).all() and (boxes[:2] < 370).all()
+        assert (boxes[:2] > -50).all() and (boxes[:2] < imgsz + 50).all()
 
 
 def test_defective_parts_score_higher_than_good_parts(
@@ -82,13 +91,13 @@ def test_defective_parts_score_higher_than_good_parts(
 
 
 def test_confident_detections_point_at_the_labeled_defect(
-    scored: list[tuple[SyntheticPart, np.ndarray]],
+    scored: list[tuple[SyntheticPart, np.ndarray]], imgsz: int
 ) -> None:
     hits = []
     for part, out in scored:
         if not part.defective:
             continue
-        _, r, (px, py) = letterbox(part.image, 320)
+        _, r, (px, py) = letterbox(part.image, imgsz)
         scores = out[0, 4:]
         c, a = np.unravel_index(scores.argmax(), scores.shape)
         if scores[c, a] < 0.3:
