@@ -26,6 +26,7 @@ from station.core.detections import Detections
 from station.core.ports import ModelInfo
 from station.core.shadow import KEYS, ShadowCounts
 from station.pipeline.headless import HeadlessRunner
+from station.services.recipe_file import default_recipe_path, load_recipe
 from tests.model_variants import SHIPPED, scaled_scores
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def shadow_table(sha: str, thresholds: dict[str, float]) -> str:
 
 
 # The production thresholds (not halved): the candidate passes parts production rejects.
-UNMOVED = {"scratch": 0.258, "pit": 0.055, "stain": 0.119, "crack": 0.258, "missing_hole": 0.168}
+UNMOVED = dict(load_recipe(default_recipe_path()).thresholds.class_thresholds)
 
 
 def log_counts(db: Path) -> tuple[ShadowCounts, int]:
