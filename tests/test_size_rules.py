@@ -190,7 +190,7 @@ def test_detect_keeps_what_the_decision_counts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], line: dict
 ) -> None:
     extra = '[calibration]\nmm_per_px = 0.1\n[size_rules]\nunit = "mm"\n'
-    extra += "[size_rules.classes.pit]\nmin_length = 3.0\n"  # 30 px
+    extra += "[size_rules.classes.pit]\nmin_length = 1.8\n"  # 18 px
     recipe = write_recipe(tmp_path, extra)
     images = [str(p) for p in line["yolo"].image_paths]
     assert main(["detect", str(line["model"]), *images, "--recipe", str(recipe), "--json"]) == 0
@@ -207,8 +207,8 @@ def test_detect_keeps_what_the_decision_counts(
         for d in result["detections"]:
             if d["class_name"] == "pit":
                 pits += 1
-                assert d["length_px"] >= 30.0
-                assert d["size"].endswith("≥ 3.0 mm")
+                assert d["length_px"] >= 18.0
+                assert d["size"].endswith("≥ 1.8 mm")
     assert pits and short  # some pits are long enough, some (on this sample) are not
     assert own_decisions(line, rules) != own_decisions(line, SizeRules())
 
