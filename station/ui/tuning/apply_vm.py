@@ -1,33 +1,30 @@
 """Applying and undoing a threshold set from the tuning view, off the GUI thread.
 
-The transaction (`ThresholdChanger`: PIN, audit, recipe, running line) checks
-the PIN with scrypt, slow on purpose, so it runs as a job on the job runner;
-`applied(AppliedChange)` follows when it went through, `message` says why not.
-Refusals that need no PIN (no reason, no name) are said at once.
+The transaction (`ThresholdChanger`: PIN, audit, recipe, running line) is a
+PIN-guarded step on the job runner (`GuardedStep`): `applied(AppliedChange)`
+follows when it went through, `message` says why not.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from station.core.jobs import Progress
 from station.core.thresholds import ThresholdSet
 from station.services.threshold_change import AppliedChange, ThresholdChange, ThresholdChanger
-from station.ui.jobs import JobRunner
 from station.ui.tuning.figures import Figures
+from station.ui.tuning.guarded_step import GuardedStep
 
 
-class ThresholdApplier(QObject):
+class ThresholdApplier(GuardedStep):
+    STEP = "a threshold change"
+    UNDER_WAY = "a threshold change is already being applied"
+
     applied = Signal(object)  # AppliedChange
-    message = Signal(str)
-    busy = Signal(bool, str)
 
     def __init__(self, changer: ThresholdChanger | None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Apply", parent)
         self.changer = changer
-        self.runner = JobRunner("Apply", self)
-        self.runner.finished.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
 
     @property
     def can_undo(self) -> bool:
@@ -38,13 +35,13 @@ class ThresholdApplier(QObject):
 
     def apply(self, change: ThresholdChange, pin: str) -> bool:
         """Start applying `change`; False (with a message) when refused before it starts."""
-        return self._start(change.who, change.reason, pin, change, None)
+        return self._begin(change.who, change.reason, pin, change, None)
 
     def undo(self, who: str, reason: str, pin: str, current: ThresholdSet) -> bool:
         """Start re-applying the set in force before the last change (audited too)."""
-        return self._start(who, reason, pin, None, current)
+        return self._begin(who, reason, pin, None, current)
 
-    def _start(
+    def _begin(
         self,
         who: str,
         reason: str,
@@ -56,13 +53,6 @@ class ThresholdApplier(QObject):
         if changer is None:
             self.message.emit("applying is not available here (no recipe/log attached)")
             return False
-        for name, value in (("reason", reason), ("who", who)):
-            if not value.strip():
-                self.message.emit(f"not applied: {name}: a threshold change needs a {name}")
-                return False
-        if self.runner.running:
-            self.message.emit("a threshold change is already being applied")
-            return False
 
         def job(progress: Progress) -> AppliedChange:
             if change is not None:
@@ -70,24 +60,11 @@ class ThresholdApplier(QObject):
             assert current is not None
             return changer.undo_change(who, reason, pin, current)
 
-        self.runner.start(job)
-        self.busy.emit(True, "checking the PIN")
-        return True
+        answers = (("reason", reason), ("who", who))
+        return self._start(job, "not applied", "checking the PIN", answers)
 
-    def wait(self) -> None:
-        """Join an apply in flight: a transaction is finished, never cut short."""
-        self.runner.join()
-
-    @Slot(object)
-    def _on_done(self, done: object) -> None:
-        self.busy.emit(False, "")
-        self.applied.emit(done)
-
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self.busy.emit(False, "")
-        wrong_pin = message.startswith(("wrong PIN", "too many wrong PINs"))
-        self.message.emit(message if wrong_pin else f"not applied: {message}")
+    def _done(self, result: object) -> None:
+        self.applied.emit(result)
 
 
 def figures_for_audit(f: Figures | None, sample_label: str | None) -> dict[str, object]:

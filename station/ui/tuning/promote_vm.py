@@ -6,8 +6,8 @@ file with the CLI's rules (both models' SHA-256, a verdict that is not `worse`, 
 recipe's costs, size rules and reject classes) and emits `planned(ModelChange)` for the
 supervisor to confirm; `promote` and `roll_back` run the guarded transaction (PIN, audit,
 the rollback copy, the recipe). Hashing and loading the candidate, and the PIN's scrypt,
-take time, so each step is a job on the job runner. `switched(path)` names the recipe
-written: the window reopens it as File → Open recipe… does.
+take time, so each step is a job on the job runner (`GuardedStep`). `switched(path)` names
+the recipe written: the window reopens it as File → Open recipe… does.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from station.core.jobs import Job, Progress
+from station.core.jobs import Progress
 from station.core.rates import Rate
 from station.services.promotion import (
     ModelChange,
@@ -30,28 +30,25 @@ from station.services.promotion import (
 from station.services.recipe import Recipe
 from station.services.threshold_change import AuditSink
 from station.services.tuning_store import PinStore
-from station.ui.jobs import JobRunner
+from station.ui.tuning.guarded_step import GuardedStep
 
 PROMOTED, ROLLED_BACK = "promoted", "rolled back"
 
 
-class ModelPromoter(QObject):
+class ModelPromoter(GuardedStep):
+    STEP = "a model change"
+    UNDER_WAY = "a model change is already under way"
+
     planned = Signal(object)  # ModelChange: checked, waiting for the supervisor
     switched = Signal(str)  # the recipe promoted or rolled back: reopen it
-    message = Signal(str)
-    busy = Signal(bool, str)
 
     def __init__(
         self, recipe_path: Path, pins: PinStore, audit: AuditSink, parent: QObject | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__("Promote", parent)
         self.recipe_path = Path(recipe_path)
         self.pins = pins
         self.audit = audit
-        self.runner = JobRunner("Promote", self)
-        self.runner.finished.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
-        self._refused = "not promoted"
 
     @property
     def can_roll_back(self) -> bool:
@@ -75,7 +72,7 @@ class ModelPromoter(QObject):
         def job(progress: Progress) -> tuple[str, Recipe]:
             return PROMOTED, promote(change, who, reason, pin, self.pins, self.audit)
 
-        return self._start(job, "not promoted", "checking the PIN", who, reason)
+        return self._start(job, "not promoted", "checking the PIN", _answers(who, reason))
 
     def roll_back(self, who: str, pin: str, reason: str) -> bool:
         """Restore the recipe kept by the last promotion (PIN, audit); `switched` follows."""
@@ -83,45 +80,23 @@ class ModelPromoter(QObject):
         def job(progress: Progress) -> tuple[str, Recipe]:
             return ROLLED_BACK, rollback(self.recipe_path, who, reason, pin, self.pins, self.audit)
 
-        return self._start(job, "not rolled back", "checking the PIN", who, reason)
+        return self._start(job, "not rolled back", "checking the PIN", _answers(who, reason))
 
-    def _start(self, job: Job, refused: str, doing: str, *answers: str) -> bool:
-        for name, value in zip(("who", "reason"), answers, strict=False):
-            if not value.strip():
-                self.message.emit(f"{refused}: {name}: a model change needs a {name}")
-                return False
-        if self.runner.running:
-            self.message.emit("a model change is already under way")
-            return False
-        self._refused = refused
-        self.runner.start(job)
-        self.busy.emit(True, doing)
-        return True
-
-    def wait(self) -> None:
-        """Join a step in flight: a transaction is finished, never cut short."""
-        self.runner.join()
-
-    @Slot(object)
-    def _on_done(self, done: object) -> None:
-        self.busy.emit(False, "")
-        assert isinstance(done, tuple)
-        what, result = done
-        if isinstance(result, ModelChange):
-            self.planned.emit(result)
+    def _done(self, result: object) -> None:
+        assert isinstance(result, tuple)
+        what, done = result
+        if isinstance(done, ModelChange):
+            self.planned.emit(done)
             return
-        assert isinstance(result, Recipe)
+        assert isinstance(done, Recipe)
         self.message.emit(
-            f"{what}: {self.recipe_path.name} now runs {result.model.path.name}; "
-            "reopening the recipe"
+            f"{what}: {self.recipe_path.name} now runs {done.model.path.name}; reopening the recipe"
         )
         self.switched.emit(str(self.recipe_path))
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self.busy.emit(False, "")
-        wrong_pin = message.startswith(("wrong PIN", "too many wrong PINs"))
-        self.message.emit(message if wrong_pin else f"{self._refused}: {message}")
+
+def _answers(who: str, reason: str) -> tuple[tuple[str, str], ...]:
+    return (("who", who), ("reason", reason))
 
 
 def candidate_named_in(report: Path) -> Path | None:
