@@ -120,10 +120,11 @@ def test_station_id_defaults_to_the_hostname(tmp_path: Path) -> None:
 
 def test_headless_run_forwards_and_says_so_in_its_status_line(tmp_path, pg_server) -> None:
     from test_headless import FAST_LINE, station
-    from test_headless import write_recipe as headless_recipe
+
+    from tests.fast_line_support import line_recipe
 
     url = new_database(pg_server)
-    recipe = headless_recipe(tmp_path, FAST_LINE)
+    recipe = line_recipe(tmp_path, FAST_LINE)
     text = recipe.read_text().replace('station_id = "station-1"', 'station_id = "cabinet-3"')
     assert "cabinet-3" in text
     recipe.write_text(text + f'\n[central]\nurl = "{url}"\n', encoding="utf-8")

@@ -14,7 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from test_bad_input import _huge_png
-from test_headless import station, write_recipe
+from test_headless import station
+
+from tests.fast_line_support import line_recipe
 
 
 def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -29,7 +31,7 @@ def test_a_folder_of_files_that_are_not_images_is_refused_at_start(tmp_path: Pat
         (frames / f"f{i:02d}.png").write_text("a text file, not an image")
     db = tmp_path / "log.sqlite3"
     camera = f'kind = "folder"\npath = "{frames}"'
-    done = station("--recipe", str(write_recipe(tmp_path, camera)), "--db", str(db), "--json")
+    done = station("--recipe", str(line_recipe(tmp_path, camera)), "--db", str(db), "--json")
     assert done.returncode == 2
     assert json.loads(done.stdout)["inspected"] == 0
     assert "none of its 50 image files can be read" in done.stderr.splitlines()[-1]
@@ -46,7 +48,7 @@ def test_bad_files_in_a_looping_folder_are_one_no_decision_each(tmp_path: Path) 
     _huge_png(frames / "f4.png")  # 400 megapixels: refused from its header
     db = tmp_path / "log.sqlite3"
     camera = f'kind = "folder"\npath = "{frames}"\nloop = true'
-    args = ["--recipe", str(write_recipe(tmp_path, camera)), "--db", str(db), "--parts", "30"]
+    args = ["--recipe", str(line_recipe(tmp_path, camera)), "--db", str(db), "--parts", "30"]
     done = station(*args, "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

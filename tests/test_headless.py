@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fast_line_support import fast_line, line_recipe
+
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "defects.onnx"
-DEFAULT_RECIPE = ROOT / "station" / "resources" / "default_recipe.toml"
 STATION = [sys.executable, "-m", "station"]
 SUMMARY_KEYS = [
     "inspected",
@@ -33,18 +33,7 @@ SUMMARY_KEYS = [
 ]
 
 
-def write_recipe(tmp_path: Path, camera: str) -> Path:
-    """The shipped recipe with the model's absolute path and `camera` as the [camera] table."""
-    text = DEFAULT_RECIPE.read_text()
-    text = text.replace('path = "../../models/defects.onnx"', f'path = "{MODEL}"')
-    head, rest = text.split("[camera]", 1)
-    rest = rest[rest.index("[shifts]") :]
-    recipe = tmp_path / "recipe.toml"
-    recipe.write_text(f"{head}[camera]\n{camera}\n\n{rest}")
-    return recipe
-
-
-FAST_LINE = 'kind = "synthetic"\nseed = 1\nwidth = 320\nheight = 240\nparts_per_minute = 0.0'
+FAST_LINE = fast_line(seed=1)
 
 
 def station(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -68,7 +57,7 @@ def test_parts_run_prints_the_json_contract_and_logs_every_part(tmp_path: Path) 
     db = tmp_path / "log.sqlite3"
     done = station(
         "--recipe",
-        str(write_recipe(tmp_path, FAST_LINE)),
+        str(line_recipe(tmp_path, FAST_LINE)),
         "--db",
         str(db),
         "--parts",
@@ -103,7 +92,7 @@ def test_parts_run_prints_the_json_contract_and_logs_every_part(tmp_path: Path) 
 def test_without_json_the_summary_is_one_line(tmp_path: Path) -> None:
     done = station(
         "--recipe",
-        str(write_recipe(tmp_path, FAST_LINE)),
+        str(line_recipe(tmp_path, FAST_LINE)),
         "--db",
         str(tmp_path / "l.sqlite3"),
         "--parts",
@@ -116,7 +105,7 @@ def test_without_json_the_summary_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_it_with_everything_committed(tmp_path: Path, sig: signal.Signals) -> None:
     db = tmp_path / "log.sqlite3"
-    recipe = write_recipe(tmp_path, FAST_LINE.replace("0.0", "600.0"))  # 10 parts/s
+    recipe = line_recipe(tmp_path, FAST_LINE.replace("0.0", "600.0"))  # 10 parts/s
     proc = subprocess.Popen(
         [*STATION, "run", "--headless", "--recipe", str(recipe), "--db", str(db), "--json"],
         stdout=subprocess.PIPE,
@@ -144,7 +133,7 @@ def test_a_signal_stops_it_with_everything_committed(tmp_path: Path, sig: signal
 
 
 def test_duration_stops_it(tmp_path: Path) -> None:
-    recipe = write_recipe(tmp_path, FAST_LINE.replace("0.0", "1200.0"))
+    recipe = line_recipe(tmp_path, FAST_LINE.replace("0.0", "1200.0"))
     t0 = time.monotonic()
     done = station(
         "--recipe", str(recipe), "--db", str(tmp_path / "l.sqlite3"), "--duration", "2", "--json"
@@ -157,7 +146,7 @@ def test_duration_stops_it(tmp_path: Path) -> None:
 
 
 def test_bad_recipe_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    recipe = write_recipe(tmp_path, FAST_LINE).read_text().replace("default = 0.5", "default = 7")
+    recipe = line_recipe(tmp_path, FAST_LINE).read_text().replace("default = 0.5", "default = 7")
     bad = tmp_path / "bad.toml"
     bad.write_text(recipe)
     db = tmp_path / "never.sqlite3"
@@ -176,7 +165,7 @@ def test_a_camera_that_refuses_its_configuration_stops_with_a_fault(tmp_path: Pa
     camera = f'kind = "folder"\npath = "{tmp_path / "no-such-folder"}"'
     done = station(
         "--recipe",
-        str(write_recipe(tmp_path, camera)),
+        str(line_recipe(tmp_path, camera)),
         "--db",
         str(db),
         "--duration",
@@ -206,7 +195,7 @@ def test_end_of_a_replay_is_a_clean_stop(tmp_path: Path) -> None:
     (frames / "f4.png").write_bytes(b"not a png")  # a corrupt frame: NO DECISION, logged
     camera = f'kind = "folder"\npath = "{frames}"\nloop = false'
     db = tmp_path / "log.sqlite3"
-    done = station("--recipe", str(write_recipe(tmp_path, camera)), "--db", str(db), "--json")
+    done = station("--recipe", str(line_recipe(tmp_path, camera)), "--db", str(db), "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["inspected"] == 5 and summary["no_decision"] == 1
@@ -215,7 +204,7 @@ def test_end_of_a_replay_is_a_clean_stop(tmp_path: Path) -> None:
 
 
 def test_headless_never_imports_qt(tmp_path: Path) -> None:
-    recipe = write_recipe(tmp_path, FAST_LINE)
+    recipe = line_recipe(tmp_path, FAST_LINE)
     code = (
         "import sys\n"
         "from station.cli import main\n"

@@ -27,22 +27,16 @@ from station.core.ports import ModelInfo
 from station.core.shadow import KEYS, ShadowCounts
 from station.pipeline.headless import HeadlessRunner
 from station.services.recipe_file import default_recipe_path, load_recipe
+from tests.fast_line_support import fast_line, line_recipe
 from tests.model_variants import SHIPPED, scaled_scores
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RECIPE = ROOT / "station" / "resources" / "default_recipe.toml"
-FAST_LINE = 'kind = "synthetic"\nseed = 3\nwidth = 320\nheight = 240\nparts_per_minute = 0.0'
+FAST_LINE = fast_line(seed=3)
 
 
 def shadow_recipe(tmp_path: Path, shadow: str) -> Path:
     """The shipped recipe on a fast synthetic line, with `shadow` appended (its own table)."""
-    text = DEFAULT_RECIPE.read_text()
-    text = text.replace('path = "../../models/defects.onnx"', f'path = "{SHIPPED}"')
-    head, rest = text.split("[camera]", 1)
-    rest = rest[rest.index("[shifts]") :]
-    recipe = tmp_path / "recipe.toml"
-    recipe.write_text(f"{head}[camera]\n{FAST_LINE}\n\n{rest}\n{shadow}\n")
-    return recipe
+    return line_recipe(tmp_path, FAST_LINE, shadow)
 
 
 def halved(tmp_path: Path) -> tuple[Path, str]:
