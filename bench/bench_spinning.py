@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_pipeline import MODEL, MemoryLine, _frames
+from bench_pipeline import MemoryLine, _frames
+from benchlib import SHIPPED_MODEL as MODEL
 from benchlib import Figure, Skip
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -31,8 +32,10 @@ def _detector(spin: bool, mode: str):  # type: ignore[no-untyped-def]
     from station.detectors import load_detector
     from station.detectors.session_options import RunMode, SessionOptions
 
-    chosen = SessionOptions.choose(RunMode(mode))
-    options = SessionOptions(chosen.intra_op_threads, spin, chosen.mode, chosen.threads_from)
+    chosen = SessionOptions.choose(RunMode(mode), lanes=None)  # as the live line runs
+    options = SessionOptions(
+        chosen.intra_op_threads, spin, chosen.mode, chosen.threads_from, chosen.lanes
+    )
     return load_detector(MODEL, session=options)
 
 
@@ -42,7 +45,10 @@ def _setup(detector, frames, db: Path):  # type: ignore[no-untyped-def]
     from station.storage.log import SqliteInspectionLog
 
     log = SqliteInspectionLog(db)
-    return PipelineSetup(MemoryLine(frames), detector, ThresholdSet({}, 0.5), None, lambda: log)
+    lanes = int(dict(detector.info.session_options).get("lanes", "1"))
+    return PipelineSetup(
+        MemoryLine(frames), detector, ThresholdSet({}, 0.5), None, lambda: log, lanes=lanes
+    )
 
 
 def _headless(spin: bool, frames, tmp: Path) -> float:  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ class StationParts:
     db_path: Path
     plc: Any = None  # station.outputs.plc.output.PlcOutput (listening), or None
     shadow: Any = None  # station.pipeline.shadow.ShadowSetup ([shadow] candidate), or None
+    lanes: int = 1  # parts inferred at once (station.pipeline.lanes)
 
 
 def compose(
@@ -48,6 +49,7 @@ def compose(
     are opened: a station switching recipes closes its own camera and log there.
     `headless` picks onnxruntime's spinning policy for a run without a window.
     """
+    from station.core.priority import quick_handoffs
     from station.detectors import load_detector
     from station.detectors.session_options import RunMode, SessionOptions
     from station.services.recipe_file import check_against_model, default_recipe_path, load_recipe
@@ -56,9 +58,10 @@ def compose(
     from station.storage.paths import default_db_path
 
     recipe = load_recipe(Path(recipe_path) if recipe_path is not None else default_recipe_path())
+    quick_handoffs()
     model = recipe.model
     mode = RunMode.HEADLESS if headless else RunMode.WINDOW
-    options = SessionOptions.choose(mode, model.intra_op_threads)
+    options = SessionOptions.choose(mode, model.intra_op_threads, model.lanes)
     detector = load_detector(model.path, model.labels, model.family, options)
     mismatch = recipe.model_mismatch(detector.info.sha256)
     if mismatch is not None:
@@ -101,7 +104,7 @@ def compose(
         raise
     if shadow is not None:
         _shadow_loaded(recipe, shadow, log)
-    return StationParts(recipe, detector, log, source, db, plc, shadow)
+    return StationParts(recipe, detector, log, source, db, plc, shadow, options.lanes)
 
 
 def _shadow_loaded(recipe: Any, shadow: Any, log: Any) -> None:
@@ -225,6 +228,7 @@ def worker_setup(parts: StationParts) -> Any:
         line=parts.plc,
         size_rules=recipe.size_rules,
         shadow=None if parts.shadow is None else ShadowRunner(parts.shadow, log),
+        lanes=parts.lanes,
     )
 
 

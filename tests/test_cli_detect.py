@@ -276,25 +276,31 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path, image):
 
 
 def test_model_info_reports_the_session_options(capsys, model):
-    """Threads from this machine (affinity-aware), spinning per mode, in text and JSON."""
+    """Threads from this machine (affinity-aware) shared by the live line's lanes, spinning per
+    mode, in text and JSON."""
     import os
 
     cpus = len(os.sched_getaffinity(0))
+    lanes = min(2, cpus)
+    per_lane = cpus // lanes
+    shared = f" shared by {lanes} lanes" if lanes > 1 else ""
     window = json.loads(run(capsys, "model-info", str(model), "--json")[1])["session_options"]
     headless = json.loads(run(capsys, "model-info", str(model), "--json", "--headless")[1])
     from station.detectors.session_options import SPIN_BY_MODE, RunMode
 
     assert window == {
-        "intra_op_threads": cpus,
+        "intra_op_threads": per_lane,
         "inter_op_threads": 1,
         "allow_spinning": SPIN_BY_MODE[RunMode.WINDOW],
         "mode": "window",
-        "threads_from": f"{cpus} usable CPU{'' if cpus == 1 else 's'}",
+        "threads_from": f"{cpus} usable CPU{'' if cpus == 1 else 's'}{shared}",
+        "lanes": lanes,
     }
     assert headless["session_options"]["mode"] == "headless"
     assert headless["session_options"]["allow_spinning"] is SPIN_BY_MODE[RunMode.HEADLESS]
     text = run(capsys, "model-info", str(model))[1]
-    assert f"session:          {cpus} intra-op threads ({cpus} usable CPU" in text
+    assert f"session:          {per_lane} intra-op threads" in text
+    assert f"{lanes} part{'s' if lanes > 1 else ''} inferred at once" in text
 
 
 def test_session_options_follow_affinity_and_reach_onnxruntime(model):
@@ -309,9 +315,15 @@ def test_session_options_follow_affinity_and_reach_onnxruntime(model):
         "r = SessionOptions.choose(RunMode.WINDOW, 3)\n"
         "print(o.intra_op_threads, o.threads_from, '|', r.intra_op_threads, r.threads_from)\n"
         "print(r.to_ort().intra_op_num_threads, r.to_ort().inter_op_num_threads)\n"
+        "os.sched_setaffinity(0, set(range(os.cpu_count())))\n"
+        "live = SessionOptions.choose(RunMode.HEADLESS, lanes=None)\n"
+        "print(SessionOptions.choose(RunMode.HEADLESS, None, 1).lanes, live.lanes, "
+        "live.intra_op_threads * live.lanes <= max(os.cpu_count(), 1))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    cpus = os.cpu_count() or 1
     assert out.stdout.splitlines() == [
         "1 1 usable CPU | 3 recipe [model] intra_op_threads",
         "3 1",
+        f"1 {min(2, cpus)} True",
     ]

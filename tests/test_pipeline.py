@@ -139,15 +139,24 @@ def run_parts(pipeline: InspectionPipeline, events: Recorder, n: int) -> None:
     run_until(pipeline, lambda: len(events.parts) >= n)
 
 
-@pytest.fixture(params=[0, 2], ids=["serial", "prefetch"])
-def prefetch(request: pytest.FixtureRequest) -> int:
-    return int(request.param)
+LAYOUTS = {
+    "serial": {"prefetch": 0},
+    "prefetch": {"prefetch": 2},
+    "lanes": {"prefetch": 2, "lanes": 2},  # two parts inferred at once, handled in order
+}
 
 
-def test_log_commit_then_outputs_then_window(tmp_path: Path, detector, prefetch: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=list(LAYOUTS))
+def layout(request: pytest.FixtureRequest) -> dict[str, int]:
+    return LAYOUTS[str(request.param)]
+
+
+def test_log_commit_then_outputs_then_window(
+    tmp_path: Path, detector, layout: dict[str, int]
+) -> None:  # type: ignore[no-untyped-def]
     order: list[str] = []
     output = CheckingOutput(tmp_path / "log.sqlite3", order)
-    pipeline, events, db, _ = build(tmp_path, detector, outputs=(output,), prefetch=prefetch)
+    pipeline, events, db, _ = build(tmp_path, detector, outputs=(output,), **layout)
     events.order = order
     pipeline.begin()
     pipeline.start()
@@ -175,9 +184,9 @@ def test_log_commit_then_outputs_then_window(tmp_path: Path, detector, prefetch:
 def test_lost_camera_is_no_decision_without_scores_and_is_retried(
     tmp_path: Path,
     detector,  # type: ignore[no-untyped-def]
-    prefetch: int,
+    layout: dict[str, int],
 ) -> None:
-    pipeline, events, db, line = build(tmp_path, detector, prefetch=prefetch)
+    pipeline, events, db, line = build(tmp_path, detector, **layout)
     pipeline.begin()
     pipeline.start()
     try:
@@ -235,10 +244,10 @@ class RefusingCamera(SyntheticCamera):
 def test_configuration_error_stops_with_a_fault_and_is_not_retried(
     tmp_path: Path,
     detector,  # type: ignore[no-untyped-def]
-    prefetch: int,
+    layout: dict[str, int],
 ) -> None:
     camera = RefusingCamera(seed=1, parts_per_minute=0.0)
-    pipeline, events, db, _ = build(tmp_path, detector, source=camera, prefetch=prefetch)
+    pipeline, events, db, _ = build(tmp_path, detector, source=camera, **layout)
     pipeline.begin()
     pipeline.start()
     run_until(pipeline, lambda: not pipeline.running)
@@ -258,7 +267,7 @@ def test_configuration_error_stops_with_a_fault_and_is_not_retried(
 
 
 def test_log_unavailable_part_is_no_decision_and_still_sent(
-    tmp_path: Path, detector, prefetch: int
+    tmp_path: Path, detector, layout: dict[str, int]
 ) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "log.sqlite3"
     log = SqliteInspectionLog(db, busy_timeout_s=0.1)
@@ -281,7 +290,7 @@ def test_log_unavailable_part_is_no_decision_and_still_sent(
         reject_classes=None,
         open_log=lambda: log,
         outputs=(Output(),),
-        prefetch=prefetch,
+        **layout,
     )
     pipeline = InspectionPipeline(setup, events)
     pipeline.begin()
@@ -304,8 +313,10 @@ def test_log_unavailable_part_is_no_decision_and_still_sent(
     assert any(f.startswith("log unavailable") for f in events.faults)
 
 
-def test_thresholds_apply_from_the_next_part(tmp_path: Path, detector, prefetch: int) -> None:  # type: ignore[no-untyped-def]
-    pipeline, events, _, _ = build(tmp_path, detector, prefetch=prefetch)
+def test_thresholds_apply_from_the_next_part(
+    tmp_path: Path, detector, layout: dict[str, int]
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline, events, _, _ = build(tmp_path, detector, **layout)
     pipeline.begin()
     pipeline.start()
     run_parts(pipeline, events, 2)
@@ -351,3 +362,43 @@ def test_a_wedged_camera_does_not_hang_the_stop() -> None:
     assert faults == ["camera: did not stop within 0.3 s; left behind"]
     line.release.set()
     feed.shutdown()
+
+
+def test_lanes_hand_parts_back_in_acquisition_order_with_their_own_results(
+    tmp_path: Path, detector
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline, events, db, _ = build(tmp_path, detector, prefetch=2, lanes=2)
+    pipeline.begin()
+    pipeline.start()
+    run_parts(pipeline, events, 12)
+    pipeline.shutdown("test over")
+    sequences = [p.inspection.sequence for p in events.parts]
+    assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+    # Each part carries the verdict of its own frame: the serial detector agrees, part by part.
+    line = PullableLine(seed=2, width=320, height=240, parts_per_minute=0.0)
+    line.open()
+    frames = {f.sequence: f for f in (line.read() for _ in range(max(sequences) + 1))}
+    for part in events.parts:
+        alone = detector.detect(frames[part.inspection.sequence].image)
+        assert np.array_equal(part.detections.confidence, alone.confidence)
+    with sqlite3.connect(db) as conn:
+        logged = [r[0] for r in conn.execute("SELECT sequence FROM inspections ORDER BY id")]
+    assert logged == sequences
+
+
+def test_a_model_error_in_a_lane_is_no_decision_and_the_line_goes_on(tmp_path: Path) -> None:
+    from onnx_graphs import write_yolov8_model
+
+    names = ("scratch", "pit")
+    nan_model = write_yolov8_model(
+        tmp_path / "nan.onnx", [(0, float("nan"), (16, 16, 40, 40))], names
+    )
+    pipeline, events, db, _ = build(tmp_path, load_detector(nan_model), prefetch=2, lanes=2)
+    pipeline.begin()
+    pipeline.start()
+    run_parts(pipeline, events, 5)
+    pipeline.shutdown("test over")
+    assert {p.inspection.outcome for p in events.parts} == {Outcome.NO_DECISION}
+    with sqlite3.connect(db) as conn:
+        whys = {r[0] for r in conn.execute("SELECT why FROM inspections")}
+    assert whys == {"model error: model output contains NaN or infinity"}

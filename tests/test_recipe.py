@@ -229,3 +229,20 @@ def test_intra_op_threads_key(tmp_path: Path) -> None:
         broken = FULL.replace('family = "yolov8"', f'family = "yolov8"\nintra_op_threads = {bad}')
         with pytest.raises(StationError, match=r"model\.intra_op_threads: expected a whole number"):
             load_recipe(write(tmp_path, broken, "bad.toml"))
+
+
+def test_lanes_key(tmp_path: Path) -> None:
+    """`[model] lanes`: parts the live line infers at once; checked, and written back."""
+    r = load_recipe(
+        write(tmp_path, FULL.replace('family = "yolov8"', 'family = "yolov8"\nlanes = 1'))
+    )
+    assert r.model.lanes == 1
+    assert load_recipe(write(tmp_path, FULL, "plain.toml")).model.lanes is None
+    (tmp_path / "out").mkdir()
+    assert write_recipe(r, tmp_path / "out" / "t.toml").model.lanes == 1
+    for bad in ("0", "17", "1.5", '"2"'):
+        broken = FULL.replace('family = "yolov8"', f'family = "yolov8"\nlanes = {bad}')
+        with pytest.raises(
+            StationError, match=r"model\.lanes: expected a whole number from 1 to 16"
+        ):
+            load_recipe(write(tmp_path, broken, "bad.toml"))

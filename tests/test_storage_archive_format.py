@@ -13,7 +13,7 @@ import pytest
 from storage_support import make_inspection
 
 from station.core.errors import StationError
-from station.core.priority import LOWEST, thread_nice
+from station.core.priority import LOWEST, ProcessLoad, thread_nice
 from station.services.confirmed_export import export_confirmed
 from station.sources.synthetic import SyntheticCamera
 from station.storage import archive as arch
@@ -162,3 +162,44 @@ def test_archives_written_before_still_open(tmp_path: Path) -> None:
     assert exported.written == 2
     names = sorted(p.name for p in (tmp_path / "sample" / "images").iterdir())
     assert names == [f"log-{rows[0]}.png", f"log-{rows[1]}.jpg"]
+
+
+class _Saturated(ProcessLoad):
+    """A station using every core (a line running flat out)."""
+
+    def share(self) -> float:
+        return 1.0
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_frames_are_deflated_only_while_the_line_leaves_cpu_to_spare(
+    tmp_path: Path, busy: bool
+) -> None:
+    frames = _camera_frames(3)
+    sizes: dict[int, int] = {}
+
+    def attach(image: arch.PendingImage, rel: str, nbytes: int) -> None:
+        sizes[image.row_id] = nbytes
+
+    def failed(image: arch.PendingImage, exc: BaseException) -> None:
+        raise AssertionError(f"frame {image.row_id} failed: {exc}")
+
+    load = _Saturated() if busy else ProcessLoad(window_s=0.05)
+    archiver = arch.Archiver(tmp_path, "png", attach, failed, load=load)
+    for i, frame in enumerate(frames, 1):
+        time.sleep(0.2)  # an idle test process: well under BUSY_SHARE of the machine
+        archiver.put(arch.PendingImage(i, time.time(), "reject", frame))
+    archiver.close()
+    undeflated = [sizes[i] > frames[i - 1].nbytes for i in sizes]
+    assert undeflated == [busy] * 3
+    assert archiver.stored == (3 if busy else 0)
+
+
+def test_process_load_sees_an_idle_process_and_stays_a_share() -> None:
+    load = ProcessLoad(window_s=0.05)
+    time.sleep(0.2)
+    assert 0.0 <= load.share() < arch.BUSY_SHARE
+    end = time.process_time() + 0.2
+    while time.process_time() < end:  # one busy core of however many this machine has
+        pass
+    assert 0.0 < load.share() <= 1.0

@@ -70,9 +70,12 @@ def _session_text(info: ModelInfo) -> str:
     if not o:
         return "-"
     spin = "on" if o.get("allow_spinning") == "True" else "off"
+    lanes = int(o.get("lanes", "1"))
+    per = " per lane" if lanes > 1 else ""
     return (
-        f"{o.get('intra_op_threads')} intra-op threads ({o.get('threads_from')}), "
-        f"{o.get('inter_op_threads')} inter-op, spinning {spin} ({o.get('mode')})"
+        f"{o.get('intra_op_threads')} intra-op threads{per} ({o.get('threads_from')}), "
+        f"{o.get('inter_op_threads')} inter-op, spinning {spin} ({o.get('mode')}), "
+        f"{lanes} part{'s' if lanes > 1 else ''} inferred at once"
     )
 
 
@@ -121,6 +124,7 @@ def _main(args: argparse.Namespace) -> int:
     from station.detectors.session_options import RunMode, SessionOptions
 
     mode = RunMode.HEADLESS if args.headless else RunMode.WINDOW
-    info = load_detector(args.model, args.labels, args.family, SessionOptions.choose(mode)).info
+    options = SessionOptions.choose(mode, lanes=None)  # as the live line runs it
+    info = load_detector(args.model, args.labels, args.family, options).info
     print(json.dumps(info_dict(info), indent=2) if args.json else format_info(info))
     return 0

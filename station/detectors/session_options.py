@@ -5,6 +5,11 @@ which honours taskset, cgroup cpusets and container limits; `os.cpu_count` where
 is missing), unless the recipe says `[model] intra_op_threads`. A fixed 2 pinned an
 8-core line PC to two threads.
 
+Lanes: the live line infers `lanes` parts at once (station.pipeline.lanes), each on
+its share of the CPUs: two lanes by default wherever there are two CPUs
+(`[model] lanes` in the recipe). Scoring a sample (evaluate, compare, tuning) runs
+one part at a time on every CPU: `choose()` with the default `lanes=1`.
+
 Spinning: with `allow_spinning` on, intra-op threads busy-wait between runs for the
 next one, which saves the wake-up latency on every run but burns the cores they
 spin on. Measured on the shipped model (docs/benchmarks.md): headless, inference is
@@ -14,11 +19,12 @@ on the same cores and a spinning worker steals its time, so spinning is off.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from enum import StrEnum
 
 import onnxruntime as ort
+
+from station.core.priority import usable_cpus
 
 
 class RunMode(StrEnum):
@@ -32,14 +38,8 @@ SPIN_BY_MODE: dict[RunMode, bool] = {RunMode.WINDOW: False, RunMode.HEADLESS: Fa
 """allow_spinning per mode, from `bench/run.py spinning` (docs/benchmarks.md)."""
 
 MAX_THREADS = 256
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (affinity / cpuset aware), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not on Linux
-        return max(1, os.cpu_count() or 1)
+DEFAULT_LANES = 2
+"""Parts inferred at once on the live line unless the recipe says `[model] lanes`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +50,28 @@ class SessionOptions:
     allow_spinning: bool
     mode: RunMode
     threads_from: str
+    lanes: int = 1
 
     @classmethod
     def choose(
-        cls, mode: RunMode = RunMode.WINDOW, intra_op_threads: int | None = None
+        cls,
+        mode: RunMode = RunMode.WINDOW,
+        intra_op_threads: int | None = None,
+        lanes: int | None = 1,
     ) -> SessionOptions:
-        """The options for `mode`; `intra_op_threads` (a recipe key) overrides the machine."""
-        if intra_op_threads is not None:
-            return cls(
-                intra_op_threads, SPIN_BY_MODE[mode], mode, "recipe [model] intra_op_threads"
-            )
+        """The options for `mode`; `intra_op_threads` and `lanes` (recipe keys) override the
+        machine; `lanes=None` is the live line's default (`DEFAULT_LANES`, at most one per
+        CPU), and the CPUs are shared out between the lanes."""
         n = usable_cpus()
-        return cls(n, SPIN_BY_MODE[mode], mode, f"{n} usable CPU{'' if n == 1 else 's'}")
+        chosen = min(DEFAULT_LANES, n) if lanes is None else lanes
+        spin = SPIN_BY_MODE[mode]
+        if intra_op_threads is not None:
+            return cls(intra_op_threads, spin, mode, "recipe [model] intra_op_threads", chosen)
+        per_lane = max(1, n // chosen)
+        why = f"{n} usable CPU{'' if n == 1 else 's'}"
+        if chosen > 1:
+            why += f" shared by {chosen} lanes"
+        return cls(per_lane, spin, mode, why, chosen)
 
     def to_ort(self) -> ort.SessionOptions:
         options = ort.SessionOptions()
@@ -80,6 +90,7 @@ class SessionOptions:
             "allow_spinning": self.allow_spinning,
             "mode": self.mode.value,
             "threads_from": self.threads_from,
+            "lanes": self.lanes,
         }
 
     def as_pairs(self) -> tuple[tuple[str, str], ...]:

@@ -29,6 +29,7 @@ from station.outputs.plc.parts import RESULT_ID_KEY, TRIGGER_ID_KEY, late_messag
 from station.pipeline.acquisition import Acquired, CameraChange, CameraLink, Item, one_line
 from station.pipeline.feed import Feed, make_feed
 from station.pipeline.inspector import Judged, PartInspector, StagedDetector, no_scores
+from station.pipeline.lanes import Detected, InferenceLanes
 from station.pipeline.line import LineSide, TriggeredFeed
 from station.pipeline.results import CameraState, PartResult
 from station.pipeline.setup import InspectionLog, PendingCommit, PipelineEvents, PipelineSetup
@@ -77,6 +78,11 @@ class InspectionPipeline:
             if self._line is not None and self._line.triggered
             else make_feed(link, setup.prefetch)
         )
+        self._lanes = (
+            InferenceLanes(detector, setup.lanes)
+            if setup.lanes > 1 and prepare is not None and isinstance(detector, StagedDetector)
+            else None
+        )
         self._log: InspectionLog | None = None
         self._pending: _Submitted | None = None
         self._running = False
@@ -119,6 +125,8 @@ class InspectionPipeline:
         self._line_events()
         self._event("station_stopped", f"station stopped: {reason}")
         self._feed.shutdown()
+        if self._lanes is not None:
+            self._lanes.close()
         for output in self._setup.outputs:
             try:
                 output.close()
@@ -194,7 +202,7 @@ class InspectionPipeline:
         every failure is a NO DECISION or a fault.
         """
         if not self._feed.ready():
-            self._finish_pending()  # nothing to overlap its commit with: show it now
+            self._settle()  # nothing to overlap its work with: show it now
         if not self._wanted():
             return None
         self._line_events()
@@ -202,8 +210,14 @@ class InspectionPipeline:
         for item in items:
             self._handle(item)
         if not self._feed.ready():
-            self._finish_pending()
+            self._settle()
         return wait_s if self._wanted() else None
+
+    def _settle(self) -> None:
+        """Every part in flight inspected, the last one committed and shown."""
+        while self._lanes is not None and self._lanes:
+            self._inspect(*self._lanes.take())
+        self._finish_pending()
 
     def _handle(self, item: Item) -> None:
         if isinstance(item, CameraChange):
@@ -211,10 +225,15 @@ class InspectionPipeline:
         else:
             if not self._running and self._triggers > 0:
                 self._triggers -= 1
-            self._inspect(item)
+            if self._lanes is None:
+                self._inspect(item)
+                return
+            self._lanes.put(item)
+            while self._lanes.full():
+                self._inspect(*self._lanes.take())
 
     def _camera_change(self, change: CameraChange) -> None:
-        self._finish_pending()  # the window learns of parts and the camera in order
+        self._settle()  # the window learns of parts and the camera in order
         if change.event is not None:
             self._event(change.event.kind, change.event.message, **change.event.details)
         if change.halt:
@@ -240,15 +259,15 @@ class InspectionPipeline:
             self._line.set_running(False)
         for item in self._feed.close():
             if isinstance(item, Acquired):
-                self._inspect(item)
+                self._handle(item)
             else:
                 self._camera_change(replace(item, halt=""))
-        self._finish_pending()
+        self._settle()
         if was_running:
             self._event("inspection_stopped", message)
             self._events.running_changed(False)
 
-    def _inspect(self, part: Acquired) -> None:
+    def _inspect(self, part: Acquired, detected: Detected | None = None) -> None:
         """Judge and submit this part; then finish the previous one (its commit overlapped)."""
         line = self._line
         result_id = None
@@ -257,7 +276,7 @@ class InspectionPipeline:
         if part.problem or part.frame is None:
             judged = Judged(no_decision(part.problem), Detections.empty(), 0.0)
         else:
-            judged = self._inspector.judge(part.frame.image, self._policy, part.prepared)
+            judged = self._inspector.judge(part.frame.image, self._policy, part.prepared, detected)
         inspection = self._inspector.record(part.frame, part.sequence, judged, self._ts_id)
         if line is not None and result_id is not None:
             inspection = self._for_line(line, inspection, result_id, part.trigger_id)

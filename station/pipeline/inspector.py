@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -74,21 +75,31 @@ class PartInspector:
     def class_names(self) -> tuple[str, ...]:
         return self._class_names
 
-    def judge(self, image: npt.NDArray[np.uint8], policy: DecisionPolicy, prepared: Any) -> Judged:
-        """Detect (on `prepared` input when given) and decide; a model failure is NO DECISION."""
+    def judge(
+        self,
+        image: npt.NDArray[np.uint8],
+        policy: DecisionPolicy,
+        prepared: Any,
+        detected: Future[tuple[Detections, float]] | None = None,
+    ) -> Judged:
+        """Detect (on `prepared` input when given, or take an inference lane's result) and
+        decide; a model failure is NO DECISION."""
         t0 = time.perf_counter()
         try:
-            if prepared is not None and isinstance(self._detector, StagedDetector):
+            if detected is not None:
+                dets, model_ms = detected.result()
+            elif prepared is not None and isinstance(self._detector, StagedDetector):
                 dets = self._detector.detect_prepared(prepared)
+                model_ms = _ms_since(t0)
             else:
                 dets = self._detector.detect(image)
+                model_ms = _ms_since(t0)
         except DetectorError as exc:
             why = NoDecisionCause.MODEL_ERROR.message(_strip_cause(one_line(exc)))
             return Judged(no_decision(why), Detections.empty(), _ms_since(t0))
         except Exception as exc:
             why = NoDecisionCause.MODEL_ERROR.message(f"{type(exc).__name__}: {one_line(exc)}")
             return Judged(no_decision(why), Detections.empty(), _ms_since(t0))
-        model_ms = _ms_since(t0)
         decision = policy.decide(dets)
         broken_box = len(dets) and not np.isfinite(dets.xyxy).all()
         if broken_box and decision.outcome is not Outcome.NO_DECISION:

@@ -75,7 +75,8 @@ class PipelineSetup:
     `read_timeout_s` bounds one camera read; `backoff` spaces reconnect attempts.
     `outputs` receive every committed part, in order, after the log and before the window.
     `prefetch` is how many parts acquisition may run ahead of inference (0: serial, on
-    the caller's thread).
+    the caller's thread). `lanes` is how many parts are inferred at once
+    (station.pipeline.lanes; 1: one at a time on the pipeline's thread).
     `line` is the PLC (also among `outputs`): its triggers, deadline, state and heartbeat.
     `size_rules` are the recipe's per-class minimum defect sizes.
     `shadow` sees each logged part with a frame after the window did (never delays it).
@@ -93,6 +94,7 @@ class PipelineSetup:
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     outputs: tuple[InspectionOutput, ...] = ()
     prefetch: int = 2
+    lanes: int = 1
     line: LineSide | None = None
     size_rules: SizeRules = field(default_factory=SizeRules)
     shadow: ShadowSink | None = None

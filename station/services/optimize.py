@@ -112,7 +112,7 @@ def _write(recipe: Recipe | None, model: Path, out: Path, comparison: ModelCompa
     cand = comparison.candidate
     path = recipe_path_for(out)
     if recipe is not None:
-        ref = ModelRef(out.resolve(), cand.info.sha256, recipe.model.labels, recipe.model.family)
+        ref = replace(recipe.model, path=out.resolve(), sha256=cand.info.sha256)
         base = replace(recipe, model=ref, thresholds=cand.thresholds)
     else:
         base = Recipe(

@@ -25,7 +25,7 @@ from station.core.errors import StationError
 from station.core.files import atomic_write_text
 from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
-from station.services.recipe import ModelRef, Recipe
+from station.services.recipe import Recipe
 from station.services.recipe_file import load_recipe
 from station.services.recipe_write import write_recipe
 from station.services.threshold_change import AuditSink, ThresholdChange, ThresholdChanger
@@ -170,7 +170,7 @@ def plan_promotion(recipe_path: Path, candidate: Path, report: Path) -> ModelCha
         )
     thresholds = recipe.thresholds.with_thresholds(evidence.thresholds).bound_to(candidate_sha)
     thresholds.check_classes(names)
-    model = ModelRef(candidate.resolve(), candidate_sha, recipe.model.labels, recipe.model.family)
+    model = replace(recipe.model, path=candidate.resolve(), sha256=candidate_sha)  # same threads
     promoted = replace(recipe, model=model, thresholds=thresholds)
     return ModelChange(recipe, promoted, evidence, candidate_sha)
 

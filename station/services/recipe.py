@@ -38,7 +38,8 @@ class ModelRef:
     sha256: str | None = None
     labels: Path | None = None
     family: str | None = None
-    intra_op_threads: int | None = None  # None: one per usable CPU
+    intra_op_threads: int | None = None  # None: one per usable CPU (shared by the lanes)
+    lanes: int | None = None  # None: the live line's default (station.pipeline.lanes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from station.services.recipe_fields import RecipeFields
 from station.services.recipe_tables import (
     SHA256,
     THRESHOLD_KEYS,
+    lanes_of,
     shadow_of,
     size_rules_of,
     station_id_of,
@@ -76,7 +77,7 @@ def load_recipe(path: Path | str) -> Recipe:
 
     allowed_keys = {
         "product": {"name", "station_id"},
-        "model": {"path", "sha256", "labels", "family", "intra_op_threads"},
+        "model": {"path", "sha256", "labels", "family", "intra_op_threads", "lanes"},
         "thresholds": {"default", "tuned_on_model_sha256", "reject_classes", "classes"},
         "shifts": {"zone", "starts", "names"},
         "costs": {"escape", "scrap", "max_escape_rate"},
@@ -109,6 +110,7 @@ def load_recipe(path: Path | str) -> Recipe:
         f.resolve(labels) if labels else None,
         f.text("model", "family", None),
         threads_of(f),
+        lanes_of(f),
     )
 
     thresholds = thresholds_of(f)

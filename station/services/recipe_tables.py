@@ -37,9 +37,19 @@ def station_id_of(f: RecipeFields) -> str:
 
 def threads_of(f: RecipeFields) -> int | None:
     """`[model] intra_op_threads`: onnxruntime's threads for one inference (1 to 256)."""
-    value = f.get("model", "intra_op_threads", int, "a whole number from 1 to 256", None)
-    if value is not None and not 1 <= value <= 256:
-        raise f.fail("model.intra_op_threads", "a whole number from 1 to 256", value)
+    return _whole(f, "intra_op_threads", 256)
+
+
+def lanes_of(f: RecipeFields) -> int | None:
+    """`[model] lanes`: parts the live line infers at once (1 to 16)."""
+    return _whole(f, "lanes", 16)
+
+
+def _whole(f: RecipeFields, key: str, most: int) -> int | None:
+    want = f"a whole number from 1 to {most}"
+    value = f.get("model", key, int, want, None)
+    if value is not None and not 1 <= value <= most:
+        raise f.fail(f"model.{key}", want, value)
     return None if value is None else int(value)
 
 

@@ -87,6 +87,8 @@ def recipe_toml(recipe: Recipe) -> str:
         out.append(f"family = {toml_value(recipe.model.family)}")
     if recipe.model.intra_op_threads is not None:
         out.append(f"intra_op_threads = {recipe.model.intra_op_threads}")
+    if recipe.model.lanes is not None:
+        out.append(f"lanes = {recipe.model.lanes}")
     out += ["", thresholds_toml(recipe.thresholds, recipe.reject_classes).rstrip("\n"), ""]
     out += ["[camera]", f"kind = {toml_value(recipe.camera.kind)}"]
     out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in recipe.camera.options.items()]

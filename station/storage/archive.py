@@ -8,13 +8,17 @@ size/age limit removes the oldest images and clears their path in the row
 
 The evidence is lossless: every frame is a PNG holding exactly the pixels the
 model saw. The archiver runs at the lowest CPU priority so that inference wins
-the cores; it deflates a frame (PNG level 1, ~17 ms, ~340 kB for 640x480 BGR)
-while it keeps up, and stores it undeflated (PNG level 0 without filtering,
-~1 ms, width x height x channels bytes) once `FAST_FROM` frames wait. When its
-bounded queue is full the committing thread writes the frame itself (stored)
-at its own priority: the line slows, a frame is never dropped, and a starved
-low-priority thread can never hold the line. JPEG files of older archives still
-open (`station.storage.queries.load_image`), they are no longer written.
+the cores. Deflating costs as much CPU as a run of the shipped model (PNG level 1
+without filtering, ~10 ms, ~310 kB for a 640x480 BGR camera frame: the sensor
+noise defeats PNG's filters, which only add time), so the archiver deflates only
+while the line leaves CPU to spare: the station used less than `BUSY_SHARE` of
+the machine over the last second or so and fewer than `FAST_FROM` frames wait.
+Otherwise it stores the frame undeflated (PNG level 0, ~1 ms, width x height x
+channels bytes). When its bounded queue is full the committing thread writes
+the frame itself (stored) at its own priority: the line slows, a frame is never
+dropped, and a starved low-priority thread can never hold the line. JPEG files of
+older archives still open (`station.storage.queries.load_image`), they are no longer
+written.
 """
 
 from __future__ import annotations
@@ -33,15 +37,21 @@ import numpy.typing as npt
 
 from station.core.errors import StationError
 from station.core.files import fsync_folder
-from station.core.priority import lower_this_thread
+from station.core.priority import ProcessLoad, lower_this_thread
 
 FORMATS = {"png": ".png"}
 FAST_FROM = 4
 """Frames waiting from which the archiver stores them undeflated, to catch up."""
-_COMPACT = [cv2.IMWRITE_PNG_COMPRESSION, 1]
-_STORED = [cv2.IMWRITE_PNG_COMPRESSION, 0]
-if hasattr(cv2, "IMWRITE_PNG_FILTER"):  # OpenCV >= 4.11: no filtering to compute either
-    _STORED += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
+BUSY_SHARE = 0.5
+"""The station's share of the machine's CPUs (`ProcessLoad`) from which the archiver stores
+frames undeflated: the line has no time to spare for zlib."""
+_NO_FILTER = (  # OpenCV >= 4.11 takes the filter choice
+    [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
+    if hasattr(cv2, "IMWRITE_PNG_FILTER")
+    else []
+)
+_COMPACT = [cv2.IMWRITE_PNG_COMPRESSION, 1, *_NO_FILTER]
+_STORED = [cv2.IMWRITE_PNG_COMPRESSION, 0, *_NO_FILTER]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +81,7 @@ class ArchiveLimit:
 
 def encode(frame: npt.NDArray[np.uint8], fmt: str = "png", *, stored: bool = False) -> bytes:
     """The frame (H, W) or (H, W, 3) BGR uint8 as lossless PNG bytes: deflated (level 1),
-    or `stored` undeflated (16x cheaper, 2.7x larger on a camera frame)."""
+    or `stored` undeflated (10x cheaper, 3x larger on a camera frame)."""
     params = _STORED if stored else _COMPACT
     ok, buf = cv2.imencode(FORMATS[fmt], np.ascontiguousarray(frame), params)
     if not ok:
@@ -137,7 +147,8 @@ class Archiver:
     exc)` reports a frame that could not be written (the row stays).
 
     Back-pressure, in order (no rule drops a frame): the thread runs at nice 19;
-    from `FAST_FROM` frames waiting it stores them undeflated; `max_pending` bounds
+    while the station keeps the CPUs busy (`BUSY_SHARE`) or from `FAST_FROM` frames
+    waiting it stores them undeflated; `max_pending` bounds
     the frames held in memory, and a `put` finding the queue full writes that frame
     on the caller's thread (stored), counted in `overflows`; `close` writes every
     queued frame.
@@ -150,8 +161,10 @@ class Archiver:
         attach: Callable[[PendingImage, str, int], None],
         failed: Callable[[PendingImage, BaseException], None],
         max_pending: int = 64,
+        load: ProcessLoad | None = None,
     ) -> None:
         self.root = root
+        self._load = load
         self.fmt = fmt
         self._attach = attach
         self._failed = failed
@@ -192,12 +205,14 @@ class Archiver:
 
     def _run(self) -> None:
         lower_this_thread()  # inference wins the cores; overflow keeps this from holding the line
+        load = self._load or ProcessLoad()
         self._started.set()
         while True:
             item = self._queue.get()
             if item is None:
                 return
-            stored = self._queue.qsize() + 1 >= FAST_FROM  # this frame and those behind it
+            backlog = self._queue.qsize() + 1 >= FAST_FROM  # this frame and those behind it
+            stored = backlog or load.share() >= BUSY_SHARE
             self._stored_here += self._archive(item, stored)
 
     def _archive(self, item: PendingImage, stored: bool) -> bool:

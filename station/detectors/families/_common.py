@@ -39,22 +39,46 @@ def best_class(
     anchors are kept, plus each class's best, so every class maximum that
     survives single-label decoding is exact.
     """
-    cls_all = np.argmax(scores, axis=0)
-    conf_all = np.take_along_axis(scores, cls_all[None], axis=0)[0]
+    cls_all = _first_best_row(scores)
+    conf_all = scores.max(axis=0)
     anchor = np.flatnonzero(conf_all >= np.float32(floor))
     conf, cls = conf_all[anchor], cls_all[anchor]
     keep = cap_candidates(conf, cls, k)
     return cls[keep], anchor[keep], conf[keep]
 
 
+def _first_best_row(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.intp]:
+    """`argmax(scores, axis=0)`; row by row for a few classes (numpy's column argmax is
+    20x slower than a handful of vectorised compares on a (5, 6400) head)."""
+    if scores.shape[0] > 16:
+        return np.asarray(np.argmax(scores, axis=0), dtype=np.intp)
+    best = scores[0].copy()
+    cls = np.zeros(scores.shape[1], np.intp)
+    for c in range(1, scores.shape[0]):
+        better = scores[c] > best  # strictly: the first class wins a tie, as argmax does
+        cls[better] = c
+        np.maximum(best, scores[c], out=best)
+    return cls
+
+
 def cap_candidates(
     confidence: npt.NDArray[np.float32], class_id: npt.NDArray[np.integer], k: int
 ) -> npt.NDArray[np.intp]:
-    """Indices of the `k` best candidates plus each class's best (all when there are <= k)."""
-    if len(confidence) <= k:
-        return np.arange(len(confidence))
-    order = np.argsort(-confidence, kind="stable")
-    return cap_keeping_class_best(order, class_id, k)
+    """Indices of the `k` best candidates plus each class's best (all when there are <= k),
+    best first; equal confidences in index order (a stable sort of all of them, without
+    sorting the thousands below the cut)."""
+    n = len(confidence)
+    if n <= k:
+        return np.arange(n)
+    kth = np.partition(confidence, n - k)[n - k]  # the k-th highest
+    head = np.flatnonzero(confidence >= kth)
+    order = head[np.argsort(-confidence[head], kind="stable")][:k]
+    missing = np.setdiff1d(np.unique(class_id), class_id[order])
+    if not len(missing):
+        return order
+    best = [np.flatnonzero(class_id == c) for c in missing]
+    extra = np.array([idx[np.argmax(confidence[idx])] for idx in best], np.intp)
+    return np.concatenate([order, extra[np.lexsort((extra, -confidence[extra]))]])
 
 
 def cap_keeping_class_best(
