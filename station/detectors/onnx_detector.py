@@ -27,6 +27,7 @@ from station.core import size_rules
 from station.core.detections import Detections, InstanceMasks
 from station.core.ports import DetectorError, ModelInfo
 from station.detectors.families._common import cap_keeping_class_best
+from station.detectors.input_buffers import InputBuffers, PooledInput
 from station.detectors.masks import box_masks, mask_length, mask_polygon
 from station.detectors.nms import nms_class_aware
 from station.detectors.preprocess import (
@@ -115,6 +116,7 @@ class OnnxDetector:
         # One reusable input buffer per calling thread: detect() may run on several threads.
         self._local = threading.local()
         self._reuse_buffer = not nhwc and input_dtype is np.float32
+        self._buffers = InputBuffers()  # the pipeline's prepared inputs (station.pipeline)
 
     @property
     def info(self) -> ModelInfo:
@@ -156,8 +158,14 @@ class OnnxDetector:
     def prepare_input(
         self, frame: npt.NDArray[np.uint8]
     ) -> tuple[npt.NDArray[np.floating], Letterbox]:
-        """`prepare`, named for the pipeline: the input made on the acquisition thread."""
-        return self.prepare(frame)
+        """`prepare` for the pipeline: the input made on the acquisition thread, in a tensor
+        from the pool that `detect_prepared` returns it to."""
+        if not self._reuse_buffer:
+            return self.prepare(frame)
+        img = check_frame(frame)
+        plan = self._geometry(img.shape[:2])
+        buf = self._buffers.take((1, 3, *plan.input_hw))
+        return PooledInput(to_input_tensor(img, plan, out=buf), plan)
 
     def detect_prepared(self, prepared: tuple[npt.NDArray[np.floating], Letterbox]) -> Detections:
         """`detect` on an input made by `prepare_input` (inference overlaps acquisition)."""
@@ -166,6 +174,9 @@ class OnnxDetector:
             outs = self._session.run(self._output_names, {self._input_name: x})
         except Exception as exc:  # onnxruntime raises its own exception types
             raise DetectorError(f"model error: {str(exc).splitlines()[0][:200]}") from exc
+        finally:
+            if isinstance(prepared, PooledInput):
+                self._buffers.give(prepared.x)
         return self.decode(outs, plan)
 
     def detect(self, frame: npt.NDArray[np.uint8]) -> Detections:

@@ -32,8 +32,8 @@ Detected = Future[tuple[Detections, float]]
 
 
 class InferenceLanes:
-    """Up to `n` parts in flight; `take()` returns the oldest with its lane's future (None
-    for a part that was not inferred: no frame, or no prepared input)."""
+    """`n` lanes and up to `n` + 1 parts in flight; `take()` returns the oldest with its
+    lane's future (None for a part that was not inferred: no frame, or no prepared input)."""
 
     def __init__(self, detector: StagedDetector, n: int) -> None:
         self._detector = detector
@@ -45,7 +45,9 @@ class InferenceLanes:
         return len(self._inflight)
 
     def full(self) -> bool:
-        return len(self._inflight) >= self._n
+        """One part more than lanes: a lane that finishes finds its next part waiting, while
+        the pipeline's thread decides, logs and sends the oldest."""
+        return len(self._inflight) > self._n
 
     def put(self, part: Acquired) -> None:
         future = None
