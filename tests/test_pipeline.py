@@ -402,3 +402,23 @@ def test_a_model_error_in_a_lane_is_no_decision_and_the_line_goes_on(tmp_path: P
     with sqlite3.connect(db) as conn:
         whys = {r[0] for r in conn.execute("SELECT why FROM inspections")}
     assert whys == {"model error: model output contains NaN or infinity"}
+
+
+def test_pipeline_inputs_come_back_to_the_pool_and_change_nothing(detector) -> None:  # type: ignore[no-untyped-def]
+    line = PullableLine(seed=4, width=320, height=240, parts_per_minute=0.0)
+    line.open()
+    frames = [line.read().image for _ in range(3)]
+    first = detector.prepare_input(frames[0])
+    tensor = first.x
+    dets = detector.detect_prepared(first)
+    assert np.array_equal(dets.confidence, detector.detect(frames[0]).confidence)
+    again = detector.prepare_input(frames[1])  # written into the tensor the run gave back
+    assert again.x is tensor
+    held = detector.prepare_input(frames[2])  # while `again` waits: a tensor of its own
+    assert held.x is not tensor
+    assert np.array_equal(
+        detector.detect_prepared(again).confidence, detector.detect(frames[1]).confidence
+    )
+    assert np.array_equal(
+        detector.detect_prepared(held).confidence, detector.detect(frames[2]).confidence
+    )

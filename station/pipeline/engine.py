@@ -10,15 +10,15 @@ corrupt or wrong-size frame, log failure) makes it NO DECISION with the reason i
 words; the loop goes on. A lost camera is reopened with backoff and inspection
 resumes by itself; a camera that refuses its configuration stops inspection with a
 fault. A part reaches the outputs and then the window only after the log committed
-it; a part the log refused is shown (and sent) as NO DECISION.
+it; a part the log refused is shown (and sent) as NO DECISION. With inference lanes
+(`PipelineSetup.lanes` > 1) several parts are inferred at once; deciding, recording
+and everything after still happen here, one part at a time, in acquisition order.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from station.core.decision import DecisionPolicy, no_decision
 from station.core.detections import Detections
@@ -31,8 +31,9 @@ from station.pipeline.feed import Feed, make_feed
 from station.pipeline.inspector import Judged, PartInspector, StagedDetector, no_scores
 from station.pipeline.lanes import Detected, InferenceLanes
 from station.pipeline.line import LineSide, TriggeredFeed
+from station.pipeline.log_link import LogLink
 from station.pipeline.results import CameraState, PartResult
-from station.pipeline.setup import InspectionLog, PendingCommit, PipelineEvents, PipelineSetup
+from station.pipeline.setup import PendingCommit, PipelineEvents, PipelineSetup
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ class InspectionPipeline:
             if setup.lanes > 1 and prepare is not None and isinstance(detector, StagedDetector)
             else None
         )
-        self._log: InspectionLog | None = None
+        self._log = LogLink(setup.open_log, events.fault, lambda: self._shut)
         self._pending: _Submitted | None = None
         self._running = False
         self._triggers = 0
@@ -110,8 +111,8 @@ class InspectionPipeline:
 
     def begin(self) -> None:
         """Open the log and say the station is up (camera stopped, thresholds in force)."""
-        self._open_log()
-        self._event("station_started", "station started", product=self._setup.product)
+        self._log.open()
+        self._log.event("station_started", "station started", product=self._setup.product)
         for item in self._feed.close():
             self._handle(item)
         self._events.thresholds_applied(self._thresholds)
@@ -123,7 +124,7 @@ class InspectionPipeline:
         self._halt(f"inspection stopped: {reason}")
         self._shut = True
         self._line_events()
-        self._event("station_stopped", f"station stopped: {reason}")
+        self._log.event("station_stopped", f"station stopped: {reason}")
         self._feed.shutdown()
         if self._lanes is not None:
             self._lanes.close()
@@ -137,12 +138,7 @@ class InspectionPipeline:
                 self._setup.shadow.close()
             except Exception as exc:
                 self._events.fault(f"shadow model: could not close: {one_line(exc)}")
-        if self._log is not None:
-            try:
-                self._log.close()
-            except Exception as exc:  # report, never swallow
-                self._events.fault(f"log: could not close: {one_line(exc)}")
-            self._log = None
+        self._log.close()
 
     # ---- commands (between two parts) -------------------------------------------------------
 
@@ -153,7 +149,7 @@ class InspectionPipeline:
         self._running = True
         if self._line is not None:
             self._line.set_running(True)
-        self._event("inspection_started", "inspection started")
+        self._log.event("inspection_started", "inspection started")
         self._events.running_changed(True)
         if parts is None:
             self._feed.demand(running=True, parts=0)
@@ -184,8 +180,8 @@ class InspectionPipeline:
         self._policy = policy
         self._thresholds = thresholds
         self._ts_id = threshold_set_id(thresholds)
-        self._write_log(lambda log: log.register_thresholds(thresholds))
-        self._event(
+        self._log.write(lambda log: log.register_thresholds(thresholds))
+        self._log.event(
             "thresholds_changed",
             "thresholds changed",
             threshold_set_id=self._ts_id,
@@ -235,14 +231,14 @@ class InspectionPipeline:
     def _camera_change(self, change: CameraChange) -> None:
         self._settle()  # the window learns of parts and the camera in order
         if change.event is not None:
-            self._event(change.event.kind, change.event.message, **change.event.details)
+            self._log.event(change.event.kind, change.event.message, **change.event.details)
         if change.halt:
             self._halt(change.halt)
         if change.fault:
             self._events.fault(change.fault)
         info = change.status.info
         for note in info.notes if info is not None else ():  # a warning, said once by the camera
-            self._event("camera_note", note)
+            self._log.event("camera_note", note)
             self._events.fault(note)
         state = change.status.state
         if self._line is not None and state is not CameraState.CONNECTING:  # no flapping
@@ -264,7 +260,7 @@ class InspectionPipeline:
                 self._camera_change(replace(item, halt=""))
         self._settle()
         if was_running:
-            self._event("inspection_stopped", message)
+            self._log.event("inspection_stopped", message)
             self._events.running_changed(False)
 
     def _inspect(self, part: Acquired, detected: Detected | None = None) -> None:
@@ -280,7 +276,7 @@ class InspectionPipeline:
         inspection = self._inspector.record(part.frame, part.sequence, judged, self._ts_id)
         if line is not None and result_id is not None:
             inspection = self._for_line(line, inspection, result_id, part.trigger_id)
-        submitted = _Submitted(part, inspection, judged, self._submit(inspection), self._policy)
+        submitted = _Submitted(part, inspection, judged, self._log.submit(inspection), self._policy)
         self._finish_pending()
         self._pending = submitted
 
@@ -297,7 +293,7 @@ class InspectionPipeline:
             return replace(inspection, extra=extra)
         why = late_message(late_ms, line.deadline_ms)
         decision = inspection.decision
-        self._event(
+        self._log.event(
             "late_result",
             f"result {result_id} {why}: sent as NO DECISION; the model said "
             f"{decision.outcome.value}" + (f" ({decision.summary})" if decision.summary else ""),
@@ -317,7 +313,7 @@ class InspectionPipeline:
         """What happened on the PLC's side (connects, overflows), into the log."""
         if self._line is not None:
             for event in self._line.take_events():
-                self._event(event.kind, event.message, **event.details)
+                self._log.event(event.kind, event.message, **event.details)
 
     def _finish_pending(self) -> None:
         """Wait for the pending part's commit, then outputs, then (only then) the window."""
@@ -325,7 +321,7 @@ class InspectionPipeline:
         if pending is None:
             return
         part, inspection, judged = pending.part, pending.inspection, pending.judged
-        row_id = self._committed(pending.commit)
+        row_id = self._log.committed(pending.commit)
         logged = row_id is not None
         if not logged:
             why = NoDecisionCause.LOG_UNAVAILABLE.message("part not recorded")
@@ -356,51 +352,3 @@ class InspectionPipeline:
         shadow = self._setup.shadow
         if shadow is not None and row_id is not None and row_id > 0 and part.frame is not None:
             shadow.offer(row_id, inspection.time_utc, inspection.outcome, part.frame.image)
-
-    # ---- the log ----------------------------------------------------------------------------
-
-    def _open_log(self) -> bool:
-        if self._log is not None:
-            return True
-        if self._shut:
-            return False
-        try:
-            self._log = self._setup.open_log()
-        except Exception as exc:
-            self._events.fault(f"log unavailable: {one_line(exc)}")
-            return False
-        return True
-
-    def _submit(self, inspection: Inspection) -> PendingCommit | BaseException:
-        """The record queued for commit, or why the log refused it at once."""
-        if not self._open_log() or self._log is None:
-            return LookupError("log not open")
-        try:
-            return self._log.submit(inspection)
-        except Exception as exc:
-            return exc
-
-    def _committed(self, commit: PendingCommit | BaseException) -> int | None:
-        """The row id once committed; None (and a fault) when the log refused the part."""
-        try:
-            if isinstance(commit, BaseException):
-                raise commit
-            row = commit.result()
-        except LookupError:  # the log could not be opened: already reported
-            return None
-        except Exception as exc:
-            self._events.fault(f"log unavailable: {one_line(exc)}")
-            return None
-        return int(row) if isinstance(row, int) else -1
-
-    def _event(self, kind: str, message: str, **details: Any) -> None:
-        self._write_log(lambda log: log.record_event(kind, message, **details))
-
-    def _write_log(self, write: Callable[[InspectionLog], object]) -> None:
-        """`write(log)` now; a failure becomes a fault for the operator, never a crash."""
-        if not self._open_log() or self._log is None:
-            return
-        try:
-            write(self._log)
-        except Exception as exc:
-            self._events.fault(f"log unavailable: {one_line(exc)}")
