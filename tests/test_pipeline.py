@@ -404,7 +404,8 @@ def test_a_model_error_in_a_lane_is_no_decision_and_the_line_goes_on(tmp_path: P
     assert whys == {"model error: model output contains NaN or infinity"}
 
 
-def test_pipeline_inputs_come_back_to_the_pool_and_change_nothing(detector) -> None:  # type: ignore[no-untyped-def]
+def test_pipeline_inputs_come_back_to_the_pool_and_change_nothing() -> None:
+    detector = load_detector(MODEL)  # its own pool: empty
     line = PullableLine(seed=4, width=320, height=240, parts_per_minute=0.0)
     line.open()
     frames = [line.read().image for _ in range(3)]
