@@ -80,7 +80,12 @@ def compose(
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StationError(f"--db {db}: cannot create its folder ({exc.strerror})") from None
-    log = SqliteInspectionLog(db, schedule=recipe.shifts)
+    log = SqliteInspectionLog(
+        db,
+        schedule=recipe.shifts,
+        archive_limit_mb=recipe.archive.max_mb,
+        archive_max_age_days=recipe.archive.max_age_days,
+    )
     try:
         # Parts are logged with their threshold set's id; registered, a logged part shows
         # every class's threshold in force (not only those of its reject reasons).

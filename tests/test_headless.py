@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from station.storage.paths import archive_dir
 from tests.fast_line_support import fast_line, line_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,3 +230,19 @@ def test_headless_never_imports_qt(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "QT []" in done.stderr.splitlines(), done.stderr
     assert json.loads(done.stdout)["inspected"] == 2
+
+
+def test_the_recipes_archive_limit_holds_on_the_line(tmp_path: Path) -> None:
+    """`[station] archive_limit_mb` reaches the log: the archive is pruned to it, audited."""
+    recipe = line_recipe(tmp_path, FAST_LINE)
+    text = recipe.read_text().replace("[station]\n", "[station]\narchive_limit_mb = 0.5\n", 1)
+    recipe.write_text(text)
+    db = tmp_path / "log.sqlite3"
+    done = station("--recipe", str(recipe), "--db", str(db), "--parts", "40", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rejected"] >= 4  # more frames than 0.5 MB hold
+    opened = db_rows(db, "SELECT details FROM events WHERE kind = 'log_opened'")
+    assert json.loads(str(opened[0][0]))["archive_limit_mb"] == 0.5
+    assert db_rows(db, "SELECT count(*) FROM events WHERE kind = 'archive_pruned'")[0][0] >= 1
+    kept = sum(p.stat().st_size for p in archive_dir(db).rglob("*.png"))
+    assert 0 < kept <= 500_000

@@ -246,3 +246,24 @@ def test_lanes_key(tmp_path: Path) -> None:
             StationError, match=r"model\.lanes: expected a whole number from 1 to 16"
         ):
             load_recipe(write(tmp_path, broken, "bad.toml"))
+
+
+def test_archive_limit_keys(tmp_path: Path) -> None:
+    """`[station] archive_limit_mb` / `archive_max_age_days`: checked, defaulted, written back."""
+    text = FULL + "archive_limit_mb = 250\narchive_max_age_days = 30.5\n"
+    r = load_recipe(write(tmp_path, text))
+    assert (r.archive.max_mb, r.archive.max_age_days) == (250.0, 30.5)
+    plain = load_recipe(write(tmp_path, FULL, "plain.toml")).archive
+    assert (plain.max_mb, plain.max_age_days) == (1000.0, None)
+    (tmp_path / "out").mkdir()
+    assert write_recipe(r, tmp_path / "out" / "t.toml").archive == r.archive
+    for key, bad, expected in [
+        ("archive_limit_mb", "0", "a number of megabytes above 0"),
+        ("archive_limit_mb", "-5", "a number >= 0"),
+        ("archive_limit_mb", '"1GB"', "a number >= 0"),
+        ("archive_max_age_days", "0", "a number of days above 0"),
+        ("archive_max_age_days", "nan", "a number >= 0"),
+    ]:
+        broken = write(tmp_path, FULL + f"{key} = {bad}\n", "bad.toml")
+        with pytest.raises(StationError, match=rf"bad\.toml: station\.{key}: expected {expected}"):
+            load_recipe(broken)

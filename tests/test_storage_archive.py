@@ -10,7 +10,7 @@ import pytest
 from storage_support import make_inspection
 
 from station.core.errors import StationError
-from station.storage.archive import ArchiveLimit
+from station.storage.archive_limit import ArchiveLimit
 from station.storage.audit import verify_chain
 from station.storage.log import SqliteInspectionLog
 from station.storage.paths import archive_dir

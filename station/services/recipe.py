@@ -20,6 +20,7 @@ from station.core.shifts import ShiftSchedule
 from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
 from station.outputs.plc.config import PlcConfig
+from station.storage.archive_limit import ArchiveLimit
 
 __all__ = ["HEURISTIC_PREFIX", "CameraConfig", "Costs", "ModelRef", "Recipe", "ShadowConfig"]
 
@@ -85,6 +86,8 @@ class Recipe:
     """`[size_rules]` with `[calibration] mm_per_px`: per-class minimum defect sizes."""
     shadow: ShadowConfig | None = None
     """`[shadow]`: a candidate model judged beside production (None: no shadow mode)."""
+    archive: ArchiveLimit = field(default_factory=ArchiveLimit)
+    """`[station] archive_limit_mb` / `archive_max_age_days`: the reject archive kept."""
 
     def thresholds_need_retuning(self, model_sha256: str) -> bool:
         """True when the thresholds were tuned on another model than the one with this hash."""

@@ -32,6 +32,7 @@ from station.services.recipe_fields import RecipeFields
 from station.services.recipe_tables import (
     SHA256,
     THRESHOLD_KEYS,
+    archive_of,
     lanes_of,
     shadow_of,
     size_rules_of,
@@ -81,7 +82,14 @@ def load_recipe(path: Path | str) -> Recipe:
         "thresholds": {"default", "tuned_on_model_sha256", "reject_classes", "classes"},
         "shifts": {"zone", "starts", "names"},
         "costs": {"escape", "scrap", "max_escape_rate"},
-        "station": {"autostart", "db", "id", "decision_deadline_ms"},
+        "station": {
+            "autostart",
+            "db",
+            "id",
+            "decision_deadline_ms",
+            "archive_limit_mb",
+            "archive_max_age_days",
+        },
         "central": {"url"},
         "calibration": {"mm_per_px"},
         "size_rules": {"unit", "classes"},
@@ -177,6 +185,7 @@ def load_recipe(path: Path | str) -> Recipe:
         decision_deadline_ms=DEFAULT_DECISION_DEADLINE_MS if deadline_ms is None else deadline_ms,
         size_rules=size_rules_of(f),
         shadow=shadow_of(f) if "shadow" in data else None,
+        archive=archive_of(f),
     )
 
 

@@ -16,6 +16,7 @@ from station.core.size_rules import SizeRuleError, SizeRules
 from station.core.thresholds import DEFAULT_THRESHOLD, ThresholdError, ThresholdSet
 from station.services.recipe import ModelRef, ShadowConfig
 from station.services.recipe_fields import RecipeFields
+from station.storage.archive_limit import DEFAULT_LIMIT_MB, ArchiveLimit
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -51,6 +52,19 @@ def _whole(f: RecipeFields, key: str, most: int) -> int | None:
     if value is not None and not 1 <= value <= most:
         raise f.fail(f"model.{key}", want, value)
     return None if value is None else int(value)
+
+
+def archive_of(f: RecipeFields) -> ArchiveLimit:
+    """`[station] archive_limit_mb` (default 1000) and `archive_max_age_days` (default none):
+    how much of the reject archive is kept. Zero is refused: a frame must be kept."""
+    out = {}
+    for key, unit in (("archive_limit_mb", "megabytes"), ("archive_max_age_days", "days")):
+        value = f.number("station", key, None, 0.0, None)
+        if value == 0.0:
+            raise f.fail(f"station.{key}", f"a number of {unit} above 0", 0)
+        out[key] = value
+    limit = out["archive_limit_mb"]
+    return ArchiveLimit(DEFAULT_LIMIT_MB if limit is None else limit, out["archive_max_age_days"])
 
 
 THRESHOLD_KEYS = ("default", "tuned_on_model_sha256", "classes")

@@ -54,31 +54,6 @@ _COMPACT = [cv2.IMWRITE_PNG_COMPRESSION, 1, *_NO_FILTER]
 _STORED = [cv2.IMWRITE_PNG_COMPRESSION, 0, *_NO_FILTER]
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveLimit:
-    """Keep at most `max_mb` megabytes (10^6 bytes) and images younger than `max_age_days`.
-
-    None disables that limit. When the size limit is exceeded, the oldest images
-    are removed until the archive is at 90% of the limit (so pruning is not
-    repeated for every new reject).
-    """
-
-    max_mb: float | None = 1000.0
-    max_age_days: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("max_mb", "max_age_days"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise StationError(
-                    f"archive limit {name}: expected a positive number or None, got {value!r}"
-                )
-
-    @property
-    def max_bytes(self) -> int | None:
-        return None if self.max_mb is None else int(self.max_mb * 1_000_000)
-
-
 def encode(frame: npt.NDArray[np.uint8], fmt: str = "png", *, stored: bool = False) -> bytes:
     """The frame (H, W) or (H, W, 3) BGR uint8 as lossless PNG bytes: deflated (level 1),
     or `stored` undeflated (10x cheaper, 3x larger on a camera frame)."""

@@ -29,6 +29,7 @@ from station.core.inspection import Inspection, threshold_set_id
 from station.core.shifts import ShiftSchedule
 from station.core.thresholds import ThresholdSet
 from station.storage import archive as arch
+from station.storage.archive_limit import DEFAULT_LIMIT_MB, ArchiveLimit
 from station.storage.audit import canonical_details
 from station.storage.chain import canonical_tail, chain_anchors
 from station.storage.confirmations import confirmation_payload, insert_entries
@@ -77,7 +78,7 @@ class SqliteInspectionLog:
         db_path: Path | str,
         *,
         schedule: ShiftSchedule | None = None,
-        archive_limit_mb: float | None = 1000.0,
+        archive_limit_mb: float | None = DEFAULT_LIMIT_MB,
         archive_max_age_days: float | None = None,
         image_format: str = "png",
         busy_timeout_s: float = 2.0,
@@ -91,7 +92,7 @@ class SqliteInspectionLog:
         self.archive_dir = archive_dir(self.db_path)
         self.schedule = schedule or _ONE_SHIFT_PER_UTC_DAY
         self.zone = self.schedule.zone
-        self.limit = arch.ArchiveLimit(archive_limit_mb, archive_max_age_days)
+        self.limit = ArchiveLimit(archive_limit_mb, archive_max_age_days)
         self._format = image_format
         self._conn, versions = connect(self.db_path, busy_timeout_s=busy_timeout_s)
         self._rows = InspectionRows(self.schedule)

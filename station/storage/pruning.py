@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from station.storage import archive as arch
+from station.storage.archive_limit import ArchiveLimit
 from station.storage.audit import append_events, canonical_details
 from station.storage.errors import LogUnavailable, explain
 
@@ -21,7 +22,7 @@ class ArchiveBudget:
     """The archive's size and age bookkeeping, used on the writer thread only."""
 
     def __init__(
-        self, conn: sqlite3.Connection, db_path: Path, folder: Path, limit: arch.ArchiveLimit
+        self, conn: sqlite3.Connection, db_path: Path, folder: Path, limit: ArchiveLimit
     ) -> None:
         self._conn, self._db_path, self._folder, self.limit = conn, db_path, folder, limit
         self.bytes = int(
