@@ -107,10 +107,31 @@ def giou_loss(dist: torch.Tensor, tbox: torch.Tensor, wbox: torch.Tensor) -> tor
     return ((1 - giou) * wbox).sum() / wbox.sum().clamp(min=1.0)
 
 
+def focus_parts(targets: list[np.ndarray], focus: set[int]) -> np.ndarray:
+    """Indices of the parts holding a defect of a focus class."""
+    return np.array([i for i, t in enumerate(targets) if focus & set(t[:, 0].astype(int))], int)
+
+
+def draw_batch(
+    rng: np.random.Generator, n_parts: int, focused: np.ndarray, batch: int, share: float
+) -> np.ndarray:
+    """`share` of the batch from the focus parts (the classes the model confuses), the rest
+    from all parts: hard classes get more steps without starving the others."""
+    k = min(int(round(batch * share)), len(focused))
+    hard = rng.choice(focused, size=k, replace=False) if k else np.empty(0, int)
+    rest = rng.choice(np.setdiff1d(np.arange(n_parts), hard), size=batch - k, replace=False)
+    return np.concatenate([hard, rest])
+
+
 def augment(
-    images: np.ndarray, targets: list[np.ndarray], rng: np.random.Generator, crop: int
+    images: np.ndarray,
+    targets: list[np.ndarray],
+    rng: np.random.Generator,
+    crop: int,
+    focus: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Random crops (holding a defect when the part has one) and horizontal/vertical flips.
+    """Random crops (holding a defect when the part has one, a focus class's first) and
+    horizontal/vertical flips.
 
     The detector is fully convolutional, so training on crops of the letterboxed input
     costs a fraction of the compute and still sees defects at their deployed scale.
@@ -121,7 +142,8 @@ def augment(
     span = size - crop
     for i, t in enumerate(targets):
         if len(t):
-            k = int(rng.integers(len(t)))
+            hard = np.flatnonzero(np.isin(t[:, 0].astype(int), list(focus)))
+            k = int(rng.choice(hard)) if len(hard) else int(rng.integers(len(t)))
             _, x1, y1, x2, y2 = t[k]
             lo_x, hi_x = max(0, int(np.ceil(x2)) - crop), min(int(x1), span)
             lo_y, hi_y = max(0, int(np.ceil(y2)) - crop), min(int(y1), span)
@@ -157,6 +179,9 @@ def train(args: argparse.Namespace) -> TinyDetector:
     images, targets = build_cache(args.seed, args.parts, args.imgsz)
     print(f"cache: {args.parts} parts in {time.perf_counter() - t0:.0f} s", flush=True)
 
+    focus = {CLASS_NAMES.index(c) for c in args.focus.split(",") if c}
+    focused = focus_parts(targets, focus)
+    print(f"focus {sorted(focus)}: {len(focused)} parts, share {args.focus_share}", flush=True)
     net = TinyDetector(nc).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
     warmup = min(50, args.steps // 10)
@@ -180,8 +205,8 @@ def train(args: argparse.Namespace) -> TinyDetector:
             print(f"stopping at step {step}: --max-minutes {args.max_minutes} reached", flush=True)
             break
         lr = lr_at(step, elapsed)
-        idx = rng.choice(args.parts, size=args.batch, replace=False)
-        imgs, tg = augment(images[idx], [targets[i] for i in idx], rng, args.crop)
+        idx = draw_batch(rng, args.parts, focused, args.batch, args.focus_share)
+        imgs, tg = augment(images[idx], [targets[i] for i in idx], rng, args.crop, focus)
         heat, tbox, wbox = build_targets(tg, nc, grid)
         x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float().div_(255.0)
         # Mild photometric jitter: exposure and gain vary on a real line.
@@ -264,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--crop", type=int, default=256, help="training crop (multiple of 32)")
     p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument(
+        "--focus",
+        default="scratch,crack,missing_hole",
+        help="classes drawn more often (comma-separated): the ones the model confuses",
+    )
+    p.add_argument("--focus-share", type=float, default=0.5, help="batch share of focus parts")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
         "--max-minutes",
