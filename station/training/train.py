@@ -4,7 +4,9 @@
 
 CPU only, 2 threads (the machine is shared). Training parts come from the line with seed
 `50_000 + seed`, far from the held-out sample's seed (1001), letterboxed once into an
-in-memory cache and flipped at random per step. The exported graph takes (1, 3, 320, 320)
+in-memory cache and flipped at random per step. Half of each batch (`--focus-share`) comes
+from parts holding a `--focus` class (default scratch, crack, missing_hole: the classes the
+previous model confused), cropped on that defect. The exported graph takes (1, 3, 320, 320)
 RGB in [0, 1] ("images", `--imgsz` square) and returns YOLOv8's raw layout
 (1, 4 + nc, (imgsz / 8)^2) ("output0").
 """
@@ -107,7 +109,7 @@ def giou_loss(dist: torch.Tensor, tbox: torch.Tensor, wbox: torch.Tensor) -> tor
     return ((1 - giou) * wbox).sum() / wbox.sum().clamp(min=1.0)
 
 
-def focus_parts(targets: list[np.ndarray], focus: set[int]) -> np.ndarray:
+def focus_parts(targets: list[np.ndarray], focus: frozenset[int]) -> np.ndarray:
     """Indices of the parts holding a defect of a focus class."""
     return np.array([i for i, t in enumerate(targets) if focus & set(t[:, 0].astype(int))], int)
 
@@ -117,7 +119,7 @@ def draw_batch(
 ) -> np.ndarray:
     """`share` of the batch from the focus parts (the classes the model confuses), the rest
     from all parts: hard classes get more steps without starving the others."""
-    k = min(int(round(batch * share)), len(focused))
+    k = min(round(batch * share), len(focused))
     hard = rng.choice(focused, size=k, replace=False) if k else np.empty(0, int)
     rest = rng.choice(np.setdiff1d(np.arange(n_parts), hard), size=batch - k, replace=False)
     return np.concatenate([hard, rest])
@@ -128,7 +130,7 @@ def augment(
     targets: list[np.ndarray],
     rng: np.random.Generator,
     crop: int,
-    focus: set[int] = frozenset(),  # type: ignore[assignment]
+    focus: frozenset[int] = frozenset(),
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Random crops (holding a defect when the part has one, a focus class's first) and
     horizontal/vertical flips.
@@ -179,7 +181,7 @@ def train(args: argparse.Namespace) -> TinyDetector:
     images, targets = build_cache(args.seed, args.parts, args.imgsz)
     print(f"cache: {args.parts} parts in {time.perf_counter() - t0:.0f} s", flush=True)
 
-    focus = {CLASS_NAMES.index(c) for c in args.focus.split(",") if c}
+    focus = frozenset(CLASS_NAMES.index(c) for c in args.focus.split(",") if c)
     focused = focus_parts(targets, focus)
     print(f"focus {sorted(focus)}: {len(focused)} parts, share {args.focus_share}", flush=True)
     net = TinyDetector(nc).to(memory_format=torch.channels_last)
