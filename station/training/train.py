@@ -6,7 +6,7 @@ CPU only, 2 threads (the machine is shared). Training parts come from the line w
 `50_000 + seed`, far from the held-out sample's seed (1001), letterboxed once into an
 in-memory cache and flipped at random per step. Half of each batch (`--focus-share`) comes
 from parts holding a `--focus` class (default scratch, crack, missing_hole: the classes the
-previous model confused), cropped on that defect. The exported graph takes (1, 3, 320, 320)
+previous model confused), cropped on that defect. The exported graph takes (1, 3, 640, 640)
 RGB in [0, 1] ("images", `--imgsz` square) and returns YOLOv8's raw layout
 (1, 4 + nc, (imgsz / 8)^2) ("output0").
 """
