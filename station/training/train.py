@@ -8,7 +8,8 @@ in-memory cache and flipped at random per step. Half of each batch (`--focus-sha
 from parts holding a `--focus` class (default scratch, crack, missing_hole: the classes the
 previous model confused), cropped on that defect. The exported graph takes (1, 3, 640, 640)
 RGB in [0, 1] ("images", `--imgsz` square) and returns YOLOv8's raw layout
-(1, 4 + nc, (imgsz / 8)^2) ("output0").
+(1, 4 + nc, (imgsz / 8)^2) ("output0"), class scores kept only at heatmap peaks
+(`station.training.peaks`: one box per defect).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from torch.nn import functional
 from station.synthetic.line import CLASS_NAMES, PartGenerator
 from station.training.letterbox import letterbox
 from station.training.model import STRIDE, Exported, TinyDetector, cell_centres
+from station.training.peaks import keep_peaks
 
 TRAIN_SEED_OFFSET = 50_000
 
@@ -274,7 +276,7 @@ def export(net: TinyDetector, out: Path, command: str, imgsz: int) -> None:
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
     proto.producer_name = "inspection-station"
-    onnx.checker.check_model(proto)
+    proto = keep_peaks(proto)  # checks the model
     onnx.save(proto, str(out))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
 
