@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -40,8 +41,8 @@ def keep_peaks(proto: onnx.ModelProto, kernel: int = KERNEL) -> onnx.ModelProto:
     if nc < 1 or side * side != anchors:
         raise ValueError(f"expected (1, 4 + nc, side^2) output, got (1, {rows}, {anchors})")
     raw = "peaks/raw"
-    for node in g.node:
-        node.output[:] = [raw if o == out.name else o for o in node.output]
+    for producer in g.node:
+        producer.output[:] = [raw if o == out.name else o for o in producer.output]
     consts = {
         "peaks/zero": [0],
         "peaks/four": [4],
@@ -55,7 +56,7 @@ def keep_peaks(proto: onnx.ModelProto, kernel: int = KERNEL) -> onnx.ModelProto:
     )
     pad = kernel // 2
 
-    def node(op: str, ins: list[str], name: str, **attrs: object) -> onnx.NodeProto:
+    def node(op: str, ins: list[str], name: str, **attrs: Any) -> onnx.NodeProto:
         return helper.make_node(op, ins, [name], name=name, **attrs)
 
     g.node.extend(
