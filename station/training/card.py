@@ -201,7 +201,10 @@ Anchor-free, one prediction per grid cell at stride 8 ({grid} x {grid} = {anchor
 conv/BN/SiLU backbone down to stride 32, a top-down path back to stride 8, and two 1x1 heads:
 per-class heatmap logits trained with CenterNet's penalty-reduced focal loss on Gaussian
 heatmaps, and four distances (left, top, right, bottom) from the cell centre trained with
-GIoU loss. The decode to cx, cy, w, h and the sigmoid are inside the exported graph.
+GIoU loss. The decode to cx, cy, w, h, the sigmoid and CenterNet's peak test are inside the
+exported graph: a class score stays only where no cell of its 3x3 neighbourhood scores that
+class higher (`station.training.peaks`), so the cells around one defect give one box, not a
+cluster that NMS folds only where the boxes overlap enough.
 
 ```bash
 bash scripts/setup.sh && .venv/bin/pip install -e '.[train]'
@@ -213,7 +216,8 @@ Exact arguments, as recorded in the file's `training` metadata:
 
 Training parts are parts 0..{parts_minus_1} of the line with seed 50000 + `--seed` (here
 50000), letterboxed once into memory; each step takes {batch} random {crop} x {crop} crops
-(holding a defect when the part has one), random flips and gain/offset jitter. Box regression
+(holding a defect when the part has one; `--focus` classes get `--focus-share` of each batch
+and are cropped first), random flips and gain/offset jitter. Box regression
 is trained on every cell of a defect's central blob (heat >= 0.3 inside the box), not only its
 centre cell, so that any cell that fires predicts the whole box and NMS folds them into one.
 AdamW, lr 3e-3 with warm-up and cosine decay. On this 2-core machine the run took
@@ -256,7 +260,7 @@ with the station's data or replace it with your own export and re-tune the thres
 OUTPUT_ROW = (
     "`output0`, float32 `(1, 9, {anchors})`: YOLOv8 raw layout `(1, 4 + nc, A)`; rows 0-3 are "
     "box cx, cy, w, h in input pixels, rows 4-8 per-class scores in [0, 1] (sigmoid applied "
-    "in the graph); no NMS inside"
+    "in the graph, kept only at 3x3 heatmap peaks, else 0); no NMS inside"
 )
 
 
