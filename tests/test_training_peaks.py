@@ -1,4 +1,4 @@
-"""`station.training.peaks`: class scores kept only at 3x3 heatmap peaks, in the ONNX graph.
+"""`station.training.peaks`: one class per cell, kept only at 3x3 heatmap peaks, in the graph.
 
 A small graph whose output is its input (YOLOv8's raw layout on a 4x4 grid) goes through
 `keep_peaks` and a real onnxruntime session; the result is checked against the rule
@@ -33,8 +33,11 @@ def passthrough() -> onnx.ModelProto:
 
 
 def expected(raw: np.ndarray) -> np.ndarray:
-    """Scores zeroed where a same-class cell of the 3x3 neighbourhood scores higher."""
-    heat = raw[0, 4:].reshape(NC, SIDE, SIDE)
+    """A cell's scores but its best class's zeroed; that one zeroed where a cell of the 3x3
+    neighbourhood scores the same class higher."""
+    scores = raw[0, 4:]
+    single = np.where(scores == scores.max(axis=0), scores, 0.0)
+    heat = single.reshape(NC, SIDE, SIDE)
     padded = np.pad(heat, ((0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
     windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
     kept = np.where(heat >= windows.max(axis=(-1, -2)), heat, 0.0)
@@ -52,8 +55,10 @@ def test_only_peaks_keep_their_scores_and_boxes_are_untouched() -> None:
     np.testing.assert_array_equal(out, expected(raw))
     assert out[0, 4, 5] == out[0, 4, 6] == 2.0
     np.testing.assert_array_equal(out[0, :4], raw[0, :4])
-    for c in range(NC):  # a class's highest score survives
-        assert out[0, 4 + c].max() == raw[0, 4 + c].max()
+    best = raw[0, 4:].argmax(axis=0)
+    for c in range(NC):  # a class's highest single-label score survives
+        assert out[0, 4 + c].max() == raw[0, 4 + c][best == c].max()
+    assert (np.count_nonzero(out[0, 4:], axis=0) <= 1).all()  # one class per cell
     assert 0 < np.count_nonzero(out[0, 4:]) < NC * SIDE * SIDE
     desc = {p.key: p.value for p in model.metadata_props}["description"]
     assert desc == f"test detector; {PEAKS_NOTE}"

@@ -1,15 +1,15 @@
-"""Keep only heatmap peaks in an exported detector: one box per defect, as CenterNet decodes.
+"""Keep one score per defect in an exported detector: CenterNet's peak decode, in the graph.
 
 The detector scores every grid cell, and the cells around a defect's centre all score
 high, each with its own box; where those boxes overlap less than NMS's IoU (a small box
 inside a large missing hole, two halves of a long crack) several survive for one defect.
-CenterNet's decode keeps a cell only where its class score is the maximum of its 3x3
-neighbourhood. Done inside the graph, after the sigmoid, the file keeps YOLOv8's raw
-layout (1, 4 + nc, A) and every reader (the station, Ultralytics `predict`) gets one box
-per defect. A class's highest score on a part is always a peak of its heatmap, so the
-per-class maxima keep their values (with the station's default single-label decode one can
-drop, where the best cell of a class was a neighbour's lower score and another class won
-that neighbour's cell).
+Two steps after the sigmoid keep one: each cell keeps only its best class's score (what
+the station's default single-label decode and Ultralytics `predict` read of a cell anyway),
+then a cell keeps that score only where no cell of its 3x3 neighbourhood scores the same
+class higher, as CenterNet decodes. The file keeps YOLOv8's raw layout (1, 4 + nc, A), so
+every reader gets it. A class's highest single-label score on a part is always such a peak:
+the station's per-class maxima, and so every decision and threshold, are unchanged. (A
+multi-label decode of this file sees one class per cell.)
 
     python -m station.training.peaks IN.onnx OUT.onnx     # an existing export
 """
@@ -26,12 +26,13 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 KERNEL = 3
-PEAKS_NOTE = f"class scores kept only at {KERNEL}x{KERNEL} heatmap peaks"
+PEAKS_NOTE = f"one class per cell, kept only at {KERNEL}x{KERNEL} heatmap peaks"
 
 
 def keep_peaks(proto: onnx.ModelProto, kernel: int = KERNEL) -> onnx.ModelProto:
-    """The model with its class scores zeroed wherever a neighbour of the same class scores
-    higher; boxes untouched. Refuses a graph already so decoded or not square-gridded."""
+    """The model with each cell's scores but its best class's zeroed, and that one zeroed too
+    wherever a neighbour scores the same class higher; boxes untouched. Refuses a graph
+    already so decoded, or one whose anchors are no square grid."""
     g = proto.graph
     if any(n.name.startswith("peaks/") for n in g.node):
         raise ValueError("the model already keeps only peaks")
@@ -63,7 +64,11 @@ def keep_peaks(proto: onnx.ModelProto, kernel: int = KERNEL) -> onnx.ModelProto:
         [
             node("Slice", [raw, "peaks/zero", "peaks/four", "peaks/axis"], "peaks/box"),
             node("Slice", [raw, "peaks/four", "peaks/rows", "peaks/axis"], "peaks/scores"),
-            node("Reshape", ["peaks/scores", "peaks/grid"], "peaks/heat"),
+            node("ReduceMax", ["peaks/scores"], "peaks/best", axes=[1], keepdims=1),
+            node("Equal", ["peaks/scores", "peaks/best"], "peaks/is_best"),
+            node("Cast", ["peaks/is_best"], "peaks/best_mask", to=TensorProto.FLOAT),
+            node("Mul", ["peaks/scores", "peaks/best_mask"], "peaks/single"),
+            node("Reshape", ["peaks/single", "peaks/grid"], "peaks/heat"),
             node(
                 "MaxPool",
                 ["peaks/heat"],
