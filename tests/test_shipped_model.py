@@ -78,6 +78,22 @@ def test_outputs_are_boxes_in_input_pixels_and_scores_in_unit_range(
         assert (boxes[:2] > -50).all() and (boxes[:2] < imgsz + 50).all()
 
 
+def test_each_defect_scores_at_one_peak_cell(
+    scored: list[tuple[SyntheticPart, np.ndarray]], imgsz: int
+) -> None:
+    """The graph ends with the peak decode (`station.training.peaks`): at most one class
+    scores per cell, and only where no 3x3 neighbour scores that class higher."""
+    side = imgsz // 8
+    for part, out in scored[:10]:
+        heat = out[0, 4:].reshape(-1, side, side)
+        assert (np.count_nonzero(heat, axis=0) <= 1).all()
+        padded = np.pad(heat, ((0, 0), (1, 1), (1, 1)))
+        around = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
+        assert ((heat == 0) | (heat >= around.max(axis=(-1, -2)))).all()
+        if part.defective:
+            assert np.count_nonzero(heat > 0.25) <= 3 * len(part.class_ids)
+
+
 def test_defective_parts_score_higher_than_good_parts(
     scored: list[tuple[SyntheticPart, np.ndarray]],
 ) -> None:
