@@ -294,32 +294,46 @@ def write_card(
             f"A 640 x 480 line frame becomes {imgsz} x {imgsz * 3 // 4} with "
             f"{(imgsz - imgsz * 3 // 4) // 2} rows of padding above and below."
         )
-    out.write_text(
-        CARD_TEMPLATE.format(
-            size_mb=model.stat().st_size / 1e6,
-            sha=hashlib.sha256(model.read_bytes()).hexdigest(),
-            classes=", ".join(f"{i} `{n}`" for i, n in names.items()),
-            output_row=OUTPUT_ROW.format(anchors=grid * grid),
-            imgsz=imgsz,
-            frame_note=frame_note,
-            grid=grid,
-            anchors=grid * grid,
-            batch=arg("batch", 16),
-            crop=arg("crop", 192),
-            meta_row=(
-                f"`names` `{meta['names']}`, `imgsz` `{meta['imgsz']}`, `stride` "
-                f"`{meta['stride']}`, `task` `{meta['task']}`, plus `description`, `author`, "
-                "`license`, `version`, `batch`, `training`"
-            ),
-            training=training,
-            parts_minus_1=cache_parts - 1,
-            minutes=f"{minutes:.0f}",
-            note=f" {note}" if note else "",
-            n_parts=parts,
-            seed=seed,
-            tables=tables,
-        )
+    text = CARD_TEMPLATE.format(
+        size_mb=model.stat().st_size / 1e6,
+        sha=hashlib.sha256(model.read_bytes()).hexdigest(),
+        classes=", ".join(f"{i} `{n}`" for i, n in names.items()),
+        output_row=OUTPUT_ROW.format(anchors=grid * grid),
+        imgsz=imgsz,
+        frame_note=frame_note,
+        grid=grid,
+        anchors=grid * grid,
+        batch=arg("batch", 16),
+        crop=arg("crop", 192),
+        meta_row=(
+            f"`names` `{meta['names']}`, `imgsz` `{meta['imgsz']}`, `stride` "
+            f"`{meta['stride']}`, `task` `{meta['task']}`, plus `description`, `author`, "
+            "`license`, `version`, `batch`, `training`"
+        ),
+        training=training,
+        parts_minus_1=cache_parts - 1,
+        minutes=f"{minutes:.0f}",
+        note=f" {note}" if note else "",
+        n_parts=parts,
+        seed=seed,
+        tables=tables,
     )
+    out.write_text(_with_kept_section(text, out))
+
+
+KEPT_SECTION = "## Qualification"
+"""A hand-written section of the card (the model's qualification with `station compare`)
+that rewriting the card keeps, before "## Limits"."""
+
+
+def _with_kept_section(text: str, old_card: Path) -> str:
+    old = old_card.read_text() if old_card.exists() else ""
+    if KEPT_SECTION not in old:
+        return text
+    start = old.index(KEPT_SECTION)
+    end = old.find("\n## ", start + 1)
+    section = old[start : len(old) if end < 0 else end + 1]
+    return text.replace("## Limits", f"{section.rstrip()}\n\n## Limits", 1)
 
 
 def main(argv: list[str] | None = None) -> int:
