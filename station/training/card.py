@@ -219,7 +219,7 @@ Training parts are parts 0..{parts_minus_1} of the line with seed 50000 + `--see
 (holding a defect when the part has one; `--focus` classes get `--focus-share` of each batch
 and are cropped first), random flips and gain/offset jitter. Box regression
 is trained on every cell of a defect's central blob (heat >= 0.3 inside the box), not only its
-centre cell, so that any cell that fires predicts the whole box and NMS folds them into one.
+centre cell, so that the peak cell that stays predicts the whole box.
 AdamW, lr 3e-3 with warm-up and cosine decay. On this 2-core machine the run took
 {minutes} minutes including the ~1-2 minutes spent generating the parts.{note} `--max-minutes` caps
 the run on a slower machine (the schedule then ends on time rather than on steps; pass
@@ -240,10 +240,10 @@ What the numbers say:
 
 - Scores rank: every class separates its defective parts from the rest far better than
   chance (AUROC column), yet they are not calibrated probabilities and not comparable
-  across classes: a stain scores around 0.85, a crack around 0.4, and good parts with
-  reflections or machining grooves reach 0.45-0.6 on `scratch`, the hardest class. One
-  threshold for all classes is therefore a poor choice; tune per class (`station evaluate`,
-  the tuning view).
+  across classes (the medians of the `true p50` column differ from class to class), and on
+  `scratch` good parts with reflections or machining grooves reach into the defective
+  parts' range (its `other p99`). One threshold for all classes is therefore a poor choice;
+  tune per class (`station evaluate`, the tuning view).
 - There is a real trade-off: lowering thresholds catches more defects and scraps more good
   parts, and no threshold set reaches zero escapes and zero scrap together. Faint defects
   (about one in six is drawn at low contrast) are the escapes that remain at any sensible
