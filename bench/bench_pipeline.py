@@ -13,7 +13,7 @@ own layout: bare runs on its lane sessions, one caller per lane, nothing else.
 A run's time includes closing the log, so every archived frame is on disk before its
 clock stops; the archive figures say how many frames the archiver stored undeflated to
 keep up and how many the writer thread wrote itself (a full queue). Set
-``STATION_BENCH_MODEL`` to time another model.
+``STATION_BENCH_MODEL`` to time another model, ``STATION_BENCH_LANES`` for other lanes.
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def _station_detector(model: Path) -> tuple[object, int]:
     from station.detectors.session_options import RunMode, SessionOptions
 
     quick_handoffs()
-    options = SessionOptions.choose(RunMode.HEADLESS, None, None)
+    lanes = os.environ.get("STATION_BENCH_LANES")  # as the recipe's [model] lanes
+    options = SessionOptions.choose(RunMode.HEADLESS, None, int(lanes) if lanes else None)
     return load_detector(model, session=options), options.lanes
 
 
