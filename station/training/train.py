@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("models/defects.onnx"))
     p.add_argument("--parts", type=int, default=6000, help="training parts in the cache")
-    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--steps", type=int, default=14000)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument(
         "--imgsz", type=int, default=640, help="square input size (multiple of 32): thin defects"
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-minutes",
         type=float,
-        default=45.0,
+        default=70.0,
         help="time budget: the schedule ends at whichever of --steps or this comes first "
         "(0: steps only, fully reproducible)",
     )
