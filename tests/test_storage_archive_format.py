@@ -66,12 +66,16 @@ def test_lossy_archive_formats_are_refused(tmp_path: Path) -> None:
     assert not db.exists() and not archive_dir(db).exists()
 
 
-def test_the_archiver_thread_runs_at_the_lowest_priority(tmp_path: Path) -> None:
+def test_only_deflating_runs_at_the_lowest_priority(tmp_path: Path) -> None:
+    """The deflater steps aside for inference; the archiver, which stores, does not (a
+    stored frame must not wait for a starved thread)."""
+    own = thread_nice(threading.get_native_id())
+    assert own != LOWEST
     with SqliteInspectionLog(tmp_path / "log.sqlite3"):
-        [archiver] = [t for t in threading.enumerate() if t.name == "RejectArchiver"]
-        assert archiver.native_id is not None
-        assert thread_nice(archiver.native_id) == LOWEST
-    assert thread_nice(threading.get_native_id()) != LOWEST  # the caller's own is untouched
+        threads = {t.name: t.native_id for t in threading.enumerate()}
+        assert thread_nice(threads["RejectDeflater"]) == LOWEST  # type: ignore[arg-type]
+        assert thread_nice(threads["RejectArchiver"]) == own  # type: ignore[arg-type]
+    assert thread_nice(threading.get_native_id()) == own  # the caller's own is untouched
 
 
 def test_a_full_queue_writes_on_the_callers_thread_and_loses_nothing(tmp_path: Path) -> None:
@@ -88,7 +92,8 @@ def test_a_full_queue_writes_on_the_callers_thread_and_loses_nothing(tmp_path: P
     def failed(image: arch.PendingImage, exc: BaseException) -> None:
         raise AssertionError(f"frame {image.row_id} failed: {exc}")
 
-    archiver = arch.Archiver(tmp_path, "png", attach, failed, max_pending=2)
+    # a busy line: the archiver thread stores every frame itself (none goes to the deflater)
+    archiver = arch.Archiver(tmp_path, "png", attach, failed, max_pending=2, load=_Saturated())
     now = time.time()
     items = [arch.PendingImage(i, now, "reject", frames[i % 4]) for i in range(1, 21)]
     archiver.put(items[0])
@@ -193,6 +198,39 @@ def test_frames_are_deflated_only_while_the_line_leaves_cpu_to_spare(
     undeflated = [sizes[i] > frames[i - 1].nbytes for i in sizes]
     assert undeflated == [busy] * 3
     assert archiver.stored == (3 if busy else 0)
+
+
+def test_a_busy_deflater_never_holds_a_frame_back(tmp_path: Path) -> None:
+    """While the nice-19 deflater is held on a frame (as inference would starve it), the
+    archiver stores the frames that follow at its own priority."""
+    frames = _camera_frames(4)
+    done: dict[int, tuple[int, str]] = {}
+    held, release = threading.Event(), threading.Event()
+
+    def attach(image: arch.PendingImage, rel: str, nbytes: int) -> None:
+        if image.row_id == 1:
+            held.set()
+            assert release.wait(10)
+        done[image.row_id] = (nbytes, threading.current_thread().name)
+
+    def failed(image: arch.PendingImage, exc: BaseException) -> None:
+        raise AssertionError(f"frame {image.row_id} failed: {exc}")
+
+    archiver = arch.Archiver(tmp_path, "png", attach, failed, load=ProcessLoad(window_s=0.05))
+    time.sleep(0.2)  # an idle line: frame 1 goes to the deflater
+    archiver.put(arch.PendingImage(1, time.time(), "reject", frames[0]))
+    assert held.wait(10)
+    for i in (2, 3, 4):  # 2 waits for the deflater; 3 and 4 find it busy
+        archiver.put(arch.PendingImage(i, time.time(), "reject", frames[i - 1]))
+    end = time.monotonic() + 10
+    while not {3, 4} <= done.keys() and time.monotonic() < end:
+        time.sleep(0.01)
+    assert {k: who for k, (_, who) in done.items()} == {3: "RejectArchiver", 4: "RejectArchiver"}
+    release.set()
+    archiver.close()
+    raw = frames[0].nbytes
+    assert [done[i][0] < raw for i in (1, 2, 3, 4)] == [True, True, False, False]
+    assert archiver.stored == 2 and archiver.overflows == 0
 
 
 def test_process_load_sees_an_idle_process_and_stays_a_share() -> None:

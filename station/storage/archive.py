@@ -7,18 +7,18 @@ size/age limit removes the oldest images and clears their path in the row
 (recording when); rows are never deleted.
 
 The evidence is lossless: every frame is a PNG holding exactly the pixels the
-model saw. The archiver runs at the lowest CPU priority so that inference wins
-the cores. Deflating costs as much CPU as a run of the shipped model (PNG level 1
+model saw. Deflating costs as much CPU as a run of the shipped model (PNG level 1
 without filtering, ~10 ms, ~310 kB for a 640x480 BGR camera frame: the sensor
-noise defeats PNG's filters, which only add time), so the archiver deflates only
-while the line leaves CPU to spare: the station used less than `BUSY_SHARE` of
-the machine over the last second or so and fewer than `FAST_FROM` frames wait.
-Otherwise it stores the frame undeflated (PNG level 0, ~1 ms, width x height x
-channels bytes). When its bounded queue is full the committing thread writes
-the frame itself (stored) at its own priority: the line slows, a frame is never
-dropped, and a starved low-priority thread can never hold the line. JPEG files of
-older archives still open (`station.storage.queries.load_image`), they are no longer
-written.
+noise defeats PNG's filters, which only add time), so it is optional work: a
+deflater thread at the lowest CPU priority takes a frame only while the line
+leaves CPU to spare (the station used less than `BUSY_SHARE` of the machine over
+the last second or so, fewer than `FAST_FROM` frames wait, and the deflater is
+free). Every other frame the archiver thread, at the station's own priority,
+stores undeflated (PNG level 0, ~1.5 ms, width x height x channels bytes): a
+stored frame never waits for a thread that inference starves. When the bounded
+queue is full the committing thread writes the frame itself (stored): the line
+slows, a frame is never dropped. JPEG files of older archives still open
+(`station.storage.queries.load_image`), they are no longer written.
 """
 
 from __future__ import annotations
@@ -121,12 +121,12 @@ class Archiver:
     row without an image, never a row naming a missing file. `failed(image,
     exc)` reports a frame that could not be written (the row stays).
 
-    Back-pressure, in order (no rule drops a frame): the thread runs at nice 19;
-    while the station keeps the CPUs busy (`BUSY_SHARE`) or from `FAST_FROM` frames
-    waiting it stores them undeflated; `max_pending` bounds
-    the frames held in memory, and a `put` finding the queue full writes that frame
-    on the caller's thread (stored), counted in `overflows`; `close` writes every
-    queued frame.
+    Back-pressure, in order (no rule drops a frame): the deflater (nice 19) takes a
+    frame only while the station leaves CPU to spare (`BUSY_SHARE`), fewer than
+    `FAST_FROM` frames wait and it is free; the archiver thread stores every other
+    frame undeflated; `max_pending` bounds the frames held in memory, and a `put`
+    finding the queue full writes that frame on the caller's thread (stored), counted
+    in `overflows`; `close` writes every queued frame.
     """
 
     def __init__(
@@ -146,10 +146,15 @@ class Archiver:
         self.overflows = 0  # frames the caller wrote itself: the queue was full
         self._stored_here = 0  # frames this thread stored undeflated to catch up
         self._queue: queue.Queue[PendingImage | None] = queue.Queue(maxsize=max_pending)
-        self._started = threading.Event()
+        self._to_deflate: queue.Queue[PendingImage | None] = queue.Queue(maxsize=1)
+        self._lowered = threading.Event()
+        self._deflater = threading.Thread(
+            target=self._deflate_loop, name="RejectDeflater", daemon=True
+        )
+        self._deflater.start()
+        self._lowered.wait()  # no frame is deflated before the thread stepped aside
         self._thread = threading.Thread(target=self._run, name="RejectArchiver", daemon=True)
         self._thread.start()
-        self._started.wait()
 
     def put(self, item: PendingImage) -> None:
         """Queue a frame; when the queue is full, write it here and now (never drop it)."""
@@ -168,27 +173,33 @@ class Archiver:
         """Frames written undeflated (to catch up, or by a caller finding the queue full)."""
         return self._stored_here + self.overflows
 
-    @property
-    def native_id(self) -> int | None:
-        """The archiver thread's id for the OS (its nice value is read by this)."""
-        return self._thread.native_id
-
     def close(self) -> None:
         """Write every queued frame, then stop."""
         self._queue.put(None)
         self._thread.join()
 
     def _run(self) -> None:
-        lower_this_thread()  # inference wins the cores; overflow keeps this from holding the line
         load = self._load or ProcessLoad()
-        self._started.set()
         while True:
             item = self._queue.get()
             if item is None:
+                self._to_deflate.put(None)
+                self._deflater.join()
                 return
             backlog = self._queue.qsize() + 1 >= FAST_FROM  # this frame and those behind it
-            stored = backlog or load.share() >= BUSY_SHARE
-            self._stored_here += self._archive(item, stored)
+            if not backlog and load.share() < BUSY_SHARE:
+                try:
+                    self._to_deflate.put_nowait(item)
+                    continue
+                except queue.Full:  # still deflating the last one: this one is stored
+                    pass
+            self._stored_here += self._archive(item, stored=True)
+
+    def _deflate_loop(self) -> None:
+        lower_this_thread()  # inference wins the cores: deflating is what they leave over
+        self._lowered.set()
+        while (item := self._to_deflate.get()) is not None:
+            self._archive(item, stored=False)
 
     def _archive(self, item: PendingImage, stored: bool) -> bool:
         """Write one frame and attach it; True when it was written `stored`."""
