@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from typing import Any
 
 import numpy as np
@@ -113,10 +112,10 @@ class OnnxDetector:
         ]
         self._n_classes = len(info.class_names)
         self._nms_iou = family.nms_iou
-        # One reusable input buffer per calling thread: detect() may run on several threads.
-        self._local = threading.local()
+        # Input tensors are reused (a pool: detect() and the pipeline's lanes run on several
+        # threads); an NHWC or non-float32 input is made fresh by `prepare`.
         self._reuse_buffer = not nhwc and input_dtype is np.float32
-        self._buffers = InputBuffers()  # the pipeline's prepared inputs (station.pipeline)
+        self._buffers = InputBuffers()
 
     @property
     def info(self) -> ModelInfo:
@@ -158,8 +157,8 @@ class OnnxDetector:
     def prepare_input(
         self, frame: npt.NDArray[np.uint8]
     ) -> tuple[npt.NDArray[np.floating], Letterbox]:
-        """`prepare` for the pipeline: the input made on the acquisition thread, in a tensor
-        from the pool that `detect_prepared` returns it to."""
+        """`prepare` in a tensor from the pool that `detect_prepared` returns it to (the
+        pipeline makes it on the acquisition thread)."""
         if not self._reuse_buffer:
             return self.prepare(frame)
         img = check_frame(frame)
@@ -181,16 +180,7 @@ class OnnxDetector:
 
     def detect(self, frame: npt.NDArray[np.uint8]) -> Detections:
         """Detections in frame pixels, best first; DetectorError on a bad frame or model error."""
-        if self._reuse_buffer:
-            img = check_frame(frame)
-            plan = self._geometry(img.shape[:2])
-            buf = getattr(self._local, "buffer", None)
-            if buf is None or buf.shape[2:] != plan.input_hw:
-                buf = self._local.buffer = np.empty((1, 3, *plan.input_hw), np.float32)
-            x: npt.NDArray[np.floating] = to_input_tensor(img, plan, out=buf)
-        else:
-            x, plan = self.prepare(frame)
-        return self.detect_prepared((x, plan))
+        return self.detect_prepared(self.prepare_input(frame))
 
     def decode(
         self, outputs: npt.NDArray[np.generic] | list[npt.NDArray[np.generic]], plan: Letterbox

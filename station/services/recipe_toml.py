@@ -15,7 +15,7 @@ from pathlib import Path
 from station.core.errors import StationError
 from station.core.thresholds import ThresholdSet
 from station.services.recipe import DEFAULT_DECISION_DEADLINE_MS, HEURISTIC_PREFIX, Recipe
-from station.storage.archive_limit import ArchiveLimit
+from station.storage.archive_limit import DEFAULT_LIMIT_MB
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -112,7 +112,7 @@ def recipe_toml(recipe: Recipe) -> str:
         out.append(f"db = {toml_value(Path(rel(recipe.db_path)))}")
     if recipe.decision_deadline_ms != DEFAULT_DECISION_DEADLINE_MS:
         out.append(f"decision_deadline_ms = {recipe.decision_deadline_ms}")
-    if recipe.archive != ArchiveLimit():
+    if recipe.archive.max_mb != DEFAULT_LIMIT_MB:
         out.append(f"archive_limit_mb = {toml_value(recipe.archive.max_mb)}")
     if recipe.archive.max_age_days is not None:
         out.append(f"archive_max_age_days = {toml_value(recipe.archive.max_age_days)}")

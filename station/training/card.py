@@ -81,6 +81,7 @@ def station_figures(model: Path, parts: int, seed: int) -> list[str]:
     What the operator sees: the station's own decode and NMS, then the default recipe's
     per-class thresholds (only when that recipe is bound to this very file).
     """
+    from station.core.outcomes import Tally
     from station.core.thresholds import keep_mask, reject_mask
     from station.detectors import load_detector, sha256_file
     from station.services.recipe_file import default_recipe_path, load_recipe
@@ -96,28 +97,26 @@ def station_figures(model: Path, parts: int, seed: int) -> list[str]:
     t = recipe.thresholds.vector(names)
     rejecting = reject_mask(names, recipe.reject_classes)
     gen = PartGenerator(seed)
-    boxes = defects = escapes = scrapped = n_def = worst = 0
+    counts = Tally()  # escapes and scrap as every view of the station counts them
+    boxes = defects = worst = 0
     for i in range(parts):
         part = gen.part(i)
         dets = detector.detect(part.image)
         kept = keep_mask(dets, t) & rejecting[dets.class_id]
-        rejected = bool(kept.any())
+        counts.add(part.defective, shipped=not kept.any())
         if part.defective:
-            n_def += 1
             boxes += int(kept.sum())
             defects += len(part.class_ids)
-            escapes += not rejected
             worst = max(worst, int(kept.sum()) - len(part.class_ids))
-        else:
-            scrapped += rejected
-    n_good = parts - n_def
+    c = counts
+    per_defect = boxes / max(defects, 1)
     return [
         f"At the default recipe's thresholds (`station/resources/default_recipe.toml`, tuned on "
         f"this file with `scripts/retune_default_recipe.py` on the tuning seed 2002), through "
-        f"the station's own decode and NMS: {escapes} escapes of {n_def} defective parts "
-        f"({escapes / max(n_def, 1):.1%}), {scrapped} scrapped of {n_good} good parts "
-        f"({scrapped / max(n_good, 1):.1%}); {boxes} kept boxes for {defects} labelled defects "
-        f"({boxes / max(defects, 1):.2f} per defect; at most {worst} extra boxes on one part).",
+        f"the station's own decode and NMS: {c.escapes} escapes of {c.defective} defective "
+        f"parts ({c.escapes / max(c.defective, 1):.1%}), {c.scrap} scrapped of {c.good} good "
+        f"parts ({c.scrap / max(c.good, 1):.1%}); {boxes} kept boxes for {defects} labelled "
+        f"defects ({per_defect:.2f} per defect; at most {worst} extra boxes on one part).",
     ]
 
 
@@ -284,16 +283,11 @@ def write_card(
     cache_parts = arg("parts", 3000)
     imgsz = ast.literal_eval(meta["imgsz"])[0]
     grid = imgsz // int(meta["stride"])
-    if imgsz >= 640:
-        frame_note = (
-            f"A 640 x 480 line frame keeps its native pixels (r = 1): {imgsz} x {imgsz} with "
-            f"{(imgsz - 480) // 2} rows of padding above and below."
-        )
-    else:
-        frame_note = (
-            f"A 640 x 480 line frame becomes {imgsz} x {imgsz * 3 // 4} with "
-            f"{(imgsz - imgsz * 3 // 4) // 2} rows of padding above and below."
-        )
+    native = " (its native pixels, r = 1)" if imgsz == 640 else ""
+    frame_note = (
+        f"A 640 x 480 line frame becomes {imgsz} x {imgsz * 3 // 4}{native} with "
+        f"{(imgsz - imgsz * 3 // 4) // 2} rows of padding above and below."
+    )
     text = CARD_TEMPLATE.format(
         size_mb=model.stat().st_size / 1e6,
         sha=hashlib.sha256(model.read_bytes()).hexdigest(),

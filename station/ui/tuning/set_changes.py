@@ -68,7 +68,7 @@ class SetChanges(_Base):
 
     def apply(self, who: str, pin: str, reason: str) -> bool:
         """Start the apply transaction off the GUI thread; False (with a message) when refused
-        before it starts. `applied` follows when it went through."""
+        before it starts; the changer delivers the new set when it went through."""
         if self.trial.tried:  # the figures assume size rules the line lacks
             self.message.emit(
                 "not applied: the figures assume size rules the recipe does not have "
@@ -98,7 +98,6 @@ class SetChanges(_Base):
         self.saved_changed.emit()
         self.dragged_reset.emit()
         self.banner_changed.emit(self.banner)
-        self.applied.emit(done.applied)
         verb = "undone" if done.change.undo else "applied"
         self.message.emit(f"thresholds {verb}: {done.change.describe()}")
         self.refresh()

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from station.core.costs import Costs
 from station.core.thresholds import ThresholdSet
 from station.services.threshold_change import ThresholdChanger
-from station.services.tuning_samples import LoadedSample, SampleCatalog
+from station.services.tuning_samples import LoadedSample
 from station.ui.tuning.apply_vm import ThresholdApplier
 from station.ui.tuning.figures import DEFAULT_KEY, Figures, PartDetail
 from station.ui.tuning.live_monitor import LiveMonitor
@@ -45,18 +45,15 @@ class TuningState(QObject):
     progress = Signal(int, int)
     live_changed = Signal(str)
     drift_changed = Signal(object)  # DriftReport
-    applied = Signal(object)  # ThresholdSet now in force
     samples_listed = Signal(object)  # list[SampleEntry]
     sizes_changed = Signal()  # the size rules tried, or whether the sample can try them
 
     # Set by TuningViewModel.__init__.
     class_names: tuple[str, ...]
     model_sha256: str
-    reject_classes: tuple[str, ...] | None
     rejecting: npt.NDArray[np.bool_]
     costs: Costs
     changer: ThresholdChanger | None
-    catalog: SampleCatalog | None
     samples: SampleLoader
     applier: ThresholdApplier
     search: ThresholdSearch

@@ -61,14 +61,12 @@ class TuningView(QWidget):
         self.banner.setVisible(False)
         self.sample_panel = SamplePanel(vm)
         self.sample_combo = self.sample_panel.sample_combo
-        self.open_folder = self.sample_panel.open_folder
         self.sample_size = self.sample_panel.sample_size
         self.progress = self.sample_panel.progress
         self.btn_cancel = self.sample_panel.btn_cancel
 
         # -- left: sliders + actions
         self.thresholds = ThresholdsPanel(vm)
-        self.slider_layout = self.thresholds.slider_layout
         self.sliders = self.thresholds.sliders
         self.size_controls = self.thresholds.size_controls
         self.btn_min_cost = QPushButton("Minimum cost")
@@ -109,7 +107,6 @@ class TuningView(QWidget):
         self.escape_label = self.figures.escape_label
         self.scrap_label = self.figures.scrap_label
         self.cost_label = self.figures.cost_label
-        self.per_class_label = self.figures.per_class_label
         self.plot = TradeoffPlot()
         self.changed = ChangedPartsPanel(vm)
         self.live = LivePanel(vm)
@@ -157,8 +154,7 @@ class TuningView(QWidget):
         self.btn_cap.setEnabled(cap is not None)
         self._on_banner(vm.banner)
         self.sample_panel.list_samples(vm.sample_entries())
-        self._update_buttons()
-        self._on_sizes()
+        self._on_sizes()  # updates the buttons too
         if vm.loaded is not None:
             self._on_sample()
             vm.refresh(force_curves=True)
@@ -222,7 +218,7 @@ class TuningView(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        differs = self.vm.dragged.to_dict() != self.vm.saved.to_dict()
+        differs = self.vm.dragged != self.vm.saved
         needs = bool(self.vm.banner)
         free = not self._changing_model
         self.btn_apply.setEnabled(self.vm.can_apply and (differs or needs) and free)
@@ -230,7 +226,7 @@ class TuningView(QWidget):
             "" if self.vm.can_apply else "applying needs the station's recipe and log"
         )
         self.btn_undo.setEnabled(self.vm.can_undo and free)
-        self.btn_revert.setEnabled(differs or self.vm.sizes != self.vm.saved_sizes)
+        self.btn_revert.setEnabled(differs or self.vm.trial.tried)
 
     # -- user actions
     def _ask_apply_dialog(self, summary: str, first_use: bool) -> tuple[str, str, str] | None:

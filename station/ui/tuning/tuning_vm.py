@@ -56,11 +56,9 @@ class TuningViewModel(SampleTuning, SetChanges, TuningState):
         self.class_names = tuple(class_names)
         saved.check_classes(self.class_names)
         self.model_sha256 = model_sha256
-        self.reject_classes = tuple(reject_classes) if reject_classes is not None else None
-        self.rejecting = reject_mask(self.class_names, self.reject_classes)
+        self.rejecting = reject_mask(self.class_names, reject_classes)
         self.costs = costs or Costs()
         self.changer = changer
-        self.catalog = catalog
         self.samples = SampleLoader(catalog, self)
         self.samples.loaded.connect(self._on_loaded)
         for name in ("busy", "progress", "message", "samples_listed"):
