@@ -42,11 +42,12 @@ def _station(k: int, url: str, pgpass: str, folder: str, start_at: float, out: m
     from storage_support import make_inspection
 
     from station.services.forwarding import start_forwarder
+    from station.storage.archive_limit import ArchiveLimit
     from station.storage.log import SqliteInspectionLog
 
     sid = f"line-{k + 1:02d}"
     db = Path(folder) / f"{sid}.sqlite3"
-    log = SqliteInspectionLog(db, archive_limit_mb=None)
+    log = SqliteInspectionLog(db, archive=ArchiveLimit(None))
     fwd = start_forwarder(db, url, sid)
     commit_ms = []
     time.sleep(max(0.0, start_at - time.time()))

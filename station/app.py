@@ -83,8 +83,7 @@ def compose(
     log = SqliteInspectionLog(
         db,
         schedule=recipe.shifts,
-        archive_limit_mb=recipe.archive.max_mb,
-        archive_max_age_days=recipe.archive.max_age_days,
+        archive=recipe.archive,
     )
     try:
         # Parts are logged with their threshold set's id; registered, a logged part shows

@@ -28,6 +28,7 @@ from station.core.thresholds import ThresholdSet
 from station.outputs.central.connection import connect
 from station.outputs.central.scratch_server import ScratchServer
 from station.services.forwarding import open_forwarding, start_forwarder
+from station.storage.archive_limit import ArchiveLimit
 from station.storage.log import SqliteInspectionLog
 from station.storage.paths import archive_dir
 
@@ -37,7 +38,7 @@ STATION = Path(__file__).parent / "fixtures" / "forwarding_station.py"
 
 def log_shift(db: Path, station_id: str, n: int = 120, t0: float = T0) -> None:
     """A shift: passes, rejects with archived frames, no-decisions, confirmations, a change."""
-    with SqliteInspectionLog(db, archive_limit_mb=None) as log:
+    with SqliteInspectionLog(db, archive=ArchiveLimit(None)) as log:
         log.register_thresholds(THRESHOLDS)
         ids = []
         for i in range(n):
@@ -182,7 +183,7 @@ def test_server_killed_mid_stream_then_restarted(tmp_path: Path, pg_server) -> N
         os.environ["PGPASSFILE"] = str(server.pgpass)
         try:
             url = new_database(server)
-            log = SqliteInspectionLog(db, archive_limit_mb=None)
+            log = SqliteInspectionLog(db, archive=ArchiveLimit(None))
             fwd = start_forwarder(db, url, "press-1", poll_s=0.02, batch_rows=50)
             stop = threading.Event()
             logged = []

@@ -30,7 +30,7 @@ def test_size_limit_prunes_oldest_images_never_rows(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     now = time.time()
     # Noise frames do not compress: each PNG is about 12 kB, the limit holds about eight.
-    with SqliteInspectionLog(db, archive_limit_mb=0.1) as log:
+    with SqliteInspectionLog(db, archive=ArchiveLimit(0.1)) as log:
         for i in range(30):
             log.record(make_inspection(i, now + i, scores={"crack": 0.9}, image_seed=i))
     stats = log.stats  # after close: every frame written, the limit applied
@@ -59,7 +59,7 @@ def test_size_limit_prunes_oldest_images_never_rows(tmp_path: Path) -> None:
 def test_age_limit_prunes_old_images(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     now = time.time()
-    with SqliteInspectionLog(db, archive_limit_mb=None, archive_max_age_days=1) as log:
+    with SqliteInspectionLog(db, archive=ArchiveLimit(None, 1)) as log:
         for i in range(3):
             log.record(make_inspection(i, now - 3 * 86400 + i, scores={"dent": 0.9}, image_seed=i))
         log.record(make_inspection(9, now, scores={"dent": 0.9}, image_seed=9))
@@ -70,11 +70,11 @@ def test_age_limit_prunes_old_images(tmp_path: Path) -> None:
 
 def test_archive_size_is_remembered_across_restarts(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
-    with SqliteInspectionLog(db, archive_limit_mb=None) as log:
+    with SqliteInspectionLog(db, archive=ArchiveLimit(None)) as log:
         for i in range(3):
             log.record(make_inspection(i, time.time(), scores={"crack": 0.9}, image_seed=i))
     size = log.stats.archive_bytes  # after close: every frame written
-    with SqliteInspectionLog(db, archive_limit_mb=None) as log:
+    with SqliteInspectionLog(db, archive=ArchiveLimit(None)) as log:
         assert log.stats.archive_bytes == size > 0
 
 

@@ -17,6 +17,7 @@ from station.core.priority import LOWEST, ProcessLoad, thread_nice
 from station.services.confirmed_export import export_confirmed
 from station.sources.synthetic import SyntheticCamera
 from station.storage import archive as arch
+from station.storage.archive_limit import ArchiveLimit
 from station.storage.log import SqliteInspectionLog
 from station.storage.paths import archive_dir
 from station.storage.queries import load_image, load_part
@@ -117,7 +118,7 @@ def test_a_burst_of_rejects_keeps_every_frame_exactly(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     frames = _camera_frames(8)
     now = time.time()
-    with SqliteInspectionLog(db, archive_limit_mb=None) as log:
+    with SqliteInspectionLog(db, archive=ArchiveLimit(None)) as log:
         pending = [
             log.submit(
                 make_inspection(i, now + i, scores={"crack": 0.9}, frame=frames[i % len(frames)])

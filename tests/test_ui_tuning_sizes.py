@@ -16,7 +16,7 @@ from station.core.size_rules import SizeRules
 from station.services.recipe_file import default_recipe_path, load_recipe
 from station.services.tuning_samples import LoadedSample
 from station.ui.tuning import TuningView, TuningViewModel
-from station.ui.tuning.figures import escape_text, scrap_text
+from station.ui.tuning.figures import escape_text, escapes_by_class_text, scrap_text
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,13 @@ def test_a_size_control_recomputes_the_maxima_as_evaluate_does(qtbot, scored) ->
     # Applying thresholds tuned under sizes the recipe lacks would make FAR/FRR untrue.
     assert not vm.apply("sup", "1234", "try")
     assert "size rules the recipe does not have" in view.message.text()
+    assert view.figures.per_class_label.text() == escapes_by_class_text(conf)
+    assert view.btn_revert.isEnabled() and not view.btn_apply.isEnabled()  # no changer
+    shown: list[object] = []
+    vm.point_moved.connect(shown.append)
     vm.revert()
+    assert len(shown) == 1  # counted once: at the saved set, under the recipe's size rules
+    assert not view.btn_revert.isEnabled()
     assert vm.sizes == SizeRules() and spin.value() == 0.0 and spin.text() == "any"
     np.testing.assert_array_equal(vm.loaded.sample.scores, vm.loaded.sample.unsized_scores)
     if os.environ.get("STATION_SCREENSHOTS"):  # docs: the tab with a size control in use

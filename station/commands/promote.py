@@ -83,13 +83,7 @@ def _main(args: argparse.Namespace) -> int:
     pin = _pin()
     db = Path(args.db or recipe.db_path or default_db_path()).expanduser()
     pins = PinStore(args.pin_file) if args.pin_file else PinStore()
-    limit = recipe.archive
-    with SqliteInspectionLog(
-        db,
-        schedule=recipe.shifts,
-        archive_limit_mb=limit.max_mb,
-        archive_max_age_days=limit.max_age_days,
-    ) as log:
+    with SqliteInspectionLog(db, schedule=recipe.shifts, archive=recipe.archive) as log:
         if change is None:
             restored = rollback(args.recipe, who, reason, pin, pins, log)
             print(f"rolled back {args.recipe}: model {restored.model.path} (audited in {db})")

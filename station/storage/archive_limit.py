@@ -36,3 +36,6 @@ class ArchiveLimit:
     @property
     def max_bytes(self) -> int | None:
         return None if self.max_mb is None else int(self.max_mb * 1_000_000)
+
+
+DEFAULT_ARCHIVE = ArchiveLimit()

@@ -29,7 +29,7 @@ from station.core.inspection import Inspection, threshold_set_id
 from station.core.shifts import ShiftSchedule
 from station.core.thresholds import ThresholdSet
 from station.storage import archive as arch
-from station.storage.archive_limit import DEFAULT_LIMIT_MB, ArchiveLimit
+from station.storage.archive_limit import DEFAULT_ARCHIVE, ArchiveLimit
 from station.storage.audit import canonical_details
 from station.storage.chain import canonical_tail, chain_anchors
 from station.storage.confirmations import confirmation_payload, insert_entries
@@ -69,8 +69,7 @@ class SqliteInspectionLog:
     `schedule` assigns shifts (and is recorded so reports show their bounds);
     without it every UTC day is one shift named "day". Rejects and
     no-decisions with a frame are archived losslessly as `image_format` ("png")
-    under `archive_dir(db_path)`, limited by `archive_limit_mb` (megabytes) and
-    `archive_max_age_days` (None: no limit of that kind).
+    under `archive_dir(db_path)`, kept within `archive` (the recipe's ArchiveLimit).
     """
 
     def __init__(
@@ -78,8 +77,7 @@ class SqliteInspectionLog:
         db_path: Path | str,
         *,
         schedule: ShiftSchedule | None = None,
-        archive_limit_mb: float | None = DEFAULT_LIMIT_MB,
-        archive_max_age_days: float | None = None,
+        archive: ArchiveLimit = DEFAULT_ARCHIVE,
         image_format: str = "png",
         busy_timeout_s: float = 2.0,
     ) -> None:
@@ -92,7 +90,7 @@ class SqliteInspectionLog:
         self.archive_dir = archive_dir(self.db_path)
         self.schedule = schedule or _ONE_SHIFT_PER_UTC_DAY
         self.zone = self.schedule.zone
-        self.limit = ArchiveLimit(archive_limit_mb, archive_max_age_days)
+        self.limit = archive
         self._format = image_format
         self._conn, versions = connect(self.db_path, busy_timeout_s=busy_timeout_s)
         self._rows = InspectionRows(self.schedule)

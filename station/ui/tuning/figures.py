@@ -17,7 +17,16 @@ from station.core.costs import Costs
 from station.core.rates import Rate
 from station.core.sweep import Sweep
 
-__all__ = ["ChangedParts", "Costs", "Curves", "Figures", "PartDetail", "escape_text", "scrap_text"]
+__all__ = [
+    "ChangedParts",
+    "Costs",
+    "Curves",
+    "Figures",
+    "PartDetail",
+    "escape_text",
+    "escapes_by_class_text",
+    "scrap_text",
+]
 
 DEFAULT_KEY = "__default__"
 MAX_CHANGED_SHOWN = 24
@@ -103,6 +112,7 @@ class Figures:
     escape_text: str
     scrap_text: str
     cost_text: str
+    per_class_text: str
     selected: str
     threshold: float
     far: float | None
@@ -134,3 +144,10 @@ def escape_text(r: Rate) -> str:
 def scrap_text(r: Rate) -> str:
     tail = str(r).split(": ", 1)[1]
     return f"{r.count} of {r.total} good parts scrapped: {tail}"
+
+
+def escapes_by_class_text(c: metrics.Confusion) -> str:
+    """'escapes by class: scratch 2/39, crack 1/33; 3 parts no decision (NaN score)'."""
+    per = ", ".join(f"{name} {esc}/{n}" for name, (n, esc) in c.escapes_per_class.items() if n)
+    nd = f"; {c.no_decision} parts no decision (NaN score)" if c.no_decision else ""
+    return f"escapes by class: {per or 'none labeled'}{nd}"

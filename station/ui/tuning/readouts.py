@@ -41,14 +41,7 @@ class FiguresPanel(QGroupBox):
         self.escape_label.setText(f.escape_text)
         self.scrap_label.setText(f.scrap_text)
         self.cost_label.setText(f.cost_text)
-        per = ", ".join(
-            f"{name} {esc}/{n}" for name, (n, esc) in f.confusion.escapes_per_class.items() if n
-        )
-        nd = f.confusion.no_decision
-        self.per_class_label.setText(
-            f"escapes by class: {per or 'none labeled'}"
-            + (f"; {nd} parts no decision (NaN score)" if nd else "")
-        )
+        self.per_class_label.setText(f.per_class_text)
 
 
 class LivePanel(QGroupBox):

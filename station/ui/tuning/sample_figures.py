@@ -25,6 +25,7 @@ from station.ui.tuning.figures import (
     Figures,
     PartDetail,
     escape_text,
+    escapes_by_class_text,
     read_yolo_boxes,
     scrap_text,
 )
@@ -82,6 +83,7 @@ class SampleFigures:
             escape_text=escape_text(conf.far),
             scrap_text=scrap_text(conf.frr),
             cost_text=cost_text,
+            per_class_text=escapes_by_class_text(conf),
             selected=self.sample.class_names[c],
             threshold=float(t[c]),
             far=conf.far.value,

@@ -106,9 +106,10 @@ class SampleTuning(_Base):
 
     @Slot()
     def revert(self) -> None:
-        """Sliders and size controls back at the recipe's."""
+        """Sliders and size controls back at the recipe's; the figures are counted once, at
+        the end (not at the old sliders under the recipe's size rules first)."""
         if self.trial.revert():
-            self._use_sizes()
+            self.trial.rebuild(self.vector(self.saved))
             self.sizes_changed.emit()
         self.set_dragged(self.saved)
         self.message.emit("sliders back at the saved thresholds and size rules")

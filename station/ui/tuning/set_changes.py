@@ -8,6 +8,7 @@ figures the supervisor saw. Each ends in `dragged_reset`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
@@ -28,7 +29,30 @@ else:
     _Base = object
 
 
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """Which whole-set changes the tab offers now, and why Apply is not offered."""
+
+    apply: bool
+    apply_tip: str
+    undo: bool
+    revert: bool
+
+
 class SetChanges(_Base):
+    def actions(self, changing_model: bool) -> Actions:
+        """Apply when the sliders differ from the set in force or the model changed under it;
+        no apply or undo while a promotion or rollback is in flight (`changing_model`);
+        revert when sliders or size controls moved."""
+        differs = self.dragged != self.saved
+        free = not changing_model
+        return Actions(
+            apply=self.can_apply and (differs or bool(self.banner)) and free,
+            apply_tip="" if self.can_apply else "applying needs the station's recipe and log",
+            undo=self.can_undo and free,
+            revert=differs or self.trial.tried,
+        )
+
     # ---- recommendations: `search` (ThresholdSearch) ------------------------------------------
     @Slot()
     def recommend_min_cost(self) -> None:

@@ -218,15 +218,11 @@ class TuningView(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        differs = self.vm.dragged != self.vm.saved
-        needs = bool(self.vm.banner)
-        free = not self._changing_model
-        self.btn_apply.setEnabled(self.vm.can_apply and (differs or needs) and free)
-        self.btn_apply.setToolTip(
-            "" if self.vm.can_apply else "applying needs the station's recipe and log"
-        )
-        self.btn_undo.setEnabled(self.vm.can_undo and free)
-        self.btn_revert.setEnabled(differs or self.vm.trial.tried)
+        offered = self.vm.actions(self._changing_model)
+        self.btn_apply.setEnabled(offered.apply)
+        self.btn_apply.setToolTip(offered.apply_tip)
+        self.btn_undo.setEnabled(offered.undo)
+        self.btn_revert.setEnabled(offered.revert)
 
     # -- user actions
     def _ask_apply_dialog(self, summary: str, first_use: bool) -> tuple[str, str, str] | None:
