@@ -72,6 +72,39 @@ def test_promote_then_roll_back(monkeypatch, capsys, reports, tmp_path: Path) ->
     assert main(["audit", "verify", "--db", str(db)]) == 0
 
 
+def test_a_station_holding_the_recipe_does_not_write_over_a_promotion(
+    monkeypatch, capsys, reports, tmp_path: Path
+) -> None:
+    """The window read the recipe, then `station promote` switched its model: the window's
+    next threshold change must not land on the promoted model. Refused, audited, unchanged."""
+    from station.core.errors import StationError
+    from station.services.recipe_write import save_recipe_thresholds
+    from station.services.threshold_change import EVENT_FAILED, ThresholdChange, ThresholdChanger
+    from station.services.tuning_store import PinStore
+    from station.storage.log import SqliteInspectionLog
+
+    recipe = tmp_path / "widget.toml"
+    recipe.write_text(RECIPE, encoding="utf-8")
+    held = load_recipe(recipe)
+    pins = tmp_path / "pin.json"
+    promo = ["--recipe", str(recipe), "--pin-file", str(pins), "--who", "ana"]
+    promo += ["--candidate", str(reports["halved.onnx"]), "--from-compare", str(reports["halved"])]
+    assert promote(monkeypatch, "1234", *promo) == 0
+    promoted = recipe.read_bytes()
+    db = tmp_path / "log.sqlite3"
+    with SqliteInspectionLog(db) as log:
+        changer = ThresholdChanger(
+            PinStore(pins), log, lambda new: save_recipe_thresholds(held, new)
+        )
+        tuned = held.thresholds.with_thresholds({"scratch": 0.2})
+        change = ThresholdChange("bo", "tuned", held.thresholds, tuned, sha256_file(SHIPPED))
+        with pytest.raises(StationError, match="changed on disk since this station read it"):
+            changer.apply(change, "1234")
+    assert recipe.read_bytes() == promoted
+    assert kinds(db)[-2:] == ["threshold_change", EVENT_FAILED]
+    assert main(["audit", "verify", "--db", str(db)]) == 0
+
+
 @pytest.mark.parametrize(
     ("candidate", "report", "expected"),
     [

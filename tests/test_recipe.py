@@ -178,6 +178,19 @@ def test_save_thresholds_keeps_the_rest_of_the_file(tmp_path: Path) -> None:
     assert [f.name for f in tmp_path.iterdir()] == ["recipe.toml"]  # no temp file left behind
 
 
+def test_a_recipe_rewritten_since_it_was_read_is_not_written_over(tmp_path: Path) -> None:
+    p = write(tmp_path, FULL)
+    held = load_recipe(p)  # a window's copy
+    rewritten = p.read_text().replace(f'sha256 = "{SHA_A}"', f'sha256 = "{SHA_B}"', 1)
+    p.write_text(rewritten)  # `station promote`, an editor, another station
+    with pytest.raises(StationError, match=r"recipe.toml: changed on disk since this station"):
+        save_recipe_thresholds(held, ThresholdSet({"scratch": 0.2}, 0.4, SHA_A))
+    assert p.read_text() == rewritten
+    reopened = save_recipe_thresholds(load_recipe(p), ThresholdSet({"scratch": 0.2}, 0.4, SHA_B))
+    assert reopened.thresholds.threshold_for("scratch") == 0.2 and reopened.model.sha256 == SHA_B
+    assert reopened == load_recipe(p)  # the digest is no part of a recipe's value
+
+
 def test_save_thresholds_into_a_recipe_without_threshold_tables(tmp_path: Path) -> None:
     p = write(tmp_path, BASE)
     r2 = save_recipe_thresholds(load_recipe(p), ThresholdSet({"a": 0.5}, 0.2, SHA_A))

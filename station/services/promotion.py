@@ -27,7 +27,7 @@ from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
 from station.services.recipe import Recipe
 from station.services.recipe_file import load_recipe
-from station.services.recipe_write import write_recipe
+from station.services.recipe_write import check_unchanged, write_recipe
 from station.services.threshold_change import AuditSink, ThresholdChange, ThresholdChanger
 from station.services.tuning_store import PinStore
 
@@ -193,6 +193,7 @@ class _ModelSwitch:
 
     def __call__(self, new: ThresholdSet) -> Recipe:
         path = self.recipe.path
+        check_unchanged(self.recipe)
         self.announce()
         if self.promoted is not None:  # promotion: keep the file as it is, then rewrite it
             atomic_write_text(rollback_path(path), path.read_text(encoding="utf-8"))

@@ -88,6 +88,9 @@ class Recipe:
     """`[shadow]`: a candidate model judged beside production (None: no shadow mode)."""
     archive: ArchiveLimit = field(default_factory=ArchiveLimit)
     """`[station] archive_limit_mb` / `archive_max_age_days`: the reject archive kept."""
+    source_sha256: str = field(default="", compare=False, repr=False)
+    """SHA-256 of the file's bytes when read ("" for a recipe built in code): writing back
+    refuses a file someone rewrote since (`recipe_write.check_unchanged`)."""
 
     def thresholds_need_retuning(self, model_sha256: str) -> bool:
         """True when the thresholds were tuned on another model than the one with this hash."""

@@ -7,6 +7,7 @@ expected; a typo never falls back to a default silently.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -186,6 +187,7 @@ def load_recipe(path: Path | str) -> Recipe:
         size_rules=size_rules_of(f),
         shadow=shadow_of(f) if "shadow" in data else None,
         archive=archive_of(f),
+        source_sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -7,6 +7,7 @@ written is what the station checks.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import replace
@@ -28,12 +29,31 @@ def write_recipe_text(path: Path, text: str) -> None:
         raise StationError(f"{path}: cannot write the recipe ({exc.strerror or exc})") from None
 
 
+def check_unchanged(recipe: Recipe) -> None:
+    """StationError when the file is no longer what `recipe` was read from: a window holding
+    a recipe must not write its thresholds over a model that `station promote`, an editor or
+    another station put there meanwhile (the thresholds would land on the wrong model)."""
+    if not recipe.source_sha256:
+        return
+    try:
+        now = hashlib.sha256(recipe.path.read_bytes()).hexdigest()
+    except OSError:
+        return  # gone or unreadable: the write says what is wrong
+    if now != recipe.source_sha256:
+        raise StationError(
+            f"{recipe.path}: changed on disk since this station read it (`station promote`, an "
+            "editor or another station); nothing written: reopen it and apply again"
+        )
+
+
 def save_recipe_thresholds(recipe: Recipe, new: ThresholdSet) -> Recipe:
     """Write `new` into the recipe file atomically and return the recipe as re-read.
 
     Only the threshold tables change; the rest of the file (comments too) is
-    kept. If the file cannot be edited in place it is rewritten whole.
+    kept. If the file cannot be edited in place it is rewritten whole. A file changed
+    since `recipe` was read is refused (`check_unchanged`).
     """
+    check_unchanged(recipe)
     path = recipe.path
     try:
         text = path.read_text(encoding="utf-8")
