@@ -28,18 +28,20 @@ def test_shipped_model_reads_as_yolov8_by_metadata(detector):
     assert "family yolov8 chosen by metadata" in info.notes
     assert info.class_names == CLASS_NAMES
     assert info.input_layout == "NCHW" and info.input_shape[:2] == (1, 3)
-    assert info.output_shape[:2] == (1, 4 + len(CLASS_NAMES))
+    # Exported dynamic: the anchors follow the input size, so the shape names them.
+    assert info.input_shape == (1, 3, "height", "width")
+    assert info.output_shape == (1, 4 + len(CLASS_NAMES), "anchors")
     assert info.sha256 == sha256_file(MODEL)
     assert info.scores_rank and info.confidence_floor is None
 
 
 def test_station_preprocessing_equals_the_training_contract(detector):
     """The model was trained on `station.training.letterbox.to_input`: feed it the same."""
-    from station.training.letterbox import to_input
+    from station.training.letterbox import input_fit, to_input
 
     frame = PartGenerator(seed=3).part(0).image
     x, _ = detector.prepare(frame)
-    np.testing.assert_array_equal(x, to_input(frame, detector.info.input_shape[2]))
+    np.testing.assert_array_equal(x, to_input(frame, *input_fit(detector.session)))
 
 
 def _best_anchor_scores(scores: np.ndarray, multi_label: bool) -> np.ndarray:
@@ -72,15 +74,15 @@ def test_each_class_maximum_survives_decode_and_nms(detector, family):
 
 def test_top_detection_is_the_raw_best_anchor_mapped_back(detector):
     """Back-mapping checked against the training's own letterbox ratio and padding."""
-    from station.training.letterbox import letterbox, to_input
+    from station.training.letterbox import input_fit, letterbox, to_input
 
-    imgsz = detector.info.input_shape[2]
+    fit = input_fit(detector.session)
     gen = PartGenerator(seed=1001)
     for i in range(5):
         frame = gen.part(i).image
         h, w = frame.shape[:2]
-        _, r, (pad_x, pad_y) = letterbox(frame, imgsz)
-        raw = detector.session.run(None, {detector.input_name: to_input(frame, imgsz)})[0][0]
+        _, r, (pad_x, pad_y) = letterbox(frame, *fit)
+        raw = detector.session.run(None, {detector.input_name: to_input(frame, *fit)})[0][0]
         cls, anchor = np.unravel_index(np.argmax(raw[4:]), raw[4:].shape)
         cx, cy, bw, bh = raw[:4, anchor]
         expected = np.clip(

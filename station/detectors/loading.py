@@ -112,6 +112,14 @@ def _input_geometry(
     return inp.name, shape, layout, size, dtype, notes
 
 
+def _declared(declared: list[object], ran: tuple[int, ...]) -> tuple[int | str, ...]:
+    """The output shape as the graph declares it: a dimension it leaves free (a dynamic
+    model's anchors) keeps its name, not the count one square test input gave."""
+    if len(declared) != len(ran):
+        return ran
+    return tuple(d if isinstance(d, str) and d else r for d, r in zip(declared, ran, strict=True))
+
+
 def _class_names(
     path: Path, labels: Path | None, meta: ModelMetadata, n_classes: int | None
 ) -> tuple[tuple[str, ...], str]:
@@ -189,7 +197,7 @@ def load_onnx_detector(
         input_name=input_name,
         input_shape=input_shape,
         input_layout=layout,
-        output_shape=output_shape,
+        output_shape=_declared(outputs[0].shape, output_shape),
         family_evidence=choice.evidence,
         scores_rank=True,
         confidence_floor=floor,

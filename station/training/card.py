@@ -21,7 +21,7 @@ import numpy as np
 import onnxruntime as ort
 
 from station.synthetic.line import PartGenerator
-from station.training.letterbox import to_input
+from station.training.letterbox import input_fit, to_input
 
 TRADEOFF_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8)
 
@@ -34,7 +34,7 @@ def part_scores(
     opts.intra_op_num_threads = 2
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     meta = dict(sess.get_modelmeta().custom_metadata_map)
-    imgsz = ast.literal_eval(meta["imgsz"])[0]
+    imgsz, stride = input_fit(sess)
     nc = len(ast.literal_eval(meta["names"]))
     gen = PartGenerator(seed)
     scores = np.zeros((parts, nc), np.float32)
@@ -42,7 +42,7 @@ def part_scores(
     name = sess.get_inputs()[0].name
     for i in range(parts):
         part = gen.part(i)
-        out = sess.run(None, {name: to_input(part.image, imgsz)})[0]  # (1, 4 + nc, A)
+        out = sess.run(None, {name: to_input(part.image, imgsz, stride)})[0]  # (1, 4 + nc, A)
         cls = out[0, 4:]
         best = cls.argmax(axis=0)  # single-label: each anchor speaks for its best class only
         mine = np.arange(nc)[:, None] == best[None, :]
@@ -183,20 +183,20 @@ through the same code path as a user's YOLO export.
 | file | `models/defects.onnx`, {size_mb:.2f} MB, opset 17 |
 | SHA-256 | `{sha}` |
 | classes | {classes} |
-| input | `images`, float32 `(1, 3, {imgsz}, {imgsz})`, NCHW |
+| input | {input_row} |
 | output | {output_row} |
 | metadata | {meta_row} |
 
 ## Preprocessing (the Ultralytics contract)
 
-Letterbox the BGR frame to {imgsz} x {imgsz} keeping its aspect ratio (scale
-`r = min({imgsz}/h, {imgsz}/w)`, bilinear resize, centred, padding value 114), BGR -> RGB,
+Letterbox the BGR frame to fit {imgsz} x {imgsz} keeping its aspect ratio (scale
+`r = min({imgsz}/h, {imgsz}/w)`, bilinear resize, centred, padding value 114){pad_rule}, BGR -> RGB,
 divide by 255, HWC -> NCHW, float32. {frame_note}
 Boxes map back to frame pixels as `(xy - pad) / r`.
 
 ## Architecture and training
 
-Anchor-free, one prediction per grid cell at stride 8 ({grid} x {grid} = {anchors} cells): a plain
+Anchor-free, one prediction per grid cell at stride 8 ({grid_note}): a plain
 conv/BN/SiLU backbone down to stride 32, a top-down path back to stride 8, and two 1x1 heads:
 per-class heatmap logits trained with CenterNet's penalty-reduced focal loss on Gaussian
 heatmaps, and four distances (left, top, right, bottom) from the cell centre trained with
@@ -263,6 +263,35 @@ OUTPUT_ROW = (
 )
 
 
+def input_geometry(imgsz: int, stride: int) -> dict[str, str]:
+    """The card's input row, padding rule, 640 x 480 frame note, grid note and output row
+    (`stride` 0: a fixed square input)."""
+    native = " (its native pixels, r = 1)" if imgsz == 640 else ""
+    if not stride:
+        side = imgsz // 8
+        return {
+            "input_row": f"`images`, float32 `(1, 3, {imgsz}, {imgsz})`, NCHW",
+            "pad_rule": f" to {imgsz} x {imgsz}",
+            "frame_note": f"A 640 x 480 line frame becomes {imgsz} x {imgsz * 3 // 4}{native} "
+            f"with {(imgsz - imgsz * 3 // 4) // 2} rows of padding above and below.",
+            "grid_note": f"{side} x {side} = {side * side} cells",
+            "output_row": OUTPUT_ROW.format(anchors=side * side),
+        }
+    h = imgsz * 3 // 4
+    return {
+        "input_row": f"`images`, float32 `(1, 3, height, width)`, NCHW: any size whose sides "
+        f"are multiples of {stride} (exported like Ultralytics' `dynamic=True`)",
+        "pad_rule": f", padded only up to a multiple of {stride} on each side (Ultralytics' "
+        "`LetterBox(auto=True)`, its `rect` inference)",
+        "frame_note": f"A 640 x 480 line frame becomes a {imgsz} x {h} input{native} with no "
+        f"padding: {imgsz * h // 64} cells instead of the {imgsz * imgsz // 64} of a "
+        "square input, a quarter less compute.",
+        "grid_note": f"(height / 8) x (width / 8) cells, {imgsz // 8} x {h // 8} = "
+        f"{imgsz * h // 64} for a 640 x 480 frame",
+        "output_row": OUTPUT_ROW.format(anchors="anchors"),
+    }
+
+
 def write_card(
     model: Path, parts: int, seed: int, minutes: float, out: Path, note: str = ""
 ) -> None:
@@ -270,6 +299,7 @@ def write_card(
     opts = ort.SessionOptions()
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     meta = dict(sess.get_modelmeta().custom_metadata_map)
+    imgsz, stride = input_fit(sess)
     del sess
     body = report(model, parts, seed)
     tables = "\n".join(body.splitlines()[3:])
@@ -281,28 +311,19 @@ def write_card(
         return int(training.split(flag)[1].split()[0]) if flag in training else default
 
     cache_parts = arg("parts", 3000)
-    imgsz = ast.literal_eval(meta["imgsz"])[0]
-    grid = imgsz // int(meta["stride"])
-    native = " (its native pixels, r = 1)" if imgsz == 640 else ""
-    frame_note = (
-        f"A 640 x 480 line frame becomes {imgsz} x {imgsz * 3 // 4}{native} with "
-        f"{(imgsz - imgsz * 3 // 4) // 2} rows of padding above and below."
-    )
+    geometry = input_geometry(imgsz, stride)
     text = CARD_TEMPLATE.format(
         size_mb=model.stat().st_size / 1e6,
         sha=hashlib.sha256(model.read_bytes()).hexdigest(),
         classes=", ".join(f"{i} `{n}`" for i, n in names.items()),
-        output_row=OUTPUT_ROW.format(anchors=grid * grid),
         imgsz=imgsz,
-        frame_note=frame_note,
-        grid=grid,
-        anchors=grid * grid,
+        **geometry,
         batch=arg("batch", 16),
         crop=arg("crop", 192),
         meta_row=(
             f"`names` `{meta['names']}`, `imgsz` `{meta['imgsz']}`, `stride` "
             f"`{meta['stride']}`, `task` `{meta['task']}`, plus `description`, `author`, "
-            "`license`, `version`, `batch`, `training`"
+            f"`license`, `version`, `batch`, {'`args`, ' if 'args' in meta else ''}`training`"
         ),
         training=training,
         parts_minus_1=cache_parts - 1,

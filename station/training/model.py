@@ -61,24 +61,35 @@ def cell_centres(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class Exported(nn.Module):
-    """TinyDetector plus the decode to YOLOv8's raw output (1, 4 + nc, A)."""
+    """TinyDetector plus the decode to YOLOv8's raw output (1, 4 + nc, A), any input size.
 
-    def __init__(self, net: TinyDetector, imgsz: int) -> None:
+    The cell centres come from the feature map's own size, so one file takes a 640 x 480
+    frame without the 160 rows of padding a square input costs (a quarter of the compute).
+    Class scores stay only at CenterNet peaks (`keep_peaks_torch`): one box per defect.
+    """
+
+    def __init__(self, net: TinyDetector) -> None:
         super().__init__()
         self.net = net
-        g = imgsz // STRIDE
-        gx, gy = cell_centres(g, g)
-        self.register_buffer("gx", gx.reshape(1, -1))
-        self.register_buffer("gy", gy.reshape(1, -1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         logits, dist = self.net(images)
-        n = images.shape[0]
-        scores = torch.sigmoid(logits).reshape(n, self.net.nc, -1)
+        n, nc, h, w = logits.shape
+        scores = keep_peaks_torch(torch.sigmoid(logits)).reshape(n, nc, -1)
+        gx, gy = cell_centres(h, w)
+        gx, gy = gx.reshape(1, -1), gy.reshape(1, -1)
         d = dist.reshape(n, 4, -1)
-        x1 = self.gx - d[:, 0]
-        y1 = self.gy - d[:, 1]
-        x2 = self.gx + d[:, 2]
-        y2 = self.gy + d[:, 3]
+        x1 = gx - d[:, 0]
+        y1 = gy - d[:, 1]
+        x2 = gx + d[:, 2]
+        y2 = gy + d[:, 3]
         box = torch.stack(((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1), dim=1)
         return torch.cat((box, scores), dim=1)
+
+
+def keep_peaks_torch(heat: torch.Tensor, kernel: int = 3) -> torch.Tensor:
+    """Each cell keeps only its best class's score, and that only at a kernel x kernel peak
+    of the class: the rule of `station.training.peaks`, for a graph of any input size."""
+    single = heat * (heat == heat.amax(1, keepdim=True)).to(heat.dtype)
+    pooled = functional.max_pool2d(single, kernel, 1, kernel // 2)
+    return single * (single == pooled).to(heat.dtype)

@@ -6,10 +6,12 @@ CPU only, 2 threads (the machine is shared). Training parts come from the line w
 `50_000 + seed`, far from the held-out sample's seed (1001), letterboxed once into an
 in-memory cache and flipped at random per step. Half of each batch (`--focus-share`) comes
 from parts holding a `--focus` class (default scratch, crack, missing_hole: the classes the
-previous model confused), cropped on that defect. The exported graph takes (1, 3, 640, 640)
-RGB in [0, 1] ("images", `--imgsz` square) and returns YOLOv8's raw layout
-(1, 4 + nc, (imgsz / 8)^2) ("output0"), class scores kept only at heatmap peaks
-(`station.training.peaks`: one box per defect).
+previous model confused), cropped on that defect. The exported weights are an average over
+the last steps (`--ema`). The graph takes (1, 3, H, W) RGB in [0, 1] ("images", any sides
+that are multiples of 32: exported dynamic, so a 640 x 480 frame is not padded square;
+`--imgsz` is the size frames are fitted into) and returns YOLOv8's raw layout
+(1, 4 + nc, H/8 * W/8) ("output0"), class scores kept only at heatmap peaks (the rule of
+`station.training.peaks`: one box per defect).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from torch.nn import functional
 from station.synthetic.line import CLASS_NAMES, PartGenerator
 from station.training.letterbox import letterbox
 from station.training.model import STRIDE, Exported, TinyDetector, cell_centres
-from station.training.peaks import keep_peaks
+from station.training.peaks import PEAKS_NOTE
 
 TRAIN_SEED_OFFSET = 50_000
+INPUT_MULTIPLE = 32  # the backbone's deepest stride: an input side must be a multiple of it
 
 
 def build_cache(seed: int, n_parts: int, imgsz: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -173,6 +176,26 @@ def augment(
     return out_imgs, out_t
 
 
+class WeightAverage:
+    """An exponential moving average of the weights (and BatchNorm statistics), exported
+    instead of the last step's: it smooths the noise of small batches late in the schedule,
+    as YOLO's trainers do. The decay ramps up so early weights do not linger."""
+
+    def __init__(self, net: TinyDetector, decay: float, ramp: int = 1000) -> None:
+        self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        self.decay, self.ramp, self.updates = decay, ramp, 0
+
+    @torch.no_grad()
+    def update(self, net: TinyDetector) -> None:
+        self.updates += 1
+        d = self.decay * (1 - math.exp(-self.updates / self.ramp))
+        for k, v in net.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.state[k].mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                self.state[k].copy_(v)
+
+
 def train(args: argparse.Namespace) -> TinyDetector:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -200,6 +223,7 @@ def train(args: argparse.Namespace) -> TinyDetector:
             frac = max(frac, elapsed_s / budget_s)
         return float(args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))))
 
+    average = WeightAverage(net, args.ema) if args.ema > 0 else None
     net.train()
     t_train = time.perf_counter()
     done = 0
@@ -227,6 +251,8 @@ def train(args: argparse.Namespace) -> TinyDetector:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
         opt.step()
+        if average is not None:
+            average.update(net)
         done += 1
         if step % 25 == 0 or step == args.steps - 1:
             print(
@@ -236,12 +262,16 @@ def train(args: argparse.Namespace) -> TinyDetector:
             )
     minutes = (time.perf_counter() - t0) / 60
     print(f"trained {done} steps in {minutes:.1f} min (cache included)", flush=True)
+    if average is not None:
+        net.load_state_dict(average.state)
     return net
 
 
 def export(net: TinyDetector, out: Path, command: str, imgsz: int) -> None:
+    """ONNX with a dynamic input height and width (as Ultralytics' `dynamic=True`): the station
+    letterboxes a 640 x 480 frame to 640 x 480, not 640 x 640; `imgsz` is the size it fits."""
     net.eval()
-    model = Exported(net.to(memory_format=torch.contiguous_format), imgsz).eval()
+    model = Exported(net.to(memory_format=torch.contiguous_format)).eval()
     dummy = torch.zeros(1, 3, imgsz, imgsz)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.onnx")
@@ -254,19 +284,22 @@ def export(net: TinyDetector, out: Path, command: str, imgsz: int) -> None:
             output_names=["output0"],
             opset_version=17,
             do_constant_folding=True,
+            dynamic_axes={"images": {2: "height", 3: "width"}, "output0": {2: "anchors"}},
             dynamo=False,
         )
     proto = onnx.load(str(tmp))
     tmp.unlink()
     names = "{" + ", ".join(f"{i}: '{n}'" for i, n in enumerate(CLASS_NAMES)) + "}"
     meta = {
-        "description": "Inspection station synthetic-line defect detector (anchor-free, stride 8)",
+        "description": "Inspection station synthetic-line defect detector (anchor-free, "
+        f"anchors at stride {STRIDE}); {PEAKS_NOTE}",
         "author": "inspection-station",
         "license": "Apache-2.0",
         "version": "1",
         "task": "detect",
-        "stride": str(STRIDE),
+        "stride": str(INPUT_MULTIPLE),
         "batch": "1",
+        "args": "{'batch': 1, 'dynamic': True, 'half': False, 'int8': False, 'nms': False}",
         "imgsz": f"[{imgsz}, {imgsz}]",
         "names": names,
         "training": command,
@@ -276,7 +309,7 @@ def export(net: TinyDetector, out: Path, command: str, imgsz: int) -> None:
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
     proto.producer_name = "inspection-station"
-    proto = keep_peaks(proto)  # checks the model
+    onnx.checker.check_model(proto)
     onnx.save(proto, str(out))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
 
@@ -299,6 +332,12 @@ def main(argv: list[str] | None = None) -> int:
         help="classes drawn more often (comma-separated): the ones the model confuses",
     )
     p.add_argument("--focus-share", type=float, default=0.5, help="batch share of focus parts")
+    p.add_argument(
+        "--ema", type=float, default=0.9995, help="weight-average decay (0: export the last step)"
+    )
+    p.add_argument(
+        "--checkpoint", type=Path, help="also save the trained weights here (torch state_dict)"
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
         "--max-minutes",
@@ -308,10 +347,13 @@ def main(argv: list[str] | None = None) -> int:
         "(0: steps only, fully reproducible)",
     )
     args = p.parse_args(argv)
+    local = ("threads", "out", "checkpoint")  # not part of what the file was trained with
     command = "python -m station.training.train " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("threads", "out")
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in local
     )
     net = train(args)
+    if args.checkpoint:
+        torch.save(net.state_dict(), args.checkpoint)
     export(net, args.out, command, args.imgsz)
     return 0
 
