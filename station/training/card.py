@@ -279,8 +279,9 @@ def input_geometry(imgsz: int, stride: int) -> dict[str, str]:
         }
     h = imgsz * 3 // 4
     return {
-        "input_row": f"`images`, float32 `(1, 3, height, width)`, NCHW: any size whose sides "
-        f"are multiples of {stride} (exported like Ultralytics' `dynamic=True`)",
+        "input_row": f"`images`, float32 `(batch, 3, height, width)`, NCHW: any size whose "
+        f"sides are multiples of {stride} (exported like Ultralytics' `dynamic=True`; the "
+        "station runs batch 1)",
         "pad_rule": f", padded only up to a multiple of {stride} on each side (Ultralytics' "
         "`LetterBox(auto=True)`, its `rect` inference)",
         "frame_note": f"A 640 x 480 line frame becomes a {imgsz} x {h} input{native} with no "
@@ -288,7 +289,7 @@ def input_geometry(imgsz: int, stride: int) -> dict[str, str]:
         "square input, a quarter less compute.",
         "grid_note": f"(height / 8) x (width / 8) cells, {imgsz // 8} x {h // 8} = "
         f"{imgsz * h // 64} for a 640 x 480 frame",
-        "output_row": OUTPUT_ROW.format(anchors="anchors"),
+        "output_row": OUTPUT_ROW.format(anchors="anchors").replace("(1, 9", "(batch, 9"),
     }
 
 

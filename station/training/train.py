@@ -36,19 +36,25 @@ INPUT_MULTIPLE = 32  # the backbone's deepest stride: an input side must be a mu
 
 
 def build_cache(seed: int, n_parts: int, imgsz: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Letterboxed RGB images (n, imgsz, imgsz, 3) uint8 and per-image (k, 5) targets.
+    """Letterboxed RGB images (n, h, w, 3) uint8 and per-image (k, 5) targets.
 
-    A target row is (class, x1, y1, x2, y2) in input pixels.
+    Letterboxed as the station feeds the exported (dynamic) model: fitted into `imgsz`,
+    padded only to a multiple of 32, so a 640 x 480 line frame stays 640 x 480 and the
+    model never learns grey bands it will not see. A target row is (class, x1, y1, x2,
+    y2) in input pixels.
     """
     gen = PartGenerator(TRAIN_SEED_OFFSET + seed)
-    images = np.empty((n_parts, imgsz, imgsz, 3), np.uint8)
+    images: np.ndarray | None = None
     targets: list[np.ndarray] = []
     for i in range(n_parts):
         part = gen.part(i)
-        lb, r, (px, py) = letterbox(part.image, imgsz)
+        lb, r, (px, py) = letterbox(part.image, imgsz, INPUT_MULTIPLE)
+        if images is None:
+            images = np.empty((n_parts, *lb.shape), np.uint8)
         images[i] = lb[:, :, ::-1]
         boxes = part.boxes_xyxy * r + np.array([px, py, px, py], np.float32)
         targets.append(np.concatenate([part.class_ids[:, None].astype(np.float32), boxes], 1))
+    assert images is not None, "no parts"
     return images, targets
 
 
@@ -130,6 +136,12 @@ def draw_batch(
     return np.concatenate([hard, rest])
 
 
+def _crop_start(rng: np.random.Generator, lo: float, hi: float, crop: int, span: int) -> int:
+    """A crop start on one axis that keeps [lo, hi] inside the crop when it fits."""
+    first, last = max(0, int(np.ceil(hi)) - crop), min(int(lo), span)
+    return int(rng.integers(first, last + 1)) if last >= first else int(np.clip(lo, 0, span))
+
+
 def augment(
     images: np.ndarray,
     targets: list[np.ndarray],
@@ -143,21 +155,19 @@ def augment(
     The detector is fully convolutional, so training on crops of the letterboxed input
     costs a fraction of the compute and still sees defects at their deployed scale.
     """
-    n, size = len(images), images.shape[1]
+    n = len(images)
     out_imgs = np.empty((n, crop, crop, 3), np.uint8)
     out_t: list[np.ndarray] = []
-    span = size - crop
+    span_y, span_x = images.shape[1] - crop, images.shape[2] - crop
     for i, t in enumerate(targets):
         if len(t):
             hard = np.flatnonzero(np.isin(t[:, 0].astype(int), list(focus)))
             k = int(rng.choice(hard)) if len(hard) else int(rng.integers(len(t)))
             _, x1, y1, x2, y2 = t[k]
-            lo_x, hi_x = max(0, int(np.ceil(x2)) - crop), min(int(x1), span)
-            lo_y, hi_y = max(0, int(np.ceil(y2)) - crop), min(int(y1), span)
-            x0 = int(rng.integers(lo_x, hi_x + 1)) if hi_x >= lo_x else int(np.clip(x1, 0, span))
-            y0 = int(rng.integers(lo_y, hi_y + 1)) if hi_y >= lo_y else int(np.clip(y1, 0, span))
+            x0 = _crop_start(rng, x1, x2, crop, span_x)
+            y0 = _crop_start(rng, y1, y2, crop, span_y)
         else:
-            x0, y0 = int(rng.integers(0, span + 1)), int(rng.integers(0, span + 1))
+            x0, y0 = int(rng.integers(0, span_x + 1)), int(rng.integers(0, span_y + 1))
         img = images[i, y0 : y0 + crop, x0 : x0 + crop]
         t = t.copy()
         t[:, [1, 3]] -= x0
@@ -284,7 +294,10 @@ def export(net: TinyDetector, out: Path, command: str, imgsz: int) -> None:
             output_names=["output0"],
             opset_version=17,
             do_constant_folding=True,
-            dynamic_axes={"images": {2: "height", 3: "width"}, "output0": {2: "anchors"}},
+            dynamic_axes={  # as Ultralytics' dynamic=True, which its predict then detects
+                "images": {0: "batch", 2: "height", 3: "width"},
+                "output0": {0: "batch", 2: "anchors"},
+            },
             dynamo=False,
         )
     proto = onnx.load(str(tmp))
