@@ -322,6 +322,8 @@ def export(net: TinyDetector, out: Path, command: str, imgsz: int) -> None:
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
     proto.producer_name = "inspection-station"
+    # The exporter leaves the row count symbolic once the batch is dynamic: state it.
+    proto.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 4 + len(CLASS_NAMES)
     onnx.checker.check_model(proto)
     onnx.save(proto, str(out))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
