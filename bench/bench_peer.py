@@ -148,7 +148,7 @@ def run() -> list[Figure]:
         line = SessionOptions.choose(RunMode.HEADLESS, None, None)  # the live line's lanes
         detector = load_detector(model, session=line)
         serial = load_detector(model, session=SessionOptions.choose(RunMode.HEADLESS))
-        imgsz = int(detector.info.input_shape[2])
+        imgsz = max(detector.input_hw)  # predict's imgsz: what the station fits frames into
         ratios, ours, theirs, calls = [], [], [], []
         for r in range(ROUNDS):
             ours.append(_lanes_fps(detector, frames, line.lanes))

@@ -138,6 +138,12 @@ class OnnxDetector:
     def output_names(self) -> list[str]:
         return list(self._output_names)
 
+    @property
+    def input_hw(self) -> tuple[int, int]:
+        """(height, width) frames are fitted into: the fixed input, or a dynamic model's
+        `imgsz` (its input is then cut to stride multiples: a 640 x 480 frame stays so)."""
+        return self._input_hw
+
     def prepare(self, frame: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.floating], Letterbox]:
         """A new model input for a frame and the letterbox used; DetectorError for a bad frame."""
         img = check_frame(frame)
