@@ -87,7 +87,7 @@ def test_a_size_control_recomputes_the_maxima_as_evaluate_does(qtbot, scored) ->
     np.testing.assert_array_equal(vm.loaded.sample.scores, vm.loaded.sample.unsized_scores)
     if os.environ.get("STATION_SCREENSHOTS"):  # docs: the tab with a size control in use
         spin.setValue(30)
-        view.grab().save(str(Path(os.environ["STATION_SCREENSHOTS"]) / "tuning-size.png"))
+        view.grab().save(str(Path(os.environ["STATION_SCREENSHOTS"]) / "tuning_size.png"))
 
 
 def test_the_recipe_rules_apply_when_the_sample_loads(qtbot, scored) -> None:
