@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-minutes",
         type=float,
-        default=70.0,
+        default=60.0,
         help="time budget: the schedule ends at whichever of --steps or this comes first "
         "(0: steps only, fully reproducible)",
     )
