@@ -219,7 +219,10 @@ def train(args: argparse.Namespace) -> TinyDetector:
     focus = frozenset(CLASS_NAMES.index(c) for c in args.focus.split(",") if c)
     focused = focus_parts(targets, focus)
     print(f"focus {sorted(focus)}: {len(focused)} parts, share {args.focus_share}", flush=True)
-    net = TinyDetector(nc).to(memory_format=torch.channels_last)
+    net = TinyDetector(nc)
+    if args.init:  # continue from an earlier run's weights (`--checkpoint`)
+        net.load_state_dict(torch.load(args.init))
+    net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
     warmup = min(50, args.steps // 10)
     budget_s = args.max_minutes * 60
@@ -352,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--checkpoint", type=Path, help="also save the trained weights here (torch state_dict)"
+    )
+    p.add_argument(
+        "--init", type=Path, help="start from these weights (an earlier run's --checkpoint)"
     )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
