@@ -20,7 +20,7 @@ from station.core.shifts import ShiftSchedule
 from station.core.size_rules import SizeRules
 from station.core.thresholds import ThresholdSet
 from station.outputs.plc.config import PlcConfig
-from station.storage.archive_limit import ArchiveLimit
+from station.storage.archive_limit import DEFAULT_ARCHIVE, ArchiveLimit
 
 __all__ = ["HEURISTIC_PREFIX", "CameraConfig", "Costs", "ModelRef", "Recipe", "ShadowConfig"]
 
@@ -86,7 +86,7 @@ class Recipe:
     """`[size_rules]` with `[calibration] mm_per_px`: per-class minimum defect sizes."""
     shadow: ShadowConfig | None = None
     """`[shadow]`: a candidate model judged beside production (None: no shadow mode)."""
-    archive: ArchiveLimit = field(default_factory=ArchiveLimit)
+    archive: ArchiveLimit = DEFAULT_ARCHIVE
     """`[station] archive_limit_mb` / `archive_max_age_days`: the reject archive kept."""
     source_sha256: str = field(default="", compare=False, repr=False)
     """SHA-256 of the file's bytes when read ("" for a recipe built in code): writing back

@@ -260,9 +260,9 @@ with the station's data or replace it with your own export and re-tune the thres
 
 
 OUTPUT_ROW = (
-    "`output0`, float32 `(1, 9, {anchors})`: YOLOv8 raw layout `(1, 4 + nc, A)`; rows 0-3 are "
-    "box cx, cy, w, h in input pixels, rows 4-8 per-class scores in [0, 1] (sigmoid applied "
-    "in the graph, kept only at 3x3 heatmap peaks, else 0); no NMS inside"
+    "`output0`, float32 `({batch}, 9, {anchors})`: YOLOv8 raw layout `(1, 4 + nc, A)`; rows "
+    "0-3 are box cx, cy, w, h in input pixels, rows 4-8 per-class scores in [0, 1] (sigmoid "
+    "applied in the graph, kept only at 3x3 heatmap peaks, else 0); no NMS inside"
 )
 
 
@@ -278,7 +278,7 @@ def input_geometry(imgsz: int, stride: int) -> dict[str, str]:
             "frame_note": f"A 640 x 480 line frame becomes {imgsz} x {imgsz * 3 // 4}{native} "
             f"with {(imgsz - imgsz * 3 // 4) // 2} rows of padding above and below.",
             "grid_note": f"{side} x {side} = {side * side} cells",
-            "output_row": OUTPUT_ROW.format(anchors=side * side),
+            "output_row": OUTPUT_ROW.format(batch=1, anchors=side * side),
         }
     h = imgsz * 3 // 4
     return {
@@ -292,7 +292,7 @@ def input_geometry(imgsz: int, stride: int) -> dict[str, str]:
         "square input, a quarter less compute.",
         "grid_note": f"(height / 8) x (width / 8) cells, {imgsz // 8} x {h // 8} = "
         f"{imgsz * h // 64} for a 640 x 480 frame",
-        "output_row": OUTPUT_ROW.format(anchors="anchors").replace("(1, 9", "(batch, 9"),
+        "output_row": OUTPUT_ROW.format(batch="batch", anchors="anchors"),
     }
 
 
