@@ -143,6 +143,27 @@ def test_flat_boxes_of_different_classes_survive_nms():
     assert keep.tolist() == [0, 1]  # the same-class duplicate goes, the other class stays
 
 
+def test_nms_class_by_class_keeps_what_one_batched_call_keeps():
+    """Overlapping boxes of three classes, tied scores included: the same boxes kept, in the
+    same order, as OpenCV's batched call on the classes offset apart."""
+    import cv2
+
+    from station.detectors.nms import nms_class_aware
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        n = 120
+        xy = rng.uniform(0, 60, (n, 2)).astype(np.float32)
+        xyxy = np.concatenate([xy, xy + rng.uniform(5, 30, (n, 2)).astype(np.float32)], axis=1)
+        conf = np.round(rng.uniform(0.01, 1.0, n), 1).astype(np.float32)  # many ties
+        cls = rng.integers(0, 3, n)
+        xywh = xyxy.copy()
+        xywh[:, 2:] -= xywh[:, :2]
+        want = cv2.dnn.NMSBoxesBatched(xywh.tolist(), conf.tolist(), cls.tolist(), 0.0, 0.5)
+        got = nms_class_aware(xyxy, conf, cls, 0.5)
+        assert got.tolist() == np.asarray(want).reshape(-1).tolist()
+
+
 def test_global_cap_keeps_every_class_best():
     order = np.arange(400)
     class_id = np.zeros(400, np.int64)

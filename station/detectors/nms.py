@@ -1,4 +1,4 @@
-"""Class-aware non-maximum suppression by OpenCV (`cv2.dnn.NMSBoxesBatched`).
+"""Class-aware non-maximum suppression by OpenCV (`cv2.dnn.NMSBoxes`, class by class).
 
 Boxes of different classes never suppress each other: a crack inside a
 stain is two defects, not one.
@@ -32,16 +32,34 @@ def nms_class_aware(
         return np.zeros(0, dtype=np.intp)
     xywh = np.array(xyxy, dtype=np.float32, copy=True)
     xywh[:, 2:] -= xywh[:, :2]
-    # OpenCV rates two zero-area boxes as identical (IoU 1) wherever they are, and its
-    # batched call separates classes only by position: a flat box (a zero width or height
-    # predicted, or clipped) would suppress flat boxes of *other* classes. A sliver of
-    # MIN_SIDE_PX keeps them apart.
+    # OpenCV rates two zero-area boxes as identical (IoU 1) wherever they are: a flat box (a
+    # zero width or height predicted, or clipped) would suppress every other flat box of its
+    # class. A sliver of MIN_SIDE_PX keeps them apart.
     np.maximum(xywh[:, 2:], MIN_SIDE_PX, out=xywh[:, 2:])
-    # Python lists, not arrays: OpenCV's binding converts a list of 300 boxes to its
-    # vector<Rect2d> faster (NMS 0.36 -> 0.23 ms here); float32 values survive the double
-    # round trip exactly, so the result is the same.
-    boxes: Any = xywh.tolist()
-    scores: Any = np.asarray(confidence, dtype=np.float32).tolist()
-    classes: Any = class_id.astype(np.int32).tolist()
-    kept = cv2.dnn.NMSBoxesBatched(boxes, scores, classes, 0.0, iou_threshold)
-    return np.asarray(kept, dtype=np.intp).reshape(-1)
+    # One OpenCV call per class: the batched call compares every pair of boxes (300 boxes,
+    # 45k pairs), one per class only the pairs that can suppress each other (0.19 -> 0.14
+    # ms on the shipped model's 300 candidates); the order and the boxes kept are the same.
+    kept = [_nms_one_class(xywh, confidence, idx, iou_threshold) for idx in _by_class(class_id)]
+    index = np.sort(np.concatenate(kept))  # then best first, ties in index order (as OpenCV)
+    return index[np.argsort(-confidence[index], kind="stable")]
+
+
+def _by_class(class_id: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
+    """Each class's candidate indices, ascending."""
+    order = np.argsort(class_id, kind="stable")
+    starts = np.flatnonzero(np.diff(class_id[order])) + 1
+    return np.split(order, starts)
+
+
+def _nms_one_class(
+    xywh: npt.NDArray[np.float32],
+    confidence: npt.NDArray[np.float32],
+    idx: npt.NDArray[np.intp],
+    iou_threshold: float,
+) -> npt.NDArray[np.intp]:
+    # Python lists, not arrays: OpenCV's binding converts a list of boxes to its
+    # vector<Rect2d> faster; float32 values survive the double round trip exactly.
+    boxes: Any = xywh[idx].tolist()
+    scores: Any = np.asarray(confidence[idx], dtype=np.float32).tolist()
+    kept = cv2.dnn.NMSBoxes(boxes, scores, 0.0, iou_threshold)
+    return idx[np.asarray(kept, dtype=np.intp).reshape(-1)]
