@@ -58,3 +58,8 @@ def make_inspection(
 
 
 SCHEMA_1_SQL = Path(__file__).parent / "fixtures" / "schema1.sql"
+
+
+def archived_frames(root: Path) -> list[Path]:
+    """Every frame file in a reject archive: PNG when deflated, TIFF when stored."""
+    return [p for p in root.rglob("*") if p.suffix in (".png", ".tif")]

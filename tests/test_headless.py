@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from storage_support import archived_frames
 
 from station.storage.paths import archive_dir
 from tests.fast_line_support import fast_line, line_recipe
@@ -244,5 +245,5 @@ def test_the_recipes_archive_limit_holds_on_the_line(tmp_path: Path) -> None:
     opened = db_rows(db, "SELECT details FROM events WHERE kind = 'log_opened'")
     assert json.loads(str(opened[0][0]))["archive_limit_mb"] == 0.5
     assert db_rows(db, "SELECT count(*) FROM events WHERE kind = 'archive_pruned'")[0][0] >= 1
-    kept = sum(p.stat().st_size for p in archive_dir(db).rglob("*.png"))
+    kept = sum(p.stat().st_size for p in archived_frames(archive_dir(db)))
     assert 0 < kept <= 500_000

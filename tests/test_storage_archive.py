@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from storage_support import make_inspection
+from storage_support import archived_frames, make_inspection
 
 from station.core.errors import StationError
 from station.storage.archive_limit import ArchiveLimit
@@ -42,9 +42,9 @@ def test_size_limit_prunes_oldest_images_never_rows(tmp_path: Path) -> None:
     assert max(r[0] for r in pruned) < min(r[0] for r in kept)  # the oldest go first
     assert all(r[2] is not None for r in pruned)
     root = archive_dir(db)
-    on_disk = sum(f.stat().st_size for f in root.rglob("*.png"))
+    on_disk = sum(f.stat().st_size for f in archived_frames(root))
     assert on_disk <= 100_000 and on_disk == stats.archive_bytes
-    assert {str(p.relative_to(root)) for p in root.rglob("*.png")} == {r[1] for r in kept}
+    assert {str(p.relative_to(root)) for p in archived_frames(root)} == {r[1] for r in kept}
     conn = sqlite3.connect(db)
     try:
         messages = [
@@ -65,7 +65,7 @@ def test_age_limit_prunes_old_images(tmp_path: Path) -> None:
         log.record(make_inspection(9, now, scores={"dent": 0.9}, image_seed=9))
     rows = _images(db)
     assert [r[1] is None for r in rows] == [True, True, True, False]
-    assert len(list(archive_dir(db).rglob("*.png"))) == 1
+    assert len(list(archived_frames(archive_dir(db)))) == 1
 
 
 def test_archive_size_is_remembered_across_restarts(tmp_path: Path) -> None:

@@ -43,12 +43,14 @@ def _part_image(db: Path, row_id: int) -> np.ndarray | None:
 
 @pytest.mark.parametrize("stored", [False, True])
 @pytest.mark.parametrize("channels", [3, 1])
-def test_both_encodings_are_png_with_the_exact_pixels(stored: bool, channels: int) -> None:
+def test_both_encodings_keep_the_exact_pixels(stored: bool, channels: int) -> None:
+    """Deflated as PNG, stored as TIFF; a grey frame stays one channel."""
     frame = _camera_frames(1)[0]
     if channels == 1:
         frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    data = arch.encode(frame, stored=stored)
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    data = bytes(arch.encode(frame, stored=stored))
+    assert data[:4] == b"II*\x00" if stored else data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert arch.suffix("png", stored) == (".tif" if stored else ".png")
     back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     assert back.shape == frame.shape and back.dtype == np.uint8
     assert np.array_equal(back, frame)
@@ -56,8 +58,8 @@ def test_both_encodings_are_png_with_the_exact_pixels(stored: bool, channels: in
 
 def test_stored_trades_size_for_speed() -> None:
     frame = _camera_frames(1)[0]
-    compact, stored = arch.encode(frame), arch.encode(frame, stored=True)
-    assert len(compact) < 0.8 * frame.nbytes <= frame.nbytes < len(stored) < 1.01 * frame.nbytes
+    compact, stored = arch.encode(frame).nbytes, arch.encode(frame, stored=True).nbytes
+    assert compact < 0.8 * frame.nbytes <= frame.nbytes < stored < 1.01 * frame.nbytes
 
 
 def test_lossy_archive_formats_are_refused(tmp_path: Path) -> None:
@@ -132,7 +134,8 @@ def test_a_burst_of_rejects_keeps_every_frame_exactly(tmp_path: Path) -> None:
         image = _part_image(db, row)
         assert image is not None, f"row {row} lost its frame"
         assert np.array_equal(image, frames[i % len(frames)])
-    files = list(archive_dir(db).rglob("*.png"))
+    files = [f for f in archive_dir(db).rglob("*") if f.is_file()]
+    assert {f.suffix for f in files} <= {".png", ".tif"}
     assert len(files) == 200 and sum(f.stat().st_size for f in files) == stats.archive_bytes
 
 
