@@ -423,3 +423,29 @@ def test_pipeline_inputs_come_back_to_the_pool_and_change_nothing() -> None:
     assert np.array_equal(
         detector.detect_prepared(held).confidence, detector.detect(frames[2]).confidence
     )
+
+
+def test_each_record_carries_the_shift_at_its_time_across_boundaries(detector) -> None:  # type: ignore[no-untyped-def]
+    """The inspector keeps the last part's shift; a part after its end (or before its start:
+    the clock stepped back) gets the schedule's shift at its own time."""
+    from datetime import UTC, datetime
+
+    from station.core.decision import DecisionPolicy
+    from station.core.shifts import ShiftSchedule
+    from station.pipeline.inspector import PartInspector
+
+    shifts = ShiftSchedule(zone="Europe/Berlin")
+    inspector = PartInspector(detector, shifts=shifts)
+    names = tuple(detector.info.class_names)
+    policy = DecisionPolicy.build(ThresholdSet({}, 0.5), names, None)
+    judged = inspector.judge(np.zeros((480, 640, 3), np.uint8), policy, None)
+    base = datetime(2026, 3, 29, 3, 59, 59, tzinfo=UTC).timestamp()  # 05:59:59 CEST
+    times = [base - 3600, base, base + 1, base + 2, base - 1, base + 8 * 3600]
+    got = [inspector.record(None, i, judged, "ts", now_utc=t).shift_id for i, t in enumerate(times)]
+    assert got == [shifts.shift_at(t).id for t in times]
+    assert got[:4] == [
+        "2026-03-28/night",
+        "2026-03-28/night",
+        "2026-03-29/early",
+        "2026-03-29/early",
+    ]

@@ -32,6 +32,10 @@ class ShiftSpan:
     start_utc: float
     end_utc: float
 
+    def holds(self, t_utc: float) -> bool:
+        """`t_utc` falls in this shift."""
+        return self.start_utc <= t_utc < self.end_utc
+
     @property
     def duration_h(self) -> float:
         return (self.end_utc - self.start_utc) / 3600.0

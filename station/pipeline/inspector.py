@@ -24,7 +24,7 @@ from station.core.detections import Detections
 from station.core.inspection import Inspection
 from station.core.no_decision import NoDecisionCause
 from station.core.ports import Detector, DetectorError, Frame
-from station.core.shifts import ShiftSchedule
+from station.core.shifts import ShiftSchedule, ShiftSpan
 from station.pipeline.acquisition import one_line
 
 
@@ -70,6 +70,7 @@ class PartInspector:
         self._station_id = station_id
         self._product = product
         self._shifts = shifts or ShiftSchedule()
+        self._shift: ShiftSpan | None = None  # the last part's: a shift holds for hours
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -135,8 +136,15 @@ class PartInspector:
             latency_ms=judged.model_ms if math.isfinite(judged.model_ms) else 0.0,
             frame=image if decision.outcome is not Outcome.PASS else None,
             truth_defective=truth,
-            shift_id=self._shifts.shift_at(now).id,
+            shift_id=self._shift_at(now).id,
         )
+
+    def _shift_at(self, now: float) -> ShiftSpan:
+        """The shift at `now`, worked out again only when the last part's has ended (a time
+        zone's rules per part would cost more than deciding the part)."""
+        if self._shift is None or not self._shift.holds(now):
+            self._shift = self._shifts.shift_at(now)
+        return self._shift
 
     def max_scores(
         self,
