@@ -206,3 +206,43 @@ def test_a_logged_part_reads_back(db: Path) -> None:
     assert part.image_path is not None and part.image_path.is_file()
     assert part.confirmation is not None and part.confirmation.class_name == "crack"
     assert [(p.row_id, p.confirmed) for p in lines] == [(row, True)]  # passes are not listed
+
+
+def _writer(committed: list[list[int]]):  # type: ignore[no-untyped-def]
+    from station.storage.writer import GroupCommitWriter
+
+    def commit(items) -> None:  # type: ignore[no-untyped-def]
+        committed.append([it.payload[0] for it in items if it.payload])  # not the barrier
+
+    writer = GroupCommitWriter(commit, lambda items: None, LogUnavailable, "test log")
+    writer.start()
+    return writer
+
+
+def test_an_archived_frames_path_rides_with_the_next_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lazy item (the archiver's ATTACH) waits for the next row instead of a commit of its
+    own; alone, it is committed after LAZY_S; closing commits it at once."""
+    from station.storage import writer as w
+
+    monkeypatch.setattr(w, "LAZY_S", 30.0)
+    committed: list[list[int]] = []
+    writer = _writer(committed)
+    lazy = writer.enqueue(w.Item(w.Kind.ATTACH, (1,)), internal=True, lazy=True)
+    threading.Event().wait(0.2)  # the writer had time to commit it alone: it must not
+    assert not lazy.done() and committed == []
+    writer.enqueue(w.Item(w.Kind.EVENT, (2,))).result(timeout_s=10)
+    assert lazy.done() and committed == [[1, 2]]
+    late = writer.enqueue(w.Item(w.Kind.ATTACH, (3,)), internal=True, lazy=True)
+    closing = writer.stop_intake()
+    assert closing is not None
+    closing.result(timeout_s=10)  # well before LAZY_S
+    assert late.done() and committed[-1][0] == 3
+    writer.finish()
+
+    monkeypatch.setattr(w, "LAZY_S", 0.05)
+    committed.clear()
+    writer = _writer(committed)
+    writer.enqueue(w.Item(w.Kind.ATTACH, (4,)), internal=True, lazy=True).result(timeout_s=10)
+    assert committed == [[4]]
+    writer.stop_intake()
+    writer.finish()

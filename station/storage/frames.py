@@ -52,7 +52,7 @@ class FrameFeed:
         """Archiver thread: the frame is on disk; name it in its row."""
         try:
             payload = (image.row_id, rel, nbytes, image.time_utc)
-            self._writer.enqueue(Item(Kind.ATTACH, payload), internal=True)
+            self._writer.enqueue(Item(Kind.ATTACH, payload), internal=True, lazy=True)
         except LogUnavailable:
             arch.remove_quietly(self._folder, [rel])
 

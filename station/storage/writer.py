@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
@@ -96,13 +97,19 @@ class Done:
         return self._flag
 
 
+LAZY_S = 0.2
+"""How long lazy items (an archived frame's path) wait for a row to ride along with."""
+
+
 class Batch:
-    __slots__ = ("done", "error", "items")
+    __slots__ = ("done", "error", "items", "since", "urgent")
 
     def __init__(self) -> None:
         self.items: list[Item] = []
         self.done = Done()
         self.error: LogUnavailable | None = None
+        self.urgent = False  # holds an item someone waits for (not only lazy ones)
+        self.since = 0.0  # monotonic time of the first item
 
 
 class PendingRecord:
@@ -159,13 +166,20 @@ class GroupCommitWriter:
     def start(self) -> None:
         self._thread.start()
 
-    def enqueue(self, item: Item, internal: bool = False) -> PendingRecord:
+    def enqueue(self, item: Item, internal: bool = False, lazy: bool = False) -> PendingRecord:
+        """Queue a row. A `lazy` one (nobody waits for it) is committed with the next other
+        row, or `LAZY_S` after it came: a line's archived frames then cost no commit of their
+        own."""
         with self._cond:
             if not (self._accepting or (internal and not self._closing)):
                 raise LogUnavailable(f"{self._name}: the log is closed")
             batch = self._open
             batch.items.append(item)
             if len(batch.items) == 1:
+                batch.since = time.monotonic()
+                self._cond.notify()
+            if not (lazy or batch.urgent):
+                batch.urgent = True
                 self._cond.notify()
         return PendingRecord(batch, item)
 
@@ -180,6 +194,7 @@ class GroupCommitWriter:
             self._accepting = False
             barrier = Item(Kind.EVENT, ())  # an event without payload writes nothing
             self._open.items.append(barrier)
+            self._open.urgent = True  # the closing caller waits for it
             self._cond.notify()
             return PendingRecord(self._open, barrier)
 
@@ -193,11 +208,20 @@ class GroupCommitWriter:
     def join(self) -> None:
         self._thread.join()
 
+    def _wait_s(self) -> float | None:
+        """How long until the open batch is due (0: now; None: it is empty)."""
+        batch = self._open
+        if self._closing or batch.urgent:
+            return 0.0
+        if not batch.items:
+            return None
+        return max(0.0, batch.since + LAZY_S - time.monotonic())
+
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._open.items and not self._closing:
-                    self._cond.wait()
+                while (wait_s := self._wait_s()) != 0.0:
+                    self._cond.wait(wait_s)
                 batch = self._open
                 if not batch.items:
                     return  # closing and drained
