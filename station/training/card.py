@@ -213,8 +213,8 @@ bash scripts/setup.sh && .venv/bin/pip install -e '.[train]'
 Exact arguments, as recorded in the file's `training` metadata:
 `{training}`.
 
-Training parts are parts 0..{parts_minus_1} of the line with seed 50000 + `--seed` (here
-50000), letterboxed once into memory as the station feeds the model (a 640 x 480 frame
+Training parts are parts 0..{parts_minus_1} of the line with seed 50000 + `--seed`,
+letterboxed once into memory as the station feeds the model (a 640 x 480 frame
 stays 640 x 480: no grey bands the model would not see on the line); each step takes
 {batch} random {crop} x {crop} crops (holding a defect when the part has one; `--focus`
 classes get `--focus-share` of each batch and are cropped first), random flips and
@@ -222,8 +222,8 @@ gain/offset jitter. Box regression is trained on every cell of a defect's centra
 (heat >= 0.3 inside the box), not only its centre cell, so that the peak cell that stays
 predicts the whole box. AdamW, lr 3e-3 with warm-up and cosine decay; the exported weights
 are an exponential moving average of the trained ones (`--ema`, decay 0.9995, as YOLO's
-trainers keep). On this 2-core machine the run took {minutes} minutes including the ~1-2
-minutes spent generating the parts.{note} `--max-minutes` caps the run on a slower machine
+trainers keep). On this 2-core machine training took {minutes} minutes including the ~1-2
+minutes a run spends generating its parts.{note} `--max-minutes` caps the run on a slower machine
 (the schedule then ends on time rather than on steps; pass `--max-minutes 0` for a run
 fixed by `--steps` alone). Torch on CPU is deterministic for a given seed and thread count
 only up to floating-point reduction order, so a retrained file
