@@ -72,9 +72,9 @@ def encode(frame: npt.NDArray[np.uint8], fmt: str = "png", *, stored: bool = Fal
     return buf.data
 
 
-def relative_path(row_id: int, day: str, outcome_tag: str, suffix: str) -> str:
-    """`<UTC day>/<row id>-<reject|nodecision><suffix>`: unique because the row id is."""
-    return f"{day}/{row_id:010d}-{outcome_tag}{suffix}"
+def relative_path(row_id: int, day: str, outcome_tag: str, ext: str) -> str:
+    """`<UTC day>/<row id>-<reject|nodecision><ext>`: unique because the row id is."""
+    return f"{day}/{row_id:010d}-{outcome_tag}{ext}"
 
 
 def write_durably(root: Path, files: list[tuple[str, bytes | memoryview]]) -> None:
