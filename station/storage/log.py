@@ -58,7 +58,7 @@ class LogStats:
     pruned_images: int
     archive_failures: int
     archive_stored: int = 0
-    """Frames written undeflated because others were waiting (still lossless PNG)."""
+    """Frames written undeflated because others were waiting (lossless uncompressed TIFF)."""
     archive_overflows: int = 0
     """Frames the writer thread wrote itself because the archive queue was full."""
 
