@@ -238,6 +238,12 @@ def test_part_detail_shows_image_boxes_and_scores(qtbot, tmp_path) -> None:
     view.changed.flush()
     assert view.changed.list.count() > 0
     item = view.changed.list.item(0)
+    caption = item.text().splitlines()[1]  # every part is rejected now: right or a new scrap
+    assert caption in ("escape fixed", "new scrap")
+    from station.ui.tuning.changed_parts import BETTER_COLOR, WORSE_COLOR
+
+    colour = BETTER_COLOR if caption == "escape fixed" else WORSE_COLOR
+    assert item.foreground().color() == colour
     view.changed._open(item)
     dlg = view.changed.last_dialog
     i = int(item.data(Qt.ItemDataRole.UserRole))
@@ -308,3 +314,13 @@ def test_live_estimate_and_drift_alarm(qtbot, matrix) -> None:
     rep = vm.monitor.drift_report()
     assert rep is not None and rep.alarm
     assert "class2" in view.drift_label.text() and "may no longer mean" in view.drift_label.text()
+
+
+def test_changed_parts_say_whether_each_change_is_right() -> None:
+    """In `station compare`'s words; the strip colours the right changes green, the wrong red."""
+    from station.ui.tuning.figures import change_words
+
+    assert change_words(now_rejected=True, defective=True) == ("escape fixed", True)
+    assert change_words(now_rejected=True, defective=False) == ("new scrap", False)
+    assert change_words(now_rejected=False, defective=True) == ("new escape", False)
+    assert change_words(now_rejected=False, defective=False) == ("scrap fixed", True)

@@ -37,8 +37,10 @@ def make_view(scored: tuple, sample: ScoredSample | None = None, sizes: SizeRule
     from station.evaluation import score_folder
 
     recipe, detector, root = scored
+    paths: tuple[str | None, ...] = ()
     if sample is None:
-        sample = score_folder(detector, root / "s", cache_dir=root / "c").sample
+        folder = score_folder(detector, root / "s", cache_dir=root / "c")
+        sample, paths = folder.sample, tuple(str(p) for p in folder.yolo.image_paths)
     vm = TuningViewModel(
         detector.info.class_names,
         recipe.thresholds,
@@ -47,10 +49,10 @@ def make_view(scored: tuple, sample: ScoredSample | None = None, sizes: SizeRule
         recipe.costs,
         size_rules=sizes,
     )
-    vm.set_sample(LoadedSample("line", "folder", sample))
+    vm.set_sample(LoadedSample("line", "folder", sample, paths))
     view = TuningView(vm, auto_load=False)
     keep(vm, view)
-    view.resize(1300, 900)
+    view.resize(1500, 950)  # as scripts/screenshot_tuning.py
     view.show()
     return vm, view
 
@@ -87,6 +89,7 @@ def test_a_size_control_recomputes_the_maxima_as_evaluate_does(qtbot, scored) ->
     np.testing.assert_array_equal(vm.loaded.sample.scores, vm.loaded.sample.unsized_scores)
     if os.environ.get("STATION_SCREENSHOTS"):  # docs: the tab with a size control in use
         spin.setValue(30)
+        qtbot.wait(500)  # the changed-parts strip is rebuilt and its thumbnails load
         view.grab().save(str(Path(os.environ["STATION_SCREENSHOTS"]) / "tuning_size.png"))
 
 

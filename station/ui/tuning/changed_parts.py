@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.ui.tuning.figures import MAX_CHANGED_SHOWN, Figures, PartDetail
+from station.ui.tuning.figures import MAX_CHANGED_SHOWN, Figures, PartDetail, change_words
 from station.ui.tuning.tuning_vm import TuningViewModel
 
 THUMB = QSize(96, 72)
 THUMB_DELAY_MS = 150
-REJ_COLOR = QColor(200, 40, 40)
-PASS_COLOR = QColor(30, 140, 60)
+REJ_COLOR = QColor(200, 40, 40)  # a score that rejects the part
+WORSE_COLOR = REJ_COLOR  # a new escape or a new scrap
+BETTER_COLOR = QColor(30, 140, 60)  # an escape or a scrap fixed
 
 
 def _placeholder(text: str) -> QPixmap:
@@ -89,23 +90,25 @@ class ChangedPartsPanel(QWidget):
         ch = f.changed
         half = MAX_CHANGED_SHOWN // 2
         n_rej = min(ch.newly_rejected.size, max(half, MAX_CHANGED_SHOWN - ch.newly_passed.size))
-        picks = [(int(i), "now rejected") for i in ch.newly_rejected[:n_rej]]
+        picks = [(int(i), True) for i in ch.newly_rejected[:n_rej]]
         room = MAX_CHANGED_SHOWN - len(picks)
-        picks += [(int(i), "now passed") for i in ch.newly_passed[:room]]
+        picks += [(int(i), False) for i in ch.newly_passed[:room]]
         key = tuple(i for i, _ in picks)
         if key == self._shown:
             return
         self._shown = key
         self.list.clear()
-        for i, what in picks:
+        for i, now_rejected in picks:
             detail = self.vm.part_detail(i)
-            truth = "defective" if detail.defective else "good"
-            item = QListWidgetItem(
-                QIcon(self._thumb(detail)), f"{detail.part_id}\n{what} ({truth})"
-            )
+            words, better = change_words(now_rejected, detail.defective)
+            what = "now rejected" if now_rejected else "now passed"
+            item = QListWidgetItem(QIcon(self._thumb(detail)), f"{detail.part_id}\n{words}")
             item.setData(Qt.ItemDataRole.UserRole, i)
-            item.setForeground(REJ_COLOR if what == "now rejected" else PASS_COLOR)
-            item.setToolTip(f"part {detail.part_id}: {what}, really {truth}; click to open")
+            item.setForeground(BETTER_COLOR if better else WORSE_COLOR)
+            truth = "defective" if detail.defective else "good"
+            item.setToolTip(
+                f"part {detail.part_id}: {what}, really {truth}: {words}; click to open"
+            )
             self.list.addItem(item)
 
     def _thumb(self, d: PartDetail) -> QPixmap:

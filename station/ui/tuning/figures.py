@@ -59,6 +59,15 @@ class ChangedParts:
         )
 
 
+def change_words(now_rejected: bool, defective: bool) -> tuple[str, bool]:
+    """A changed part's caption and whether the change is right, in `station compare`'s words:
+    a defective part now rejected is an escape fixed, a good one a new scrap; a defective part
+    now passed is a new escape, a good one a scrap fixed."""
+    if now_rejected:
+        return ("escape fixed", True) if defective else ("new scrap", False)
+    return ("new escape", False) if defective else ("scrap fixed", True)
+
+
 @dataclass(frozen=True, slots=True)
 class PartDetail:
     """One sample part as the part dialog shows it.
