@@ -5,9 +5,9 @@ kernel (page-cache pages allocated and accounted), an O_DIRECT write ~0.15 ms. O
 running flat out the reject archive writes a frame every other part, and that CPU is taken
 from inference (docs/benchmarks.md, `pipeline`). O_DIRECT needs aligned memory, offsets and
 lengths: the bytes are copied into a page-aligned buffer, written padded to whole blocks and
-the file cut back to their length. A filesystem that refuses O_DIRECT (EINVAL: some network
-mounts, older tmpfs; macOS has no flag) gets a plain buffered write. Either way the file is
-fsynced before `write_synced` returns.
+the file cut back to their length. A filesystem that refuses O_DIRECT (EINVAL or EOPNOTSUPP:
+some network mounts, older tmpfs and overlayfs; macOS has no flag) gets a plain buffered
+write. Either way the file is fsynced before `write_synced` returns.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ MIN_DIRECT = 64 * 1024
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 _local = threading.local()
+_REFUSALS = {errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
+"""How a filesystem says it does not do O_DIRECT (or not at this alignment)."""
 _refused: set[int] = set()  # devices (st_dev) whose filesystem refused O_DIRECT
 
 
@@ -38,7 +40,7 @@ def write_synced(path: Path, data: bytes | memoryview) -> None:
                 _write_direct(path, view)
                 return
             except OSError as exc:
-                if exc.errno != errno.EINVAL:
+                if exc.errno not in _REFUSALS:
                     raise
                 _refused.add(device)
     _write_buffered(path, view)
