@@ -109,3 +109,19 @@ def test_tensor_into_a_reused_buffer_is_fully_overwritten():
     np.testing.assert_array_equal(buf, to_input_tensor(frame, plan))
     with pytest.raises(ValueError, match="out must be"):
         to_input_tensor(frame, plan, out=np.empty((1, 3, 32, 32), np.float32))
+
+
+@pytest.mark.parametrize("kind", ["bgra", "strided", "camera size"])
+def test_tensor_from_views_and_sizes_in_turn_equals_the_reference(kind):
+    """The split planes are reused between frames: views (alpha dropped, every other pixel)
+    and a change of size give the same tensor as the reference conversion."""
+    rng = np.random.default_rng(1)
+    if kind == "bgra":
+        frame = check_frame(rng.integers(0, 256, (48, 64, 4), dtype=np.uint8))
+    elif kind == "strided":
+        frame = rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)[::2, ::2]
+    else:
+        frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    plan = plan_letterbox(frame.shape[:2], (64, 64) if kind != "camera size" else (480, 640))
+    expected = letterbox(frame, plan)[:, :, ::-1].transpose(2, 0, 1)[None] / np.float32(255)
+    np.testing.assert_array_equal(to_input_tensor(frame, plan), expected)

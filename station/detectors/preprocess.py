@@ -14,6 +14,7 @@ non-square frames.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -24,6 +25,7 @@ from station.core.ports import DetectorError
 
 PAD_VALUE = 114
 _PAD_SCALED = np.float32(PAD_VALUE) / np.float32(255.0)
+_scratch = threading.local()
 _255 = np.float32(255.0)  # divide, as Ultralytics does: x * (1/255) can differ by 1 ulp
 
 
@@ -150,10 +152,21 @@ def to_input_tensor(
         np.divide(img, _255, out=inner[0])
         inner[1] = inner[0]
         inner[2] = inner[0]
-    else:  # straight from the interleaved frame: no split copies (0.5 ms instead of 1.2)
-        for i, dst in enumerate(inner):
-            np.divide(img[:, :, 2 - i], _255, out=dst)
+    else:  # split into reused planes, then one contiguous pass each: 0.28 ms, against 0.49
+        # dividing straight from the interleaved frame and 1.2 splitting into fresh arrays
+        b, g, r = cv2.split(img, _planes(rh, rw))
+        for src, dst in zip((r, g, b), inner, strict=True):
+            np.divide(src, _255, out=dst)
     return out
+
+
+def _planes(h: int, w: int) -> list[npt.NDArray[np.uint8]]:
+    """This thread's three (h, w) uint8 planes for `cv2.split`: kept, since three fresh
+    300 kB arrays a frame cost more in page faults than the split itself."""
+    planes: list[npt.NDArray[np.uint8]] | None = getattr(_scratch, "planes", None)
+    if planes is None or planes[0].shape != (h, w):
+        planes = _scratch.planes = [np.empty((h, w), np.uint8) for _ in range(3)]
+    return planes
 
 
 def boxes_to_frame(xyxy: npt.NDArray[np.float32], plan: Letterbox) -> npt.NDArray[np.float32]:
