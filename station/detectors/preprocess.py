@@ -122,9 +122,10 @@ def to_input_tensor(
 ) -> npt.NDArray[np.float32]:
     """(1, 3, H_in, W_in) float32 RGB in [0, 1]: letterboxed, BGR->RGB, gray expanded.
 
-    Equal to converting `letterbox(frame, plan)` but fused: the resized frame
-    is written straight into the tensor, channel by channel, so no padded
-    intermediate image or transposed copy is made (this runs on every frame).
+    Equal to converting `letterbox(frame, plan)` but fused: the resized frame's
+    channels (split into this thread's reused planes) are written straight into the
+    tensor, so no padded intermediate image or transposed copy is made (this runs on
+    every frame).
     `out`, when given, is overwritten entirely and returned (a reused buffer
     spares the page faults of a fresh 1 MB allocation per frame).
     """
