@@ -175,11 +175,11 @@ class GroupCommitWriter:
                 raise LogUnavailable(f"{self._name}: the log is closed")
             batch = self._open
             batch.items.append(item)
-            if len(batch.items) == 1:
+            first = len(batch.items) == 1
+            if first:
                 batch.since = time.monotonic()
-                self._cond.notify()
-            if not (lazy or batch.urgent):
-                batch.urgent = True
+            if first or not (lazy or batch.urgent):  # the writer's wait changes
+                batch.urgent = batch.urgent or not lazy
                 self._cond.notify()
         return PendingRecord(batch, item)
 
