@@ -86,6 +86,26 @@ def test_boxes_sit_on_what_was_drawn(parts: list[SyntheticPart]) -> None:
     assert np.mean(standout) > 0.75
 
 
+def test_zero_strength_twin_changes_only_the_drawn_defects(parts: list[SyntheticPart]) -> None:
+    """The twin keeps the part, its labels and every pixel outside the defects' boxes; a
+    good part's twin is the part itself."""
+    gen = PartGenerator(7)
+    good = next(p for p in parts if not p.defective)
+    assert np.array_equal(gen.part(good.index, strength=0.0).image, good.image)
+    drawn = [p for p in parts if p.defective and MISSING_HOLE not in p.class_ids][:8]
+    for p in drawn:
+        twin = gen.part(p.index, strength=0.0)
+        assert np.array_equal(twin.boxes_xyxy, p.boxes_xyxy)
+        assert np.array_equal(twin.class_ids, p.class_ids)
+        changed = np.abs(p.image.astype(np.int16) - twin.image).max(axis=2) > 0
+        assert changed.any()
+        inside = np.zeros_like(changed)
+        for x1, y1, x2, y2 in np.round(p.boxes_xyxy).astype(int):
+            inside[max(y1 - 8, 0) : y2 + 8, max(x1 - 8, 0) : x2 + 8] = True
+        assert not (changed & ~inside).any()
+    assert np.array_equal(gen.part(drawn[0].index, strength=1.0).image, drawn[0].image)
+
+
 def test_sample_writer_layout_and_label_round_trip(tmp_path: Path) -> None:
     data_yaml = write_yolo_sample(tmp_path / "s", n_parts=24, seed=11)
     assert data_yaml == tmp_path / "s" / "data.yaml"

@@ -87,19 +87,28 @@ class PartGenerator:
         bank_rng = np.random.default_rng([self.seed, 0xA015E])
         self._noise = bank_rng.standard_normal((height + 48, width + 48), dtype=np.float32)
 
-    def part(self, index: int) -> SyntheticPart:
-        """The part at position `index` on the line (any int >= 0)."""
+    def part(self, index: int, strength: float = 1.0) -> SyntheticPart:
+        """The part at position `index` on the line (any int >= 0).
+
+        `strength` scales every drawn defect's contrast (not a missing hole's geometry):
+        0 renders the same part, look-alikes, noise and labels unchanged, with its
+        scratches, pits, cracks and stains invisible: the twin that measures how much of
+        a labelled defect the frame actually shows (`scripts/defect_visibility.py`).
+        """
         rng = np.random.default_rng([self.seed, int(index), 0x5EED])
-        return _Renderer(self, rng, int(index)).render()
+        return _Renderer(self, rng, int(index), float(strength)).render()
 
 
 class _Renderer:
     """Draws one part; a fresh instance per part keeps the RNG stream self-contained."""
 
-    def __init__(self, gen: PartGenerator, rng: np.random.Generator, index: int) -> None:
+    def __init__(
+        self, gen: PartGenerator, rng: np.random.Generator, index: int, strength: float
+    ) -> None:
         self.g = gen
         self.rng = rng
         self.index = index
+        self.strength = strength
         self.w = gen.width
         self.h = gen.height
         self.s = gen._scale
@@ -218,6 +227,7 @@ class _Renderer:
         boxes: list[tuple[float, float, float, float]] = []
         box_classes: list[int] = []
         stains: list[tuple[float, float, float, float, float, float]] = []
+        k = self.strength
         for c in classes:
             if c == MISSING_HOLE:
                 assert missing is not None
@@ -229,16 +239,16 @@ class _Renderer:
                     missing.y + missing.r + pad,
                 )
             elif c == SCRATCH:
-                box = on.scratch(img, contrast(rng, 22, 90))
+                box = on.scratch(img, k * contrast(rng, 22, 90))
             elif c == PIT:
-                box = on.pit(img, contrast(rng, 35, 110))
+                box = on.pit(img, k * contrast(rng, 35, 110))
             elif c == CRACK:
-                box = on.crack(img, contrast(rng, 35, 110))
+                box = on.crack(img, k * contrast(rng, 35, 110))
             else:
                 x, y = on.point(12 * s)
                 ax, ay = rng.uniform(9, 30) * s, rng.uniform(7, 22) * s
                 rot = rng.uniform(0, 180)
-                strength = contrast(rng, 14, 55)
+                strength = k * contrast(rng, 14, 55)
                 stains.append((x, y, ax, ay, rot, strength))
                 box = ellipse_box(x, y, ax, ay, rot)
             boxes.append(box)

@@ -115,20 +115,21 @@ class Surface:
         x, y = self.point(8 * s)
         r = rng.uniform(3.5, 7.5) * s
         base = float(img[int(y), int(x)])
-        cv2.circle(img, pt16(x, y), round(r * 16), base - contrast, -1, cv2.LINE_AA, 4)
-        # The lit rim of the crater.
-        cv2.ellipse(
-            img,
-            pt16(x, y),
-            (round(r * 16), round(r * 16)),
-            0,
-            200,
-            340,
-            base + 0.5 * contrast,
-            1,
-            cv2.LINE_AA,
-            4,
-        )
+        if contrast:  # a zero-strength twin leaves the metal's texture as it was
+            cv2.circle(img, pt16(x, y), round(r * 16), base - contrast, -1, cv2.LINE_AA, 4)
+            # The lit rim of the crater.
+            cv2.ellipse(
+                img,
+                pt16(x, y),
+                (round(r * 16), round(r * 16)),
+                0,
+                200,
+                340,
+                base + 0.5 * contrast,
+                1,
+                cv2.LINE_AA,
+                4,
+            )
         pad = 1.0 * s + 1
         return (x - r - pad, y - r - pad, x + r + pad, y + r + pad)
 
