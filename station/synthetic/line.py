@@ -93,7 +93,7 @@ class PartGenerator:
         `strength` scales every drawn defect's contrast (not a missing hole's geometry):
         0 renders the same part, look-alikes, noise and labels unchanged, with its
         scratches, pits, cracks and stains invisible: the twin that measures how much of
-        a labelled defect the frame actually shows (`scripts/defect_visibility.py`).
+        a labelled defect the frame actually shows (`station.synthetic.visibility`).
         """
         rng = np.random.default_rng([self.seed, int(index), 0x5EED])
         return _Renderer(self, rng, int(index), float(strength)).render()

@@ -21,6 +21,8 @@ import numpy as np
 import onnxruntime as ort
 
 from station.synthetic.line import PartGenerator
+from station.synthetic.visibility import FAINT_SIGNAL, label_signals
+from station.synthetic.visibility import table as visibility_table
 from station.training.letterbox import input_fit, to_input
 
 TRADEOFF_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8)
@@ -165,9 +167,41 @@ def report(model: Path, parts: int, seed: int) -> str:
         f"Best per-class threshold set with zero scrap still lets {m} defective parts escape "
         "(so no threshold set makes both errors zero on this sample).",
         "",
+        *faint_labels(scores, truth, names, parts, seed),
+        "",
         *station_figures(model, parts, seed),
     ]
     return "\n".join(lines)
+
+
+def faint_labels(
+    scores: np.ndarray, truth: np.ndarray, names: dict[int, str], parts: int, seed: int
+) -> list[str]:
+    """What the frames show of each class's labels, the AUROC that caps the class at, and
+    where this model ranks the parts whose labels the frame barely shows."""
+    classes = label_signals(seed, parts)
+    lines = [
+        "What the frames show of the labels (`station.synthetic.visibility`: each defective "
+        "part rendered again with its defects at zero strength; signal = root of the summed "
+        f"squared change in the label's box, in grey levels; faint: under {FAINT_SIGNAL:g}). "
+        "A part whose labels of a class are all faint can be ranked above the good parts only "
+        "by chance: the ceiling is the AUROC a model at its best on every other part expects.",
+        "",
+        *visibility_table(classes),
+    ]
+    for v in classes:
+        c = next(k for k, name in names.items() if name == v.name)
+        negatives = scores[~truth[:, c], c]
+        ranks = [
+            f"part {i} scores {scores[i, c]:.3f}, below {int((negatives > scores[i, c]).sum())}"
+            for i in v.faint_parts()
+        ]
+        if ranks:
+            lines += [
+                "",
+                f"Faint {v.name} parts, against {len(negatives)} others: " + "; ".join(ranks) + ".",
+            ]
+    return lines
 
 
 CARD_TEMPLATE = """\
