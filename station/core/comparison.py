@@ -27,7 +27,7 @@ import numpy.typing as npt
 from station.core.costs import expected_cost
 from station.core.decision import Outcome
 from station.core.metrics import Confusion
-from station.core.outcomes import ships
+from station.core.outcomes import change_effect, ships
 from station.core.rates import Rate
 from station.core.sample import BoolArray, ScoredSample
 
@@ -112,11 +112,7 @@ class ChangedPart:
     @property
     def effect(self) -> str:
         """What the change does to this part, in the station's words."""
-        shipped_now = ships(self.current)
-        shipped_then = ships(self.candidate)
-        if self.defective:
-            return "escape fixed" if shipped_now and not shipped_then else "new escape"
-        return "scrap fixed" if not shipped_now and shipped_then else "new scrap"
+        return change_effect(self.defective, ships(self.current), ships(self.candidate))
 
 
 def changed_parts(

@@ -48,6 +48,18 @@ def is_scrap(defective: bool, shipped: bool) -> bool:
     return not defective and not shipped
 
 
+FIXES = frozenset({"escape fixed", "scrap fixed"})
+"""The two `change_effect` words for a change that is right."""
+
+
+def change_effect(defective: bool, shipped_before: bool, shipped_after: bool) -> str:
+    """What a change of outcome does to a part, in the station's words (`station compare`,
+    the tuning tab's changed parts): an escape or a scrap fixed, or a new one."""
+    if defective:
+        return "escape fixed" if shipped_before and not shipped_after else "new escape"
+    return "scrap fixed" if shipped_after and not shipped_before else "new scrap"
+
+
 def yield_of(passed: int, inspected: int) -> float | None:
     """passed / inspected as a fraction; None for no parts."""
     return passed / inspected if inspected else None

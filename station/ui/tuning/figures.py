@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from station.core import costs, metrics
+from station.core import costs, metrics, outcomes
 from station.core.costs import Costs
 from station.core.rates import Rate
 from station.core.sweep import Sweep
@@ -60,12 +60,10 @@ class ChangedParts:
 
 
 def change_words(now_rejected: bool, defective: bool) -> tuple[str, bool]:
-    """A changed part's caption and whether the change is right, in `station compare`'s words:
-    a defective part now rejected is an escape fixed, a good one a new scrap; a defective part
-    now passed is a new escape, a good one a scrap fixed."""
-    if now_rejected:
-        return ("escape fixed", True) if defective else ("new scrap", False)
-    return ("new escape", False) if defective else ("scrap fixed", True)
+    """A changed part's caption and whether the change is right, in `station compare`'s words
+    (`outcomes.change_effect`): now rejected means it shipped at the old thresholds."""
+    words = outcomes.change_effect(defective, now_rejected, not now_rejected)
+    return words, words in outcomes.FIXES
 
 
 @dataclass(frozen=True, slots=True)
