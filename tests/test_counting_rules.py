@@ -190,6 +190,30 @@ def test_the_counting_rule(defective: bool, outcome: Outcome, escape: bool, scra
     assert (t.escapes, t.scrap, t.parts) == (int(escape), int(scrap), 1)
 
 
+@pytest.mark.parametrize(
+    ("defective", "before", "after", "words"),
+    [
+        (True, Outcome.PASS, Outcome.REJECT, "escape fixed"),
+        (True, Outcome.REJECT, Outcome.PASS, "new escape"),
+        (True, Outcome.PASS, Outcome.NO_DECISION, "escape fixed"),
+        (False, Outcome.REJECT, Outcome.PASS, "scrap fixed"),
+        (False, Outcome.PASS, Outcome.NO_DECISION, "new scrap"),
+        (False, Outcome.REJECT, Outcome.NO_DECISION, "still held"),  # ships neither way
+        (True, Outcome.NO_DECISION, Outcome.REJECT, "still held"),
+    ],
+)
+def test_what_an_outcome_change_does(
+    defective: bool, before: Outcome, after: Outcome, words: str
+) -> None:
+    effect = outcomes.change_effect(defective, outcomes.ships(before), outcomes.ships(after))
+    assert effect == words
+    t0, t1 = outcomes.Tally(), outcomes.Tally()
+    t0.add_outcome(defective, before)
+    t1.add_outcome(defective, after)
+    moved = (t1.escapes - t0.escapes, t1.scrap - t0.scrap)
+    assert (moved == (0, 0)) is (words == "still held")  # only "still held" moves no count
+
+
 def test_a_part_without_a_decision_has_no_scores() -> None:
     old_log_row = np.full(3, -np.inf, np.float32)  # what logs stored before: "nothing detected"
     assert np.isnan(outcomes.decided_scores(Outcome.NO_DECISION, old_log_row)).all()

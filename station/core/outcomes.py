@@ -54,7 +54,11 @@ FIXES = frozenset({"escape fixed", "scrap fixed"})
 
 def change_effect(defective: bool, shipped_before: bool, shipped_after: bool) -> str:
     """What a change of outcome does to a part, in the station's words (`station compare`,
-    the tuning tab's changed parts): an escape or a scrap fixed, or a new one."""
+    the tuning tab's changed parts): an escape or a scrap fixed, a new one, or "still held"
+    when the part moves between REJECT and NO DECISION (it ships neither way, so no count
+    moves)."""
+    if shipped_before == shipped_after:
+        return "still held"
     if defective:
         return "escape fixed" if shipped_before and not shipped_after else "new escape"
     return "scrap fixed" if shipped_after and not shipped_before else "new scrap"
