@@ -39,26 +39,28 @@ def best_class(
     anchors are kept, plus each class's best, so every class maximum that
     survives single-label decoding is exact.
     """
-    cls_all = _first_best_row(scores)
-    conf_all = scores.max(axis=0)
+    cls_all, conf_all = _first_best_row(scores)
     anchor = np.flatnonzero(conf_all >= np.float32(floor))
     conf, cls = conf_all[anchor], cls_all[anchor]
     keep = cap_candidates(conf, cls, k)
     return cls[keep], anchor[keep], conf[keep]
 
 
-def _first_best_row(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.intp]:
-    """`argmax(scores, axis=0)`; row by row for a few classes (numpy's column argmax is
-    20x slower than a handful of vectorised compares on a (5, 6400) head)."""
+def _first_best_row(
+    scores: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """`argmax` and `max` over axis 0; row by row for a few classes (numpy's column argmax
+    is 20x slower than a handful of vectorised compares on a (5, 6400) head)."""
     if scores.shape[0] > 16:
-        return np.asarray(np.argmax(scores, axis=0), dtype=np.intp)
+        cls = np.asarray(np.argmax(scores, axis=0), dtype=np.intp)
+        return cls, np.take_along_axis(scores, cls[None, :], axis=0)[0]
     best = scores[0].copy()
     cls = np.zeros(scores.shape[1], np.intp)
     for c in range(1, scores.shape[0]):
         better = scores[c] > best  # strictly: the first class wins a tie, as argmax does
         cls[better] = c
         np.maximum(best, scores[c], out=best)
-    return cls
+    return cls, best
 
 
 def cap_candidates(
