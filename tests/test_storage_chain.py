@@ -255,3 +255,49 @@ def test_an_edit_re_linked_to_the_end_is_caught_by_the_event_anchor(
     conn.close()
     code, _, err = _verify(db, capsys)
     assert code == 1 and "recorded the chain ending at row 20" in err
+
+
+def test_every_event_anchors_the_chains(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT kind, details FROM events ORDER BY id").fetchall()
+    confirmations = [json.loads(d)["chain"] for k, d in rows if k == "confirmation"]
+    assert [c["confirmations"][:2] for c in confirmations] == [[1, 1], [2, 2], [3, 3]]
+    assert all(c["inspections"][:2] == [PARTS, PARTS] for c in confirmations)
+
+
+def test_confirmations_deleted_with_their_head_are_caught(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _sql(db, "DELETE FROM confirmations", "DELETE FROM chain_heads WHERE tbl = 'confirmations'")
+    code, _, err = _verify(db, capsys)
+    assert code == 1
+    assert "table confirmations, row 1: first broken link: event" in err
+    assert "(confirmation) recorded the chain ending at row 1" in err
+
+
+def test_the_last_confirmation_cut_with_its_head_is_caught(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _sql(
+        db,
+        "DELETE FROM confirmations WHERE id = 3",
+        "UPDATE chain_heads SET row_id = 2, rows = 2, link = "
+        "(SELECT link FROM confirmations WHERE id = 2) WHERE tbl = 'confirmations'",
+    )
+    code, _, err = _verify(db, capsys)
+    assert code == 1 and "recorded the chain ending at row 3" in err
+
+
+def test_the_last_part_cut_with_its_head_in_a_log_never_reopened_is_caught(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the log_opened event at the start anchored the chains before: nothing protected
+    the rows of the run itself once chain_heads was edited to match."""
+    _sql(
+        db,
+        f"DELETE FROM inspections WHERE id = {PARTS}",
+        f"UPDATE chain_heads SET row_id = {PARTS - 1}, rows = {PARTS - 1}, link = "
+        f"(SELECT link FROM inspections WHERE id = {PARTS - 1}) WHERE tbl = 'inspections'",
+    )
+    code, _, err = _verify(db, capsys)
+    assert code == 1 and f"table inspections, row {PARTS}: first broken link: event" in err

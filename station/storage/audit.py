@@ -15,6 +15,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from station.storage.chain import chain_anchors
+
 GENESIS = "0" * 64
 
 
@@ -103,11 +105,15 @@ def verify_chain(conn: sqlite3.Connection) -> ChainCheck:
 def append_events(conn: sqlite3.Connection, events: list[tuple[float, str, str, str]]) -> list[int]:
     """Chain `(time_utc, kind, message, details_json)` entries onto the trail.
 
-    Call inside a write transaction: the head is read and moved under the lock.
+    Call inside a write transaction: the head is read and moved under the lock. Each entry
+    also records where the inspection and confirmation chains end at that moment
+    (`chain` in its details, unless the caller gave one): rows cut off the end of a table
+    together with its head are then still missed by the trail (`integrity`).
     """
     head_id, head_hash = chain_head(conn)
     rows, ids = [], []
-    for t, kind, message, details in events:
+    anchors = _anchors(conn)
+    for t, kind, message, details in ((*e[:3], _anchored(e[3], anchors)) for e in events):
         head_id += 1
         h = entry_hash(head_hash, head_id, t, kind, message, details)
         rows.append((head_id, t, kind, message, details, head_hash, h))
@@ -123,3 +129,18 @@ def append_events(conn: sqlite3.Connection, events: list[tuple[float, str, str, 
         (f"{head_id}:{head_hash}",),
     )
     return ids
+
+
+def _anchors(conn: sqlite3.Connection) -> dict[str, Any]:
+    try:
+        return chain_anchors(conn)
+    except sqlite3.OperationalError:  # a log being upgraded: no chains yet
+        return {}
+
+
+def _anchored(details: str, anchors: dict[str, Any]) -> str:
+    """`details` with the chains' heads added under "chain" (kept as given when present)."""
+    parsed = json.loads(details) if details and anchors else None
+    if not isinstance(parsed, dict) or "chain" in parsed:
+        return details
+    return canonical_details({**parsed, "chain": anchors})

@@ -111,21 +111,26 @@ def verify_rows(conn: sqlite3.Connection, table: str, from_id: int | None = None
 
 
 def _anchor_problem(conn: sqlite3.Connection, table: str) -> tuple[int, str] | None:
-    """A row that a log_opened event anchored (its head then) and that no longer has that link.
-
-    Catches rows and head rewritten together: cut off the end, or edited and re-linked.
-    """
-    for event_id, details in conn.execute(
-        "SELECT id, details FROM events WHERE kind = 'log_opened' ORDER BY id"
+    """A row that an event anchored (the chain's head when the event was written) and that
+    no longer has that link (every event carries the heads; in older logs only log_opened
+    events do): catches rows and head rewritten together (cut off the end, or edited and
+    re-linked) unless the events after them were cut off too."""
+    seen: set[tuple[int, str]] = set()
+    for event_id, kind, details in conn.execute(
+        "SELECT id, kind, details FROM events WHERE details LIKE '%\"chain\":%' ORDER BY id"
     ):
         try:
             row_id, _, link = json.loads(details)["chain"][table]
+            anchor = (int(row_id), str(link))
         except (KeyError, ValueError, TypeError):
-            continue  # opened before anchors existed, or nothing chained yet
-        stored = conn.execute(f"SELECT link FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
-        if stored is None or not isinstance(stored[0], bytes) or stored[0].hex() != link:
-            return int(row_id), (
-                f"first broken link: event {event_id} (log_opened) recorded the chain ending at "
+            continue  # written before anchors existed, or nothing chained yet
+        if anchor in seen:
+            continue
+        seen.add(anchor)
+        stored = conn.execute(f"SELECT link FROM {table} WHERE id = ?", (anchor[0],)).fetchone()
+        if stored is None or not isinstance(stored[0], bytes) or stored[0].hex() != anchor[1]:
+            return anchor[0], (
+                f"first broken link: event {event_id} ({kind}) recorded the chain ending at "
                 f"row {row_id}, which was since deleted or re-linked (rows and head rewritten)"
             )
     return None
