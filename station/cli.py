@@ -5,13 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from station.commands import COMMANDS
 from station.core.errors import StationError
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Refuses a bad flag in one line on stderr, exit 2, like any other bad input
+    (argparse would print the whole usage first). Subcommands' parsers are of this class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="station",
         description="Quality-control inspection station. With no command: the operator window.",
     )

@@ -110,6 +110,24 @@ def refused(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> str:
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--headless", "--parts", "0"],
+        ["run", "--headless", "--duration", "nan"],
+        ["report", "--no-such-flag"],
+    ],
+)
+def test_a_bad_flag_is_refused_in_one_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    _, err = capsys.readouterr()
+    assert stop.value.code == 2
+    assert len(err.strip().splitlines()) == 1 and "error:" in err and "usage" not in err
+
+
+@pytest.mark.parametrize(
     ("fields", "expected"),
     [
         (
