@@ -247,3 +247,20 @@ def test_the_recipes_archive_limit_holds_on_the_line(tmp_path: Path) -> None:
     assert db_rows(db, "SELECT count(*) FROM events WHERE kind = 'archive_pruned'")[0][0] >= 1
     kept = sum(p.stat().st_size for p in archived_frames(archive_dir(db)))
     assert 0 < kept <= 500_000
+
+
+def test_a_lost_camera_is_said_once_without_repeating_its_cause() -> None:
+    from station.pipeline.headless import _Tally
+    from station.pipeline.results import CameraState, CameraStatus
+
+    said: list[str] = []
+    tally = _Tally(said.append)
+    lost = CameraStatus(CameraState.LOST, message="camera lost: cannot open device 7")
+    tally.camera_changed(lost)
+    tally.camera_changed(lost)  # still lost: nothing new to say
+    tally.camera_changed(CameraStatus(CameraState.CONNECTED))
+    tally.camera_changed(CameraStatus(CameraState.LOST, message="no frame for 2 s"))
+    assert said == [
+        "camera lost: cannot open device 7; reconnecting",
+        "camera lost: no frame for 2 s; reconnecting",
+    ]

@@ -93,7 +93,9 @@ class _Tally:
         if status.state is CameraState.FAULT:
             self.camera_fault = status.message
         if status.state is CameraState.LOST and self.camera.state is not CameraState.LOST:
-            self._say(f"camera lost: {status.message}; reconnecting")
+            cause = status.message  # usually already "camera lost: ..." (its NO DECISION cause)
+            said = cause if cause.startswith("camera lost") else f"camera lost: {cause}"
+            self._say(f"{said}; reconnecting")
         self.camera = status
 
     def running_changed(self, running: bool) -> None:
