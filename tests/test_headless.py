@@ -147,6 +147,19 @@ def test_duration_stops_it(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 60
 
 
+def test_a_stop_does_not_wait_for_the_next_part_of_a_slow_line(tmp_path: Path) -> None:
+    """At 6 parts/min the second part is due 10 s in: the stop at 1 s cuts that wait short
+    instead of acquiring (and inspecting) a part after it."""
+    recipe = line_recipe(tmp_path, FAST_LINE.replace("0.0", "6.0"))
+    done = station(
+        "--recipe", str(recipe), "--db", str(tmp_path / "l.sqlite3"), "--duration", "1", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["inspected"] == 1
+    assert summary["elapsed_s"] < 5.0
+
+
 def test_bad_recipe_is_one_line_and_exit_2(tmp_path: Path) -> None:
     recipe = line_recipe(tmp_path, FAST_LINE).read_text().replace("default = 0.5", "default = 7")
     bad = tmp_path / "bad.toml"

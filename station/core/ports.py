@@ -121,6 +121,14 @@ class SourceExhausted(RuntimeError):  # noqa: N818 - reads as the domain event
     """A replay (image folder, video file) opened with `loop = false` has no more frames."""
 
 
+class ReadInterrupted(RuntimeError):  # noqa: N818 - reads as the domain event
+    """A read given up because inspection is stopping: no frame, nothing to log.
+
+    Raised by a source that waits for its next frame (a paced replay) after its
+    `interrupt()`, which any thread may call.
+    """
+
+
 @runtime_checkable
 class FrameSource(Protocol):
     """A camera or replay, in the one error vocabulary of sources.

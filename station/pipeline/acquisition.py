@@ -26,6 +26,7 @@ from station.core.ports import (
     CorruptFrame,
     Frame,
     FrameSource,
+    ReadInterrupted,
     SourceExhausted,
 )
 from station.pipeline.frame_check import frame_problem
@@ -101,7 +102,8 @@ Item = Acquired | CameraChange
 
 
 class CameraLink:
-    """The source, its state and its reconnect schedule. Not thread-safe: one thread."""
+    """The source, its state and its reconnect schedule. Not thread-safe: one thread
+    (`interrupt` excepted)."""
 
     def __init__(
         self,
@@ -147,6 +149,13 @@ class CameraLink:
             change = self._open()
             return [change], 0.0 if self._info is not None else self._retry_wait()
         return self._read(), 0.0
+
+    def interrupt(self) -> None:
+        """From another thread: cut short a read that waits for its frame's time (a paced
+        replay), so a stop does not wait for the next part. A no-op for other sources."""
+        interrupt = getattr(self._source, "interrupt", None)
+        if callable(interrupt):
+            interrupt()
 
     def close(self) -> list[Item]:
         """Close the camera and forget any reconnect schedule."""
@@ -223,6 +232,8 @@ class CameraLink:
             why = NoDecisionCause.CORRUPT_FRAME.message(one_line(exc))
             self._last_sequence = max(self._last_sequence, exc.sequence)
             return [Acquired(exc.sequence, time.perf_counter(), problem=why)]
+        except ReadInterrupted:
+            return []  # inspection is stopping: no part
         except SourceExhausted as exc:
             why = f"replay finished: {one_line(exc)}"
             self._close_source()

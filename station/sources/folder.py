@@ -29,6 +29,7 @@ from station.core.ports import (
     CorruptFrame,
     Frame,
     GroundTruth,
+    ReadInterrupted,
     SourceExhausted,
 )
 from station.formats.image_file import (
@@ -93,7 +94,7 @@ class FolderCamera:
         fps: float = 0.0,
         max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.path = path
         self.loop = loop
@@ -165,7 +166,8 @@ class FolderCamera:
             if not self.loop:
                 raise SourceExhausted(f"folder {self.path}: all {len(self._files)} images read")
             self._position = 0
-        self._pacer.wait_next()
+        if not self._pacer.wait_next():
+            raise ReadInterrupted("inspection is stopping")
         path = self._files[self._position]
         sequence = self._sequence
         self._position += 1
@@ -198,6 +200,10 @@ class FolderCamera:
         assert self._files is not None
         self._files.remove(path)
         self._position -= 1
+
+    def interrupt(self) -> None:
+        """Cut a read waiting for its frame's time short (any thread): inspection stops."""
+        self._pacer.interrupt()
 
     def close(self) -> None:
         self._files = None

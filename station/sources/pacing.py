@@ -7,6 +7,7 @@ sleep are injected so tests check the schedule without sleeping.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -19,20 +20,29 @@ class Pacer:
         rate_per_s: float,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.period_s = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
         self._clock = clock
-        self._sleep = sleep
+        self._interrupted = threading.Event()
+        self._sleep = sleep or self._interrupted.wait
         self._start: float | None = None
         self._n = 0
 
     def restart(self) -> None:
         self._start = None
         self._n = 0
+        self._interrupted.clear()
 
-    def wait_next(self) -> None:
-        """Blocks until the next frame is due (the first one is due at once)."""
+    def interrupt(self) -> None:
+        """Cut the wait in progress (and any later one until `restart`) short; any thread."""
+        self._interrupted.set()
+
+    def wait_next(self) -> bool:
+        """Blocks until the next frame is due (the first one is due at once); False when
+        `interrupt()` cut the wait short (the frame is then not taken)."""
+        if self._interrupted.is_set():
+            return False
         now = self._clock()
         if self._start is None:
             self._start = now
@@ -40,8 +50,12 @@ class Pacer:
         self._n += 1
         if self.period_s > 0 and due > now:
             self._sleep(due - now)
+            if self._interrupted.is_set():
+                self._n -= 1
+                return False
         elif self.period_s > 0 and now - due > self.period_s:
             # More than a period late (the reader was paused): resume the pace from now
             # instead of bursting out every missed frame.
             self._start = now
             self._n = 1
+        return True

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from station.core.ports import CameraInfo, CameraLost, Frame, GroundTruth
+from station.core.ports import CameraInfo, CameraLost, Frame, GroundTruth, ReadInterrupted
 from station.sources.options import SourceOptions
 from station.sources.pacing import Pacer
 from station.synthetic.line import PartGenerator
@@ -33,7 +33,7 @@ class SyntheticCamera:
         height: int = 480,
         parts_per_minute: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.seed = seed
         self.width = width
@@ -69,7 +69,8 @@ class SyntheticCamera:
     def read(self, timeout_s: float = 2.0) -> Frame:
         if self._generator is None:
             raise CameraLost("synthetic line is not open")
-        self._pacer.wait_next()
+        if not self._pacer.wait_next():
+            raise ReadInterrupted("inspection is stopping")
         index = self._next_index
         part = self._generator.part(index)
         self._next_index += 1
@@ -81,6 +82,10 @@ class SyntheticCamera:
             truth=truth,
             meta={"source": "synthetic", "part_index": index, "defective": part.defective},
         )
+
+    def interrupt(self) -> None:
+        """Cut a read waiting for its frame's time short (any thread): inspection stops."""
+        self._pacer.interrupt()
 
     def close(self) -> None:
         self._generator = None
