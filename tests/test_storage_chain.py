@@ -271,8 +271,8 @@ def test_confirmations_deleted_with_their_head_are_caught(
     _sql(db, "DELETE FROM confirmations", "DELETE FROM chain_heads WHERE tbl = 'confirmations'")
     code, _, err = _verify(db, capsys)
     assert code == 1
-    assert "table confirmations, row 1: first broken link: event" in err
-    assert "(confirmation) recorded the chain ending at row 1" in err
+    assert "table confirmations, row 3: first broken link: event" in err
+    assert "(confirmation) recorded the chain ending at row 3" in err
 
 
 def test_the_last_confirmation_cut_with_its_head_is_caught(

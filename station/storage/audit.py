@@ -108,7 +108,7 @@ def append_events(conn: sqlite3.Connection, events: list[tuple[float, str, str, 
     Call inside a write transaction: the head is read and moved under the lock. Each entry
     also records where the inspection and confirmation chains end at that moment
     (`chain` in its details, unless the caller gave one): rows cut off the end of a table
-    together with its head are then still missed by the trail (`integrity`).
+    together with its head are then still seen by the trail (`integrity`).
     """
     head_id, head_hash = chain_head(conn)
     rows, ids = [], []

@@ -111,29 +111,32 @@ def verify_rows(conn: sqlite3.Connection, table: str, from_id: int | None = None
 
 
 def _anchor_problem(conn: sqlite3.Connection, table: str) -> tuple[int, str] | None:
-    """A row that an event anchored (the chain's head when the event was written) and that
-    no longer has that link (every event carries the heads; in older logs only log_opened
-    events do): catches rows and head rewritten together (cut off the end, or edited and
-    re-linked) unless the events after them were cut off too."""
-    seen: set[tuple[int, str]] = set()
+    """The furthest row an event anchored (the chain's head when the event was written), if
+    it no longer has that link: rows and head rewritten together (cut off the end, or edited
+    and re-linked) unless the events after them were cut off too. Every event carries the
+    heads (in older logs only log_opened events do); the rows before the furthest anchor are
+    held by the chain itself, so that one row is the one to look up."""
+    furthest: tuple[int, str, int, str] | None = None
     for event_id, kind, details in conn.execute(
         "SELECT id, kind, details FROM events WHERE details LIKE '%\"chain\":%' ORDER BY id"
     ):
         try:
             row_id, _, link = json.loads(details)["chain"][table]
-            anchor = (int(row_id), str(link))
+            anchor = (int(row_id), str(link), int(event_id), str(kind))
         except (KeyError, ValueError, TypeError):
             continue  # written before anchors existed, or nothing chained yet
-        if anchor in seen:
-            continue
-        seen.add(anchor)
-        stored = conn.execute(f"SELECT link FROM {table} WHERE id = ?", (anchor[0],)).fetchone()
-        if stored is None or not isinstance(stored[0], bytes) or stored[0].hex() != anchor[1]:
-            return anchor[0], (
-                f"first broken link: event {event_id} ({kind}) recorded the chain ending at "
-                f"row {row_id}, which was since deleted or re-linked (rows and head rewritten)"
-            )
-    return None
+        if furthest is None or anchor[0] > furthest[0]:
+            furthest = anchor
+    if furthest is None:
+        return None
+    row_id, link, event_id, kind = furthest
+    stored = conn.execute(f"SELECT link FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    if stored is not None and isinstance(stored[0], bytes) and stored[0].hex() == link:
+        return None
+    return row_id, (
+        f"first broken link: event {event_id} ({kind}) recorded the chain ending at "
+        f"row {row_id}, which was since deleted or re-linked (rows and head rewritten)"
+    )
 
 
 def _head_problem(
