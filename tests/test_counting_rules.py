@@ -36,6 +36,7 @@ NAMES = ("red", "green", "blue")
 SCHEDULE = ShiftSchedule("UTC")
 THRESHOLD = 0.38
 CORRUPT = {4, 6}  # part 4 is defective, part 6 good: both get NO DECISION
+MARKED = {0, 5, 9}  # good parts with a green mark: confirmed "defective (green)", yet good
 
 
 def write_sample(root: Path, n: int = 30) -> list[bool]:
@@ -50,7 +51,8 @@ def write_sample(root: Path, n: int = 30) -> list[bool]:
         img = np.zeros((24, 24, 3), np.uint8)
         img[:] = (100, 100, r)  # BGR
         cv2.imwrite(str(root / "images" / f"{i:03d}.png"), img)
-        (root / "labels" / f"{i:03d}.txt").write_text("0 0.5 0.5 0.2 0.2\n" if bad else "")
+        mark = "1 0.5 0.5 0.2 0.2\n" if i in MARKED else ""  # green: a class that never rejects
+        (root / "labels" / f"{i:03d}.txt").write_text("0 0.5 0.5 0.2 0.2\n" if bad else mark)
         defective.append(bad)
     (root / "data.yaml").write_text("nc: 3\nnames: [red, green, blue]\n")
     return defective
@@ -91,15 +93,18 @@ def log_and_confirm(
                         model_sha256=detector.info.sha256,
                         latency_ms=1.0,
                         shift_id=SCHEDULE.shift_at(now).id,
+                        extra=outcomes.reject_classes_note(NAMES, policy.rejecting),  # as logged
                     )
                 )
             )
         part_view = PartDetailViewModel(db, confirm_sink=log)
         part_view.part_confirmed.connect(tuning.monitor.on_part_confirmed)
-        for row, bad in zip(rows, defective, strict=True):
+        for i, (row, bad) in enumerate(zip(rows, defective, strict=True)):
             part_view.load(row)
             if bad:
                 part_view.confirm_defective("red")
+            elif i in MARKED:
+                part_view.confirm_defective("green")  # the operator's words; green ships
             else:
                 part_view.confirm_good()
 

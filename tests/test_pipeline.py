@@ -449,3 +449,33 @@ def test_each_record_carries_the_shift_at_its_time_across_boundaries(detector) -
         "2026-03-29/early",
         "2026-03-29/early",
     ]
+
+
+def test_a_record_keeps_its_rejecting_classes_and_its_truth_by_them(detector) -> None:  # type: ignore[no-untyped-def]
+    """With stains let through (`reject_classes` without stain), a frame labelled only with a
+    stain is a good part, and the record says which classes rejected, for its confirmations."""
+    from station.core import outcomes
+    from station.core.decision import DecisionPolicy
+    from station.core.ports import GroundTruth
+    from station.pipeline.inspector import PartInspector
+
+    inspector = PartInspector(detector)
+    names = tuple(detector.info.class_names)
+    policy = DecisionPolicy.build(ThresholdSet({}, 0.5), names, ["scratch", "crack"])
+    image = np.zeros((480, 640, 3), np.uint8)
+    judged = inspector.judge(image, policy, None)
+
+    def record(label: str) -> Inspection:
+        box = np.array([[10, 10, 50, 50]], np.float32)
+        truth = GroundTruth(box, np.array([names.index(label)], np.int64))
+        frame = Frame(image, 1, 0.0, truth=truth)
+        return inspector.record(frame, 1, judged, "ts", rejecting=policy.rejecting)
+
+    stain, crack = record("stain"), record("crack")
+    assert (stain.truth_defective, crack.truth_defective) == (False, True)
+    assert outcomes.reject_classes_of(stain.extra) == {"scratch", "crack"}
+    every = DecisionPolicy.build(ThresholdSet({}, 0.5), names, None)
+    assert inspector.record(None, 2, judged, "ts", rejecting=every.rejecting).extra == {}
+    assert outcomes.confirmed_defective(True, "stain", {"scratch", "crack"}) is False
+    assert outcomes.confirmed_defective(True, None, {"scratch", "crack"}) is True
+    assert outcomes.confirmed_defective(True, "stain", None) is True  # a log from before

@@ -6,7 +6,10 @@ from these rules:
 
 - A part is DEFECTIVE when it carries a labelled (or confirmed) defect of a
   rejecting class; a part whose only labels are non-reject classes (an `ok`
-  mark) is good.
+  mark) is good. An operator's "really defective" counts as defective unless it
+  names a class that did not reject where the part was judged (`confirmed_defective`);
+  the log keeps those classes with each part when not every class rejects
+  (`reject_classes_note`).
 - A part SHIPS only when it PASSED. REJECT and NO DECISION both hold it back:
   when the station cannot decide, the part does not ship.
 - ESCAPE (false accept): a defective part that shipped.
@@ -20,6 +23,8 @@ On scores (per-part, per-class maxima): a class not detected on a part is
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +78,45 @@ def defective_parts(truth: npt.ArrayLike, rejecting: npt.ArrayLike) -> BoolArray
     """(n_parts,) bool from a (n_parts, n_classes) truth matrix: a defect of a reject class."""
     t = np.asarray(truth, dtype=bool)
     return np.asarray((t & np.asarray(rejecting, dtype=bool)).any(axis=1), dtype=bool)
+
+
+REJECT_CLASSES_KEY = "reject_classes"
+"""`Inspection.extra` key: the classes that rejected where the part was judged (JSON list),
+kept only when not every class does."""
+
+
+def reject_classes_note(class_names: Sequence[str], rejecting: npt.ArrayLike) -> dict[str, str]:
+    """What an inspection record keeps of its recipe's rejecting classes ({}: all reject)."""
+    mask = np.asarray(rejecting, dtype=bool)
+    if bool(mask.all()):
+        return {}
+    names = [n for n, r in zip(class_names, mask, strict=True) if r]
+    return {REJECT_CLASSES_KEY: json.dumps(names)}
+
+
+def reject_classes_of(extra: Mapping[str, str] | str | None) -> frozenset[str] | None:
+    """The rejecting classes a logged part was judged with (`extra` as a dict or its JSON);
+    None when every class rejected (the note is absent, as in logs before it)."""
+    doc = json.loads(extra) if isinstance(extra, str) else extra
+    text = doc.get(REJECT_CLASSES_KEY) if isinstance(doc, Mapping) else None
+    return None if text is None else frozenset(json.loads(text))
+
+
+def labels_defective(class_ids: npt.ArrayLike, rejecting: npt.ArrayLike) -> bool:
+    """A part's labels (class ids) make it defective: one of them is a rejecting class."""
+    ids = np.asarray(class_ids, dtype=np.int64)
+    return bool(np.asarray(rejecting, dtype=bool)[ids].any()) if ids.size else False
+
+
+def confirmed_defective(
+    defective: bool, class_name: str | None, reject_classes: Collection[str] | None
+) -> bool:
+    """An operator's verdict as every count reads it: "really defective" is defective unless
+    it names a class that does not reject (a mark the recipe lets ship); without a class
+    it stays defective (what the operator saw cannot be checked against the recipe)."""
+    if not defective:
+        return False
+    return class_name is None or reject_classes is None or class_name in reject_classes
 
 
 def no_decision_rows(scores: npt.ArrayLike) -> BoolArray:

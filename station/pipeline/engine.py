@@ -273,7 +273,9 @@ class InspectionPipeline:
             judged = Judged(no_decision(part.problem), Detections.empty(), 0.0)
         else:
             judged = self._inspector.judge(part.frame.image, self._policy, part.prepared, detected)
-        inspection = self._inspector.record(part.frame, part.sequence, judged, self._ts_id)
+        inspection = self._inspector.record(
+            part.frame, part.sequence, judged, self._ts_id, rejecting=self._policy.rejecting
+        )
         if line is not None and result_id is not None:
             inspection = self._for_line(line, inspection, result_id, part.trigger_id)
         submitted = _Submitted(part, inspection, judged, self._log.submit(inspection), self._policy)

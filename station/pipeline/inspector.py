@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from station.core import outcomes
 from station.core.decision import Decision, DecisionPolicy, Outcome, no_decision
 from station.core.detections import Detections
 from station.core.inspection import Inspection
@@ -117,12 +118,21 @@ class PartInspector:
         judged: Judged,
         threshold_set_id: str,
         now_utc: float | None = None,
+        rejecting: npt.NDArray[np.bool_] | None = None,
     ) -> Inspection:
-        """The part's record; the frame is kept only for rejects and no-decisions."""
+        """The part's record; the frame is kept only for rejects and no-decisions.
+
+        `rejecting` (per class, the policy's): a truth label makes the part defective
+        only for a rejecting class, and the record keeps which classes reject
+        (`outcomes.reject_classes_note`) so its confirmations count the same way later.
+        """
         now = time.time() if now_utc is None else now_utc
         decision = judged.decision
         image = frame.image if frame is not None else None
-        truth = frame.truth.defective if frame is not None and frame.truth is not None else None
+        mask = np.ones(len(self._class_names), bool) if rejecting is None else rejecting
+        truth = None
+        if frame is not None and frame.truth is not None:
+            truth = outcomes.labels_defective(frame.truth.class_id, mask)
         return Inspection(
             time_utc=now,
             station_id=self._station_id,
@@ -137,6 +147,7 @@ class PartInspector:
             frame=image if decision.outcome is not Outcome.PASS else None,
             truth_defective=truth,
             shift_id=self._shift_at(now).id,
+            extra=outcomes.reject_classes_note(self._class_names, mask),
         )
 
     def _shift_at(self, now: float) -> ShiftSpan:

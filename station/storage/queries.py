@@ -18,7 +18,7 @@ import numpy.typing as npt
 from station.core.decision import Outcome, RejectReason
 from station.core.detections import Detections
 from station.core.errors import StationError
-from station.core.outcomes import decided_scores
+from station.core.outcomes import decided_scores, reject_classes_of
 from station.storage.paths import archive_dir
 
 
@@ -60,12 +60,15 @@ class LoggedPart:
     image_path: Path | None
     image_pruned_utc: float | None
     confirmation: Confirmation | None
+    reject_classes: frozenset[str] | None = None
+    """The classes that rejected where the part was judged (None: every class, or a log
+    from before the station kept them): how its confirmation counts."""
 
 
 _PART = """
 SELECT id, time_utc, zone, shift_id, station_id, product, sequence, outcome, why, reasons,
        class_names, max_scores, kept, threshold_set_id, model_sha256, latency_ms,
-       truth_defective, image_path, image_pruned_utc
+       truth_defective, image_path, image_pruned_utc, extra
 FROM inspections WHERE id = ?
 """
 
@@ -98,7 +101,7 @@ def load_part(conn: sqlite3.Connection, db_path: Path, row_id: int) -> LoggedPar
     if row is None:
         raise StationError(f"no logged part with row id {row_id}")
     (rid, t, zone, shift, station, product, seq, outcome, why, reasons_json, names_json, blob,
-     kept_json, tsid, sha, latency, truth, image, pruned) = row  # fmt: skip
+     kept_json, tsid, sha, latency, truth, image, pruned, extra) = row  # fmt: skip
     names = tuple(json.loads(names_json))
     reasons = tuple(
         RejectReason(r["class"], float(r["score"]), float(r["threshold"]), r.get("size", ""))
@@ -115,7 +118,10 @@ def load_part(conn: sqlite3.Connection, db_path: Path, row_id: int) -> LoggedPar
     index = {c: k for k, c in enumerate(names)}
     for r in reasons:  # a reason carries the threshold it cleared
         thresholds[index[r.class_name]] = r.threshold
+    reject_classes = reject_classes_of(extra)
     rejecting = np.ones(len(names), bool)
+    if reject_classes is not None:  # kept with the part: exact
+        rejecting[:] = [n in reject_classes for n in names]
     reason_classes = {index[r.class_name] for r in reasons}
     for c in {int(c) for c in kept.class_id}:
         if c not in reason_classes:
@@ -150,6 +156,7 @@ def load_part(conn: sqlite3.Connection, db_path: Path, row_id: int) -> LoggedPar
         confirmation=None
         if conf is None
         else Confirmation(bool(conf[0]), conf[1], str(conf[2]), float(conf[3])),
+        reject_classes=reject_classes,
     )
 
 

@@ -3,8 +3,10 @@
 The report's shape is `core.shift_report`; writing it out as JSON or CSV is
 `report_formats`. Confirmed figures use each
 part's latest operator confirmation; the SQL only groups parts by outcome and
-truth, and `station.core.outcomes` counts them: an escape is a defective part
-that shipped (passed), scrap a good part that did not (rejected or NO DECISION).
+verdict, and `station.core.outcomes` reads the verdict (`confirmed_defective`: a class
+that did not reject where the part was judged makes it good) and counts them: an escape
+is a defective part that shipped (passed), scrap a good part that did not (rejected or
+NO DECISION).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from station.core.errors import StationError
 from station.core.no_decision import count_by_cause
-from station.core.outcomes import Tally
+from station.core.outcomes import Tally, confirmed_defective, reject_classes_of
 from station.core.selection import Selection
 from station.core.shift_report import Report, one_shift
 from station.storage.errors import LogUnavailable, explain
@@ -105,14 +107,15 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
     # Grouped by cause: a camera outage is one entry, not one per frame number.
     why = {sid: count_by_cause(m) for sid, m in messages.items()}
     confirmed: dict[str, Tally] = {}
-    for shift_id, outcome, defective, n in conn.execute(
-        "SELECT i.shift_id, i.outcome, c.defective, count(*) "
+    for shift_id, outcome, defective, class_name, extra, n in conn.execute(
+        "SELECT i.shift_id, i.outcome, c.defective, c.class_name, i.extra, count(*) "
         "FROM inspections i JOIN confirmations c ON c.inspection_id = i.id "
         "WHERE c.id IN (SELECT max(id) FROM confirmations GROUP BY inspection_id) "
-        f"AND {iwhere} GROUP BY 1, 2, 3",
+        f"AND {iwhere} GROUP BY 1, 2, 3, 4, 5",
         iargs,
     ):
-        confirmed.setdefault(shift_id, Tally()).add_outcome(bool(defective), outcome, int(n))
+        verdict = confirmed_defective(bool(defective), class_name, reject_classes_of(extra))
+        confirmed.setdefault(shift_id, Tally()).add_outcome(verdict, outcome, int(n))
     shadow = counts_by_shift(conn, iwhere, iargs)
     ids = sorted(counts)
     spans = _spans(conn, ids, zone)

@@ -33,7 +33,7 @@ class PlantRows:
     counts: list[tuple[str, str, str, int | None, int]]
     rejects_by_class: list[tuple[str, str, str, int]]
     no_decision_reasons: list[tuple[str, str, str, int]]
-    confirmed: list[tuple[str, str, str, int, int]]
+    confirmed: list[tuple[str, str, str, int, str | None, str, int]]
     spans: list[tuple[str, str, str, float | None, float | None, str]]
     threshold_changes: list[tuple[str, float, str, str]]
     stations: list[tuple[str, str, float]]
@@ -63,12 +63,13 @@ def read_plant(conn: Any, flt: PlantFilter) -> PlantRows:
         ).fetchall()
         # Grouped by outcome and truth: `station.core.outcomes` counts escapes and scrap.
         confirmed = conn.execute(
-            "SELECT i.station_id, i.shift_id, i.outcome, c.defective, count(*) "
-            "FROM inspections i JOIN ("
-            "  SELECT DISTINCT ON (station_id, inspection_id) station_id, inspection_id, defective"
+            "SELECT i.station_id, i.shift_id, i.outcome, c.defective, c.class_name, i.extra, "
+            "count(*) FROM inspections i JOIN ("
+            "  SELECT DISTINCT ON (station_id, inspection_id) station_id, inspection_id, "
+            "  defective, class_name"
             "  FROM confirmations ORDER BY station_id, inspection_id, id DESC"
             ") c ON c.station_id = i.station_id AND c.inspection_id = i.id "
-            f"WHERE {iwhere} GROUP BY 1, 2, 3, 4",
+            f"WHERE {iwhere} GROUP BY 1, 2, 3, 4, 5, 6",
             iargs,
         ).fetchall()
         station_clause = "" if flt.station_id is None else " AND station_id = %s"

@@ -20,7 +20,7 @@ from station.core.decision import Decision
 from station.core.detections import Detections
 from station.core.errors import StationError
 from station.core.inspection import Inspection
-from station.core.outcomes import ships
+from station.core.outcomes import confirmed_defective, ships
 from station.pipeline.results import PartResult
 from station.storage.errors import explain
 from station.storage.opening import connect_reader
@@ -39,8 +39,9 @@ class ConfirmSink(Protocol):
 class PartConfirmation:
     """An operator's verdict, durably logged, on the logged part `row_id` of shift `shift_id`.
 
-    `shipped`: whether the station passed the part (a part rejected or given no
-    decision was not shipped).
+    `defective` as every count reads the verdict (`outcomes.confirmed_defective`: a class
+    that did not reject makes the part good); `shipped`: whether the station passed the
+    part (a part rejected or given no decision was not shipped).
     """
 
     row_id: int
@@ -131,7 +132,8 @@ class PartDetailViewModel(QObject):
         self.load(part.row_id)
         self.confirmed.emit(f"part {part.sequence} confirmed {verdict}")
         shipped = ships(part.outcome)
-        self.part_confirmed.emit(PartConfirmation(part.row_id, part.shift_id, defective, shipped))
+        counted = confirmed_defective(defective, class_name, part.reject_classes)
+        self.part_confirmed.emit(PartConfirmation(part.row_id, part.shift_id, counted, shipped))
 
     def part_result(self) -> PartResult | None:
         """The part as the live view draws it: its frame, kept boxes and thresholds."""
