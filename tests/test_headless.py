@@ -277,3 +277,11 @@ def test_a_lost_camera_is_said_once_without_repeating_its_cause() -> None:
         "camera lost: cannot open device 7; reconnecting",
         "camera lost: no frame for 2 s; reconnecting",
     ]
+
+
+def test_no_autostart_is_refused_headless(capsys: pytest.CaptureFixture[str]) -> None:
+    from station.cli import main
+
+    assert main(["run", "--headless", "--no-autostart", "--parts", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--no-autostart: not with --headless" in err

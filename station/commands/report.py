@@ -161,8 +161,9 @@ def render_text(report: Report, db: Path, check: LogCheck | None = None) -> str:
         )
         extras = []
         if s.confirmed.get("parts"):
+            n, e = s.confirmed["parts"], s.confirmed["escapes"]
             extras.append(
-                f"confirmed {s.confirmed['parts']} parts: {s.confirmed['escapes']} escapes, "
+                f"confirmed {n} part{'s' if n != 1 else ''}: {e} escape{'s' if e != 1 else ''}, "
                 f"{s.confirmed['scrap']} scrapped good"
             )
         if s.threshold_changes:

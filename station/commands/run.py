@@ -78,6 +78,13 @@ def _positive_int(text: str) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     if args.headless:
+        if args.no_autostart:  # a headless station has no Start button to press
+            print(
+                "station run: error: --no-autostart: not with --headless (it inspects from "
+                "the start; [station] autostart is for the window)",
+                file=sys.stderr,
+            )
+            return 2
         from station.app_headless import run_headless
 
         return run_headless(

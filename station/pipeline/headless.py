@@ -203,7 +203,7 @@ class HeadlessRunner:
         if self._stop_reason:
             return self._stop_reason
         if self._max_parts is not None and self._tally.inspected >= self._max_parts:
-            return f"{self._max_parts} parts inspected"
+            return f"{self._max_parts} part{'s' if self._max_parts != 1 else ''} inspected"
         if self._duration_s is not None and time.perf_counter() - t0 >= self._duration_s:
             return f"{self._duration_s:g} s elapsed"
         if not self._pipeline.running:
