@@ -13,6 +13,7 @@ from station.core.no_decision import NoDecisionCause, cause_of, count_by_cause
         ("camera lost: no frame for 2 s", NoDecisionCause.CAMERA_LOST),
         ("camera error: OSError: device busy", NoDecisionCause.CAMERA_ERROR),
         ("corrupt frame: img1.png: cannot decode", NoDecisionCause.CORRUPT_FRAME),
+        ("bad label file: labels/img1.txt:2: cx = 1.5", NoDecisionCause.BAD_LABEL),
         ("wrong-size frame: 320×240, camera delivers 640×480", NoDecisionCause.WRONG_SIZE),
         ("model error: output contains NaN", NoDecisionCause.MODEL_ERROR),
         ("model returned class id 9, outside its 5 classes", NoDecisionCause.MODEL_ERROR),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from station.core.errors import StationError
-from station.core.ports import CorruptFrame, FrameSource, SourceExhausted
+from station.core.ports import BadLabelFile, CorruptFrame, FrameSource, SourceExhausted
 from station.sources.folder import FolderCamera, label_path
 from station.synthetic.dataset import write_yolo_sample
 from station.synthetic.line import PartGenerator
@@ -85,13 +85,13 @@ def test_corrupt_image_is_one_corrupt_frame_then_the_replay_goes_on(tmp_path: Pa
     assert camera.read().sequence == 2
 
 
-def test_malformed_label_is_a_corrupt_frame_naming_the_line(tmp_path: Path) -> None:
+def test_malformed_label_is_a_bad_label_file_naming_the_line(tmp_path: Path) -> None:
     write_images(tmp_path / "images", 1)
     (tmp_path / "labels").mkdir()
     (tmp_path / "labels" / "img00.txt").write_text("0 0.5 0.5\n")
     camera = FolderCamera(tmp_path, loop=False)
     camera.open()
-    with pytest.raises(CorruptFrame, match=r"img00.txt:1: expected `class cx cy w h`"):
+    with pytest.raises(BadLabelFile, match=r"img00.txt:1: expected `class cx cy w h`"):
         camera.read()
 
 

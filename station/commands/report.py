@@ -161,9 +161,10 @@ def render_text(report: Report, db: Path, check: LogCheck | None = None) -> str:
         )
         extras = []
         if s.confirmed.get("parts"):
-            n, e = s.confirmed["parts"], s.confirmed["escapes"]
+            parts, esc = s.confirmed["parts"], s.confirmed["escapes"]
             extras.append(
-                f"confirmed {n} part{'s' if n != 1 else ''}: {e} escape{'s' if e != 1 else ''}, "
+                f"confirmed {parts} part{'s' if parts != 1 else ''}: "
+                f"{esc} escape{'s' if esc != 1 else ''}, "
                 f"{s.confirmed['scrap']} scrapped good"
             )
         if s.threshold_changes:

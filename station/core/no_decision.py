@@ -19,6 +19,7 @@ class NoDecisionCause(StrEnum):
     CAMERA_LOST = "camera lost"
     CAMERA_ERROR = "camera error"
     CORRUPT_FRAME = "corrupt frame"
+    BAD_LABEL = "bad label file"
     WRONG_SIZE = "wrong-size frame"
     MODEL_ERROR = "model error"
     NAN_SCORE = "NaN score"

@@ -117,6 +117,11 @@ class CorruptFrame(RuntimeError):  # noqa: N818 - reads as the domain event
         self.timestamp_s = timestamp_s
 
 
+class BadLabelFile(CorruptFrame):
+    """A replayed frame's label file cannot be read: the image may be fine, but its truth
+    would be a guess, so the part gets no decision (cause "bad label file")."""
+
+
 class SourceExhausted(RuntimeError):  # noqa: N818 - reads as the domain event
     """A replay (image folder, video file) opened with `loop = false` has no more frames."""
 

@@ -21,6 +21,7 @@ from typing import Any
 from station.core.errors import StationError
 from station.core.no_decision import NoDecisionCause
 from station.core.ports import (
+    BadLabelFile,
     CameraInfo,
     CameraLost,
     CorruptFrame,
@@ -229,7 +230,9 @@ class CameraLink:
         try:
             frame = self._source.read(self._read_timeout_s)
         except CorruptFrame as exc:
-            why = NoDecisionCause.CORRUPT_FRAME.message(one_line(exc))
+            bad_label = isinstance(exc, BadLabelFile)
+            cause = NoDecisionCause.BAD_LABEL if bad_label else NoDecisionCause.CORRUPT_FRAME
+            why = cause.message(one_line(exc))
             self._last_sequence = max(self._last_sequence, exc.sequence)
             return [Acquired(exc.sequence, time.perf_counter(), problem=why)]
         except ReadInterrupted:

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from station.core.errors import StationError
 from station.core.ports import (
+    BadLabelFile,
     CameraInfo,
     CameraLost,
     CorruptFrame,
@@ -186,7 +187,7 @@ class FolderCamera:
                 truth = read_yolo_labels(labels, image.shape[1], image.shape[0])
             except (ValueError, OSError) as exc:
                 self._leave_out(path)
-                raise CorruptFrame(str(exc), sequence=sequence, timestamp_s=time.time()) from exc
+                raise BadLabelFile(str(exc), sequence=sequence, timestamp_s=time.time()) from exc
         return Frame(
             image=image,
             sequence=sequence,
