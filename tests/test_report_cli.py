@@ -161,6 +161,7 @@ def test_csv(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert [r["id"] for r in rows] == ["2026-03-28/late", "2026-03-28/night"]
     assert rows[0]["rejected_crack"] == "2" and rows[0]["rejected_dent"] == "1"
     assert rows[1]["confirmed_escapes"] == "1" and rows[0]["yield"] == "0.25"
+    assert {r["audit_chain"] for r in rows} == {"intact"}
 
 
 @pytest.mark.parametrize(

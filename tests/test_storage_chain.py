@@ -7,6 +7,7 @@ someone with the sqlite3 shell would), then runs `station audit verify` and
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from pathlib import Path
@@ -134,6 +135,10 @@ def test_report_says_when_the_chain_under_it_is_broken(
     assert main(["report", "--db", str(db)]) == 0
     out, _ = capsys.readouterr()
     assert out.startswith("WARNING: AUDIT CHAIN BROKEN (inspections row 5)")
+    sheet = db.with_suffix(".csv")
+    assert main(["report", "--db", str(db), "--csv", str(sheet)]) == 0
+    rows = list(csv.DictReader(sheet.open()))
+    assert rows and all(r["audit_chain"] == "BROKEN: inspections row 5" for r in rows)
 
 
 def test_checkpoints_let_a_check_start_before_the_rows_it_covers(

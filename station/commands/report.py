@@ -121,7 +121,7 @@ def _main(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if args.csv is not None:
-        write_csv(report, args.csv)
+        write_csv(report, args.csv, "intact" if check.ok else f"BROKEN: {check.where()}")
     if args.json:
         doc = report_to_json(report)
         doc["chain"] = _chain_json(check)

@@ -62,11 +62,14 @@ CSV_COLUMNS = (
     "confirmed_escapes",
     "confirmed_scrap",
     "threshold_changes",
+    "audit_chain",
 )
 
 
-def write_csv(report: Report, path: Path) -> None:
-    """One row per shift; one `rejected_<class>` column per class seen in the report."""
+def write_csv(report: Report, path: Path, chain: str = "") -> None:
+    """One row per shift; one `rejected_<class>` column per class seen in the report.
+    `chain`: `intact`, or where the audit chain under the report broke (a file read without
+    the terminal's warning must still say so); "" where no chain was checked (`--central`)."""
     classes = sorted({c for s in report.shifts for c in s.rejects_by_class})
     doc = report_to_json(report)
     try:
@@ -89,6 +92,7 @@ def write_csv(report: Report, path: Path) -> None:
                         s.confirmed["escapes"],
                         s.confirmed["scrap"],
                         len(s.threshold_changes),
+                        chain,
                         *(s.rejects_by_class.get(c, 0) for c in classes),
                     ]
                 )
