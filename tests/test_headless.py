@@ -216,6 +216,7 @@ def test_end_of_a_replay_is_a_clean_stop(tmp_path: Path) -> None:
     assert summary["inspected"] == 5 and summary["no_decision"] == 1
     rows = db_rows(db, "SELECT why, max_scores FROM inspections WHERE outcome = 'NO DECISION'")
     assert len(rows) == 1 and str(rows[0][0]).startswith("corrupt frame: ")
+    assert "station: replay finished: folder" in done.stderr and "fault" not in done.stderr
 
 
 def test_headless_never_imports_qt(tmp_path: Path) -> None:

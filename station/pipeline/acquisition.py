@@ -101,6 +101,9 @@ class CameraChange:
 
 Item = Acquired | CameraChange
 
+REPLAY_FINISHED = "replay finished"
+"""How the end of a replay opened with `loop = false` is told: a stop, not a failure."""
+
 
 class CameraLink:
     """The source, its state and its reconnect schedule. Not thread-safe: one thread
@@ -238,7 +241,7 @@ class CameraLink:
         except ReadInterrupted:
             return []  # inspection is stopping: no part
         except SourceExhausted as exc:
-            why = f"replay finished: {one_line(exc)}"
+            why = f"{REPLAY_FINISHED}: {one_line(exc)}"
             self._close_source()
             return [CameraChange(CameraStatus(CameraState.STOPPED), fault=why, halt=why)]
         except CameraLost as exc:

@@ -18,6 +18,7 @@ from typing import TextIO
 
 from station.core.decision import Outcome
 from station.core.thresholds import ThresholdSet
+from station.pipeline.acquisition import REPLAY_FINISHED
 from station.pipeline.engine import InspectionPipeline
 from station.pipeline.latency import LatencyRecorder
 from station.pipeline.results import CameraState, CameraStatus, PartResult
@@ -105,7 +106,8 @@ class _Tally:
         return None
 
     def fault(self, message: str) -> None:
-        self._say(f"fault: {message.splitlines()[0] if message else message}")
+        first = message.splitlines()[0] if message else message
+        self._say(first if first.startswith(REPLAY_FINISHED) else f"fault: {first}")
 
 
 def camera_words(status: CameraStatus) -> str:
