@@ -465,14 +465,19 @@ def test_a_record_keeps_its_rejecting_classes_and_its_truth_by_them(detector) ->
     image = np.zeros((480, 640, 3), np.uint8)
     judged = inspector.judge(image, policy, None)
 
-    def record(label: str) -> Inspection:
+    def record(label: str, source_names: tuple[str, ...] | None = names) -> Inspection:
         box = np.array([[10, 10, 50, 50]], np.float32)
-        truth = GroundTruth(box, np.array([names.index(label)], np.int64))
-        frame = Frame(image, 1, 0.0, truth=truth)
+        ids = np.array([(source_names or names).index(label)], np.int64)
+        frame = Frame(image, 1, 0.0, truth=GroundTruth(box, ids, source_names))
         return inspector.record(frame, 1, judged, "ts", rejecting=policy.rejecting)
 
     stain, crack = record("stain"), record("crack")
     assert (stain.truth_defective, crack.truth_defective) == (False, True)
+    # The source's classes are matched by name (its ids need not be the model's) ...
+    assert record("stain", ("dent", "stain")).truth_defective is False
+    assert record("dent", ("dent", "stain")).truth_defective is True  # not a model class
+    # ... and unnamed ids count as defects of any class, as before the rule.
+    assert record("stain", None).truth_defective is True
     assert outcomes.reject_classes_of(stain.extra) == {"scratch", "crack"}
     every = DecisionPolicy.build(ThresholdSet({}, 0.5), names, None)
     assert inspector.record(None, 2, judged, "ts", rejecting=every.rejecting).extra == {}

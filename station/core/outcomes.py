@@ -24,7 +24,7 @@ On scores (per-part, per-class maxima): a class not detected on a part is
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,10 +102,10 @@ def reject_classes_of(extra: Mapping[str, str] | str | None) -> frozenset[str] |
     return None if text is None else frozenset(json.loads(text))
 
 
-def labels_defective(class_ids: npt.ArrayLike, rejecting: npt.ArrayLike) -> bool:
-    """A part's labels (class ids) make it defective: one of them is a rejecting class."""
-    ids = np.asarray(class_ids, dtype=np.int64)
-    return bool(np.asarray(rejecting, dtype=bool)[ids].any()) if ids.size else False
+def labels_defective(labels: Iterable[str], non_rejecting: Collection[str]) -> bool:
+    """A part's truth labels (class names) make it defective unless each names a class that
+    does not reject (a mark the recipe lets ship); a class the model lacks still counts."""
+    return any(name not in non_rejecting for name in labels)
 
 
 def confirmed_defective(

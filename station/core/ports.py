@@ -56,14 +56,22 @@ class Detector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class GroundTruth:
-    """Labeled truth for a frame: defect boxes (frame pixels) and their class ids."""
+    """Labeled truth for a frame: defect boxes (frame pixels) and their class ids, and the
+    names those ids stand for when the source knows them (the synthetic line does)."""
 
     xyxy: npt.NDArray[np.float32]
     class_id: npt.NDArray[np.int64]
+    class_names: tuple[str, ...] | None = None
 
     @property
     def defective(self) -> bool:
         return len(self.class_id) > 0
+
+    def labels(self) -> tuple[str, ...] | None:
+        """The labels' class names (None when the source does not name its classes)."""
+        if self.class_names is None:
+            return None
+        return tuple(self.class_names[int(i)] for i in self.class_id)
 
 
 @dataclass(frozen=True, slots=True)

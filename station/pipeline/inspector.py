@@ -132,7 +132,13 @@ class PartInspector:
         mask = np.ones(len(self._class_names), bool) if rejecting is None else rejecting
         truth = None
         if frame is not None and frame.truth is not None:
-            truth = outcomes.labels_defective(frame.truth.class_id, mask)
+            labels = frame.truth.labels()  # None: unnamed ids, each label counts as a defect
+            passing = [n for n, r in zip(self._class_names, mask, strict=True) if not r]
+            truth = (
+                frame.truth.defective
+                if labels is None
+                else (outcomes.labels_defective(labels, passing))
+            )
         return Inspection(
             time_utc=now,
             station_id=self._station_id,

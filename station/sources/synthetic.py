@@ -13,7 +13,7 @@ from typing import Any
 from station.core.ports import CameraInfo, CameraLost, Frame, GroundTruth, ReadInterrupted
 from station.sources.options import SourceOptions
 from station.sources.pacing import Pacer
-from station.synthetic.line import PartGenerator
+from station.synthetic.line import CLASS_NAMES, PartGenerator
 
 OPTIONS = ("parts_per_minute", "seed", "width", "height")
 
@@ -74,7 +74,7 @@ class SyntheticCamera:
         index = self._next_index
         part = self._generator.part(index)
         self._next_index += 1
-        truth = GroundTruth(xyxy=part.boxes_xyxy, class_id=part.class_ids)
+        truth = GroundTruth(xyxy=part.boxes_xyxy, class_id=part.class_ids, class_names=CLASS_NAMES)
         return Frame(
             image=part.image,
             sequence=index,
