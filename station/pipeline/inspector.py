@@ -122,9 +122,9 @@ class PartInspector:
     ) -> Inspection:
         """The part's record; the frame is kept only for rejects and no-decisions.
 
-        `rejecting` (per class, the policy's): a truth label makes the part defective
-        only for a rejecting class, and the record keeps which classes reject
-        (`outcomes.reject_classes_note`) so its confirmations count the same way later.
+        `rejecting` (per class, the policy's): a truth label (matched by class name) of a
+        class that does not reject leaves the part good, and the record keeps which classes
+        reject (`outcomes.reject_classes_note`) so its confirmations count the same way.
         """
         now = time.time() if now_utc is None else now_utc
         decision = judged.decision
@@ -134,11 +134,10 @@ class PartInspector:
         if frame is not None and frame.truth is not None:
             labels = frame.truth.labels()  # None: unnamed ids, each label counts as a defect
             passing = [n for n, r in zip(self._class_names, mask, strict=True) if not r]
-            truth = (
-                frame.truth.defective
-                if labels is None
-                else (outcomes.labels_defective(labels, passing))
-            )
+            if labels is None:
+                truth = frame.truth.defective
+            else:
+                truth = outcomes.labels_defective(labels, passing)
         return Inspection(
             time_utc=now,
             station_id=self._station_id,
