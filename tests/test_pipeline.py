@@ -478,6 +478,7 @@ def test_a_record_keeps_its_rejecting_classes_and_its_truth_by_them(detector) ->
     assert record("dent", ("dent", "stain")).truth_defective is True  # not a model class
     # ... and unnamed ids count as defects of any class, as before the rule.
     assert record("stain", None).truth_defective is True
+    assert GroundTruth(np.zeros((1, 4), np.float32), np.array([5]), ("a",)).labels() is None
     assert outcomes.reject_classes_of(stain.extra) == {"scratch", "crack"}
     every = DecisionPolicy.build(ThresholdSet({}, 0.5), names, None)
     assert inspector.record(None, 2, judged, "ts", rejecting=every.rejecting).extra == {}

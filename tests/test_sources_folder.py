@@ -73,6 +73,22 @@ def test_missing_label_file_means_a_good_part(tmp_path: Path) -> None:
     assert second.truth is not None and not second.truth.defective
 
 
+def test_a_sample_with_data_yaml_names_its_truth_and_refuses_an_unnamed_class(
+    tmp_path: Path,
+) -> None:
+    write_images(tmp_path / "images", 2)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "img00.txt").write_text("1 0.5 0.5 0.5 0.5\n")
+    (tmp_path / "labels" / "img01.txt").write_text("2 0.5 0.5 0.5 0.5\n")
+    (tmp_path / "data.yaml").write_text("nc: 2\nnames: [dent, stain]\n")
+    camera = FolderCamera(tmp_path, loop=False)
+    camera.open()
+    first = camera.read()
+    assert first.truth is not None and first.truth.labels() == ("stain",)
+    with pytest.raises(BadLabelFile, match=r"img01.txt:1: class 2: data.yaml names 2 classes"):
+        camera.read()
+
+
 def test_corrupt_image_is_one_corrupt_frame_then_the_replay_goes_on(tmp_path: Path) -> None:
     paths = write_images(tmp_path, 3)
     paths[1].write_bytes(b"\x89PNG\r\n\x1a\n truncated")

@@ -68,10 +68,12 @@ class GroundTruth:
         return len(self.class_id) > 0
 
     def labels(self) -> tuple[str, ...] | None:
-        """The labels' class names (None when the source does not name its classes)."""
-        if self.class_names is None:
+        """The labels' class names (None when the source does not name its classes, or an
+        id has no name: then each label counts as a defect)."""
+        names = self.class_names
+        if names is None or any(not 0 <= int(i) < len(names) for i in self.class_id):
             return None
-        return tuple(self.class_names[int(i)] for i in self.class_id)
+        return tuple(names[int(i)] for i in self.class_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from station.formats.image_file import (
     read_image_file,
 )
 from station.formats.yolo_label import parse_label_line
+from station.formats.yolo_names import parse_data_yaml_names
 from station.sources.options import SourceOptions
 from station.sources.pacing import Pacer
 
@@ -58,10 +59,14 @@ def label_path(image: Path) -> Path | None:
     return None
 
 
-def read_yolo_labels(path: Path, width: int, height: int) -> GroundTruth:
-    """Boxes of a YOLO label file in frame pixels; a missing file means no defect.
+def read_yolo_labels(
+    path: Path, width: int, height: int, names: tuple[str, ...] | None = None
+) -> GroundTruth:
+    """Boxes of a YOLO label file in frame pixels; a missing file means no defect. `names`
+    (the sample's data.yaml) name the class ids.
 
-    Raises ValueError naming the file and line for a malformed row or a box off the image.
+    Raises ValueError naming the file and line for a malformed row, a box off the image or
+    a class id that `names` do not have.
     """
     rows: list[list[float]] = []
     if path.is_file():
@@ -70,13 +75,18 @@ def read_yolo_labels(path: Path, width: int, height: int) -> GroundTruth:
                 box = parse_label_line(line, path, n)
             except StationError as exc:
                 raise ValueError(str(exc)) from None
+            if box is not None and names is not None and box.class_id >= len(names):
+                raise ValueError(
+                    f"{path}:{n}: class {box.class_id}: data.yaml names {len(names)} classes"
+                )
             if box is not None:
                 rows.append([box.class_id, box.cx, box.cy, box.w, box.h])
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
     cx, cy = table[:, 1] * width, table[:, 2] * height
     half_w, half_h = table[:, 3] * width / 2, table[:, 4] * height / 2
     xyxy = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
-    return GroundTruth(xyxy=xyxy.astype(np.float32), class_id=table[:, 0].astype(np.int64))
+    class_id = table[:, 0].astype(np.int64)
+    return GroundTruth(xyxy=xyxy.astype(np.float32), class_id=class_id, class_names=names)
 
 
 def _frame_error(exc: ImageFileError) -> str:
@@ -104,6 +114,7 @@ class FolderCamera:
         self._pacer = Pacer(fps, clock=clock, sleep=sleep)
         self._files: list[Path] | None = None
         self._labeled = False
+        self._names: tuple[str, ...] | None = None
         self._position = 0
         self._sequence = 0
 
@@ -129,6 +140,7 @@ class FolderCamera:
             raise StationError(f"[camera] path = '{self.path}': no images found")
         first_label = label_path(files[0])
         self._labeled = first_label is not None and first_label.parent.is_dir()
+        self._names = self._class_names() if self._labeled else None
         first, skipped = self._first_readable(files)
         self._files = files[skipped:]
         self._pacer.restart()
@@ -140,6 +152,14 @@ class FolderCamera:
             height=height,
             fps=self.fps,
         )
+
+    def _class_names(self) -> tuple[str, ...] | None:
+        """The sample's `data.yaml` names, which its label ids index (None without one)."""
+        data_yaml = self.path / "data.yaml"
+        if not data_yaml.is_file():
+            return None
+        text = data_yaml.read_bytes().decode("utf-8", "replace")
+        return parse_data_yaml_names(text, data_yaml)
 
     def _first_readable(self, files: list[Path]) -> tuple[npt.NDArray[np.uint8], int]:
         """The first image that reads, and how many files before it did not (left out)."""
@@ -184,7 +204,7 @@ class FolderCamera:
         labels = label_path(path) if self._labeled else None
         if labels is not None:
             try:
-                truth = read_yolo_labels(labels, image.shape[1], image.shape[0])
+                truth = read_yolo_labels(labels, image.shape[1], image.shape[0], self._names)
             except (ValueError, OSError) as exc:
                 self._leave_out(path)
                 raise BadLabelFile(str(exc), sequence=sequence, timestamp_s=time.time()) from exc
