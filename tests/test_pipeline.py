@@ -476,8 +476,9 @@ def test_a_record_keeps_its_rejecting_classes_and_its_truth_by_them(detector) ->
     # The source's classes are matched by name (its ids need not be the model's) ...
     assert record("stain", ("dent", "stain")).truth_defective is False
     assert record("dent", ("dent", "stain")).truth_defective is True  # not a model class
-    # ... and unnamed ids count as defects of any class, as before the rule.
-    assert record("stain", None).truth_defective is True
+    # ... and unnamed ids are the model's classes, as station evaluate reads such a sample.
+    assert record("stain", None).truth_defective is False
+    assert record("crack", None).truth_defective is True
     assert GroundTruth(np.zeros((1, 4), np.float32), np.array([5]), ("a",)).labels() is None
     assert outcomes.reject_classes_of(stain.extra) == {"scratch", "crack"}
     every = DecisionPolicy.build(ThresholdSet({}, 0.5), names, None)

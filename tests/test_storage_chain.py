@@ -306,3 +306,13 @@ def test_the_last_part_cut_with_its_head_in_a_log_never_reopened_is_caught(
     )
     code, _, err = _verify(db, capsys)
     assert code == 1 and f"table inspections, row {PARTS}: first broken link: event" in err
+
+
+def test_a_missing_head_is_named_as_such_in_the_report(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _sql(db, "DELETE FROM meta WHERE key = 'audit_head'")
+    sheet = db.with_suffix(".csv")
+    assert main(["report", "--db", str(db), "--csv", str(sheet)]) == 0
+    assert capsys.readouterr().out.startswith("WARNING: AUDIT CHAIN BROKEN (events head)")
+    assert {r["audit_chain"] for r in csv.DictReader(sheet.open())} == {"BROKEN: events head"}

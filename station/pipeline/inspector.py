@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -132,7 +132,12 @@ class PartInspector:
         mask = np.ones(len(self._class_names), bool) if rejecting is None else rejecting
         truth = None
         if frame is not None and frame.truth is not None:
-            labels = frame.truth.labels()  # None: unnamed ids, each label counts as a defect
+            # Ids the source does not name are the model's classes, as `station evaluate`
+            # reads a sample without data.yaml; an id beyond them counts as a defect.
+            named = frame.truth
+            if named.class_names is None:
+                named = replace(named, class_names=self._class_names)
+            labels = named.labels()
             passing = [n for n, r in zip(self._class_names, mask, strict=True) if not r]
             if labels is None:
                 truth = frame.truth.defective

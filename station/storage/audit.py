@@ -134,8 +134,10 @@ def append_events(conn: sqlite3.Connection, events: list[tuple[float, str, str, 
 def _anchors(conn: sqlite3.Connection) -> dict[str, Any]:
     try:
         return chain_anchors(conn)
-    except sqlite3.OperationalError:  # a log being upgraded: no chains yet
-        return {}
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        return {}  # a log being upgraded: no chains yet
 
 
 def _anchored(details: str, anchors: dict[str, Any]) -> str:

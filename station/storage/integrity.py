@@ -55,7 +55,10 @@ class LogCheck:
 
     def where(self) -> str:
         """Where each broken chain first broke, e.g. "inspections row 5" ("" when intact)."""
-        return "; ".join(f"{t.table} row {t.first_bad_id}" for t in self.broken)
+        return "; ".join(
+            f"{t.table} row {t.first_bad_id}" if t.first_bad_id is not None else f"{t.table} head"
+            for t in self.broken
+        )
 
     def counts(self) -> str:
         return ", ".join(f"{t.rows} {t.table}" for t in self.tables)

@@ -122,10 +122,11 @@ def load_part(conn: sqlite3.Connection, db_path: Path, row_id: int) -> LoggedPar
     rejecting = np.ones(len(names), bool)
     if reject_classes is not None:  # kept with the part: exact
         rejecting[:] = [n in reject_classes for n in names]
-    reason_classes = {index[r.class_name] for r in reasons}
-    for c in {int(c) for c in kept.class_id}:
-        if c not in reason_classes:
-            rejecting[c] = False  # kept (cleared its threshold) yet did not reject
+    else:  # older logs: a class kept (it cleared its threshold) yet did not reject
+        reason_classes = {index[r.class_name] for r in reasons}
+        for c in {int(c) for c in kept.class_id}:
+            if c not in reason_classes:
+                rejecting[c] = False
     conf = conn.execute(
         "SELECT defective, class_name, operator, time_utc FROM confirmations "
         "WHERE inspection_id = ? ORDER BY id DESC LIMIT 1",

@@ -62,12 +62,12 @@ CSV_COLUMNS = (
     "confirmed_escapes",
     "confirmed_scrap",
     "threshold_changes",
-    "audit_chain",
 )
 
 
 def write_csv(report: Report, path: Path, chain: str = "") -> None:
-    """One row per shift; one `rejected_<class>` column per class seen in the report.
+    """One row per shift; one `rejected_<class>` column per class seen in the report, then
+    `audit_chain` (last, so that columns read by position keep their place).
     `chain`: `intact`, or where the audit chain under the report broke (a file read without
     the terminal's warning must still say so); "" where no chain was checked (`--central`)."""
     classes = sorted({c for s in report.shifts for c in s.rejects_by_class})
@@ -75,7 +75,7 @@ def write_csv(report: Report, path: Path, chain: str = "") -> None:
     try:
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow([*CSV_COLUMNS, *(f"rejected_{c}" for c in classes)])
+            w.writerow([*CSV_COLUMNS, *(f"rejected_{c}" for c in classes), "audit_chain"])
             for s, js in zip(report.shifts, doc["shifts"], strict=True):
                 w.writerow(
                     [
@@ -92,8 +92,8 @@ def write_csv(report: Report, path: Path, chain: str = "") -> None:
                         s.confirmed["escapes"],
                         s.confirmed["scrap"],
                         len(s.threshold_changes),
-                        chain,
                         *(s.rejects_by_class.get(c, 0) for c in classes),
+                        chain,
                     ]
                 )
     except OSError as exc:
