@@ -190,6 +190,7 @@ def test_a_camera_that_refuses_its_configuration_stops_with_a_fault(tmp_path: Pa
     assert done.returncode == 2
     assert json.loads(done.stdout)["inspected"] == 0
     assert "camera configuration: [camera] path" in done.stderr.splitlines()[-1]
+    assert done.stderr.splitlines()[-2].endswith("· camera fault")  # the last status line
     events = db_rows(db, "SELECT kind, message FROM events ORDER BY id")
     assert (
         "camera_fault",

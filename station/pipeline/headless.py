@@ -110,9 +110,13 @@ class _Tally:
         self._say(first if first.startswith(REPLAY_FINISHED) else f"fault: {first}")
 
 
-def camera_words(status: CameraStatus) -> str:
+def camera_words(status: CameraStatus, fault: str = "") -> str:
+    """The camera in the status line; `fault` (the run's camera fault) outlasts the camera's
+    closing, so the last line still says why inspection stopped."""
     if status.state is CameraState.LOST:
         return f"camera lost (reconnect attempt {status.attempt})"
+    if fault and status.state is CameraState.STOPPED:
+        return "camera fault"
     return f"camera {status.state.value}"
 
 
@@ -221,7 +225,8 @@ class HeadlessRunner:
         self._say(
             f"inspected {t.inspected} · passed {c[Outcome.PASS]} · "
             f"rejected {c[Outcome.REJECT]} · no decision {c[Outcome.NO_DECISION]} · "
-            f"{rate:.1f} parts/s · {camera_words(t.camera)}{extra}{self._plc_words()}"
+            f"{rate:.1f} parts/s · {camera_words(t.camera, t.camera_fault)}{extra}"
+            f"{self._plc_words()}"
             f"{self._shadow_words()}"
         )
 
