@@ -124,7 +124,8 @@ def test_a_bad_flag_is_refused_in_one_line(
         main(argv)
     _, err = capsys.readouterr()
     assert stop.value.code == 2
-    assert len(err.strip().splitlines()) == 1 and "error:" in err and "usage" not in err
+    assert len(err.strip().splitlines()) == 1 and "usage" not in err
+    assert err.startswith(f"station {argv[0]}: error: ")  # named by the command given it
 
 
 @pytest.mark.parametrize(
