@@ -99,12 +99,15 @@ def log_and_confirm(
             )
         part_view = PartDetailViewModel(db, confirm_sink=log)
         part_view.part_confirmed.connect(tuning.monitor.on_part_confirmed)
+        said: list[str] = []
+        part_view.confirmed.connect(said.append)
         for i, (row, bad) in enumerate(zip(rows, defective, strict=True)):
             part_view.load(row)
             if bad:
                 part_view.confirm_defective("red")
             elif i in MARKED:
                 part_view.confirm_defective("green")  # the operator's words; green ships
+                assert said[-1].endswith("green does not reject under this recipe, counted as good")
             else:
                 part_view.confirm_good()
 

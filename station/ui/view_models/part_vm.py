@@ -129,10 +129,12 @@ class PartDetailViewModel(QObject):
         verdict = "really defective" if defective else "really good"
         if class_name:
             verdict += f" ({class_name})"
+        counted = confirmed_defective(defective, class_name, part.reject_classes)
+        if defective and not counted:  # the operator should know why the figures ignore it
+            verdict += f": {class_name} does not reject under this recipe, counted as good"
         self.load(part.row_id)
         self.confirmed.emit(f"part {part.sequence} confirmed {verdict}")
         shipped = ships(part.outcome)
-        counted = confirmed_defective(defective, class_name, part.reject_classes)
         self.part_confirmed.emit(PartConfirmation(part.row_id, part.shift_id, counted, shipped))
 
     def part_result(self) -> PartResult | None:
