@@ -192,6 +192,20 @@ def test_a_trigger_without_a_frame_is_no_decision(station: Any) -> None:
     assert rows[2][0] == 18 and rows[2][2].startswith("no frame for trigger 18")
 
 
+def test_a_trigger_whose_read_a_stop_cut_short_is_answered(station: Any) -> None:
+    """A stop interrupts a read waiting for a paced frame: the trigger still gets its result."""
+    pipeline, plc, _, events, db = station
+    with plc_client(plc.link.port) as client:
+        client.write_register(rm.TRIGGER_ID, 16, device_id=UNIT)
+        step_until(pipeline, events, 1)
+        pipeline.interrupt()  # a stop is coming: the next read gives up at once
+        client.write_register(rm.TRIGGER_ID, 17, device_id=UNIT)
+        step_until(pipeline, events, 2)
+        regs = read_all(client)
+        assert (regs[rm.RESULT_ID], regs[rm.RESULT]) == (17, rm.PlcResult.NO_DECISION)
+    assert logged(db)[1] == (17, "NO DECISION", "no frame for trigger 17: inspection stopped")
+
+
 def test_a_gap_in_the_camera_frame_counter_is_a_lost_part(station: Any) -> None:
     pipeline, plc, source, events, db = station
     with plc_client(plc.link.port) as client:

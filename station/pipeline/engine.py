@@ -156,6 +156,11 @@ class InspectionPipeline:
         else:
             self._feed.demand(running=False, parts=parts)
 
+    def interrupt(self) -> None:
+        """From any thread (a signal handler too), ahead of a stop: a read waiting for a
+        paced frame gives up, so the stop does not wait for the next part."""
+        self._feed.interrupt()
+
     def stop(self, message: str = "inspection stopped by operator") -> None:
         if self._shut or not self._running:
             return

@@ -29,6 +29,9 @@ class Feed(Protocol):
         """Stop acquiring and close the camera; the items not yet handed out, in order."""
         ...
 
+    def interrupt(self) -> None:
+        """From any thread, ahead of a stop: cut short a read waiting for a paced frame."""
+
     def shutdown(self) -> None:
         """End any thread of the feed (after `close`)."""
 
@@ -50,6 +53,9 @@ class InlineFeed:
 
     def close(self) -> list[Item]:
         return self._link.close()
+
+    def interrupt(self) -> None:
+        self._link.interrupt()
 
     def shutdown(self) -> None:
         return None

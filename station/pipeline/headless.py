@@ -152,6 +152,7 @@ class HeadlessRunner:
         """Stop after the part in progress (safe from a signal handler)."""
         if not self._stop_reason:
             self._stop_reason = reason
+        self._pipeline.interrupt()  # a read on this thread (trigger mode) stops waiting
         self._wake.set()
 
     def run(self) -> RunSummary:

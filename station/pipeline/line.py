@@ -101,6 +101,9 @@ class TriggeredFeed:
         parts = [self._missing(t, no_frame(t, "inspection stopped")) for t in unanswered]
         return [*parts, *self._link.close()]
 
+    def interrupt(self) -> None:
+        self._link.interrupt()
+
     def shutdown(self) -> None:
         return None
 
@@ -123,6 +126,9 @@ class TriggeredFeed:
             if isinstance(item, Acquired):
                 item = self._tagged(item, trigger_id)
             out.append(item)
+        if trigger_id is not None and not any(isinstance(i, Acquired) for i in items):
+            # No frame (the read was cut short by a stop): the trigger is answered anyway.
+            out.append(self._missing(trigger_id, no_frame(trigger_id, "inspection stopped")))
         return out
 
     def _tagged(self, part: Acquired, trigger_id: int | None) -> Acquired:

@@ -96,6 +96,9 @@ class PrefetchFeed:
             self._clear()
             return pending
 
+    def interrupt(self) -> None:
+        self._link.interrupt()
+
     def shutdown(self) -> None:
         with self._cond:
             self._shutdown = True

@@ -7,9 +7,11 @@ sleep are injected so tests check the schedule without sleeping.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
+
+SLICE_S = 0.05
+"""The longest an interrupted wait goes on (a stop waits at most this for a paced frame)."""
 
 
 class Pacer:
@@ -24,24 +26,25 @@ class Pacer:
     ) -> None:
         self.period_s = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
         self._clock = clock
-        self._interrupted = threading.Event()
-        self._sleep = sleep or self._interrupted.wait
+        self._interrupted = False  # a plain flag: set from a signal handler, no lock taken
+        self._sleep = sleep or self._sleep_until_interrupted
         self._start: float | None = None
         self._n = 0
 
     def restart(self) -> None:
         self._start = None
         self._n = 0
-        self._interrupted.clear()
+        self._interrupted = False
 
     def interrupt(self) -> None:
-        """Cut the wait in progress (and any later one until `restart`) short; any thread."""
-        self._interrupted.set()
+        """Cut the wait in progress (and any later one until `restart`) short; any thread,
+        a signal handler too."""
+        self._interrupted = True
 
     def wait_next(self) -> bool:
         """Blocks until the next frame is due (the first one is due at once); False when
         `interrupt()` cut the wait short (the frame is then not taken)."""
-        if self._interrupted.is_set():
+        if self._interrupted:
             return False
         now = self._clock()
         if self._start is None:
@@ -50,7 +53,7 @@ class Pacer:
         self._n += 1
         if self.period_s > 0 and due > now:
             self._sleep(due - now)
-            if self._interrupted.is_set():
+            if self._interrupted:
                 self._n -= 1
                 return False
         elif self.period_s > 0 and now - due > self.period_s:
@@ -59,3 +62,9 @@ class Pacer:
             self._start = now
             self._n = 1
         return True
+
+    def _sleep_until_interrupted(self, seconds: float) -> None:
+        """`time.sleep` in slices of at most SLICE_S, ending early once interrupted."""
+        end = time.monotonic() + seconds
+        while not self._interrupted and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, SLICE_S))
