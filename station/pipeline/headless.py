@@ -120,6 +120,10 @@ def camera_words(status: CameraStatus, fault: str = "") -> str:
     return f"camera {status.state.value}"
 
 
+NAP_S = 0.1
+"""The longest a stop request waits while the camera is being reconnected."""
+
+
 class HeadlessRunner:
     """Runs one pipeline until told to stop; `run()` returns what it did."""
 
@@ -144,16 +148,15 @@ class HeadlessRunner:
         self._max_parts = max_parts
         self._interval_s = status_interval_s
         self._status_extra = status_extra
-        self._wake = threading.Event()
         self._done = threading.Event()
         self._stop_reason = ""
 
     def request_stop(self, reason: str) -> None:
-        """Stop after the part in progress (safe from a signal handler)."""
+        """Stop after the part in progress. Safe from a signal handler: it only sets plain
+        flags (no lock the interrupted main thread might hold)."""
         if not self._stop_reason:
             self._stop_reason = reason
         self._pipeline.interrupt()  # a read on this thread (trigger mode) stops waiting
-        self._wake.set()
 
     def run(self) -> RunSummary:
         pipeline, tally = self._pipeline, self._tally
@@ -170,7 +173,7 @@ class HeadlessRunner:
                     break
                 wait_s = pipeline.step()
                 if wait_s is not None and wait_s > 0:  # the camera is being reconnected
-                    self._wake.wait(min(wait_s, self._left(t0)))
+                    self._nap(min(wait_s, self._left(t0)))
         finally:
             pipeline.shutdown(reason or "headless run ended")
             self._done.set()
@@ -200,6 +203,12 @@ class HeadlessRunner:
             self._status_line(now, last)
             last = (now, self._tally.inspected)
         self._status_line(time.perf_counter(), start)  # the last line: the whole run's rate
+
+    def _nap(self, seconds: float) -> None:
+        """Wait for a reconnect in slices of NAP_S, ending early on a stop request."""
+        end = time.perf_counter() + seconds
+        while not self._stop_reason and (left := end - time.perf_counter()) > 0:
+            time.sleep(min(left, NAP_S))
 
     def _left(self, t0: float) -> float:
         if self._duration_s is None:
