@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from station.core.errors import StationError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,12 +80,10 @@ def _positive_int(text: str) -> int:
 def _main(args: argparse.Namespace) -> int:
     if args.headless:
         if args.no_autostart:  # a headless station has no Start button to press
-            print(
-                "station run: error: --no-autostart: not with --headless (it inspects from "
-                "the start; [station] autostart is for the window)",
-                file=sys.stderr,
+            raise StationError(
+                "--no-autostart: not with --headless (it inspects from the start; "
+                "[station] autostart is for the window)"
             )
-            return 2
         from station.app_headless import run_headless
 
         return run_headless(
@@ -97,8 +96,7 @@ def _main(args: argparse.Namespace) -> int:
     only_headless = [f for f in ("duration", "parts", "json") if getattr(args, f)]
     if only_headless:
         flags = ", ".join(f"--{f}" for f in only_headless)
-        print(f"station run: error: {flags}: only with --headless", file=sys.stderr)
-        return 2
+        raise StationError(f"{flags}: only with --headless")
     from station.app_gui import run
 
     return run(args.recipe, args.db, False if args.no_autostart else None)

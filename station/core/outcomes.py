@@ -119,6 +119,14 @@ def confirmed_defective(
     return class_name is None or reject_classes is None or class_name in reject_classes
 
 
+def logged_verdict(
+    defective: object, class_name: str | None, extra: Mapping[str, str] | str | None
+) -> bool:
+    """A logged confirmation (its `defective` flag and class) against its part's logged
+    `extra`, as the log's counts read it (`station report`, `--central`)."""
+    return confirmed_defective(bool(defective), class_name, reject_classes_of(extra))
+
+
 def no_decision_rows(scores: npt.ArrayLike) -> BoolArray:
     """(n_parts,) bool: the part has a NaN maximum, so it got no decision."""
     s = np.asarray(scores, dtype=np.float32)

@@ -84,7 +84,7 @@ class PrefetchFeed:
             self._close_requested = True
             self._closed_items = None
             self._cond.notify_all()
-            self._link.interrupt()  # a paced read stops waiting: no part after the stop
+            self.interrupt()  # a paced read stops waiting: no part after the stop
             if not self._cond.wait_for(lambda: self._closed_items is not None, self._stop_s):
                 # A driver call that never returns: do not hang the station on it.
                 why = f"camera: did not stop within {self._stop_s:g} s; left behind"

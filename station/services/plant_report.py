@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from station.core.outcomes import Tally, confirmed_defective, reject_classes_of, yield_of
+from station.core.outcomes import Tally, logged_verdict, yield_of
 from station.core.selection import Selection
 from station.core.shift_report import Report, ShiftReport, one_shift
 from station.outputs.central import schema
@@ -92,7 +92,7 @@ def _shifts(
     why = _tally(rows.no_decision_reasons, key)
     confirmed: dict[Key, Tally] = {}
     for station, shift, outcome, defective, class_name, extra, n in rows.confirmed:
-        verdict = confirmed_defective(bool(defective), class_name, reject_classes_of(extra))
+        verdict = logged_verdict(defective, class_name, extra)
         confirmed.setdefault(key(station, shift), Tally()).add_outcome(verdict, outcome, n)
     spans = _spans(rows, bounds, zone, key)
     changes = [

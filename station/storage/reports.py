@@ -3,7 +3,7 @@
 The report's shape is `core.shift_report`; writing it out as JSON or CSV is
 `report_formats`. Confirmed figures use each
 part's latest operator confirmation; the SQL only groups parts by outcome and
-verdict, and `station.core.outcomes` reads the verdict (`confirmed_defective`: a class
+verdict, and `station.core.outcomes` reads the verdict (`logged_verdict`: a class
 that did not reject where the part was judged makes it good) and counts them: an escape
 is a defective part that shipped (passed), scrap a good part that did not (rejected or
 NO DECISION).
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from station.core.errors import StationError
 from station.core.no_decision import count_by_cause
-from station.core.outcomes import Tally, confirmed_defective, reject_classes_of
+from station.core.outcomes import Tally, logged_verdict
 from station.core.selection import Selection
 from station.core.shift_report import Report, one_shift
 from station.storage.errors import LogUnavailable, explain
@@ -114,7 +114,7 @@ def _report(conn: sqlite3.Connection, sel: Selection) -> Report:
         f"AND {iwhere} GROUP BY 1, 2, 3, 4, 5",
         iargs,
     ):
-        verdict = confirmed_defective(bool(defective), class_name, reject_classes_of(extra))
+        verdict = logged_verdict(defective, class_name, extra)
         confirmed.setdefault(shift_id, Tally()).add_outcome(verdict, outcome, int(n))
     shadow = counts_by_shift(conn, iwhere, iargs)
     ids = sorted(counts)
